@@ -1,0 +1,57 @@
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+
+from digitstudy.mnist import MNIST_FILES
+from digitstudy.paths import run_name
+from digitstudy.study import (
+    all_runs,
+    experiment_setting,
+    experiments,
+    grid_runs,
+    mnist_source,
+    seed_runs,
+)
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+
+wildcard_constraints:
+    dataset="[a-z0-9]+",
+    model="[a-z0-9_]+",
+    seed="[0-9]+",
+    lr="[0-9.e+-]+",
+    momentum="[0-9.e+-]+",
+
+
+SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid", "test")}
+
+RUN = "{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum}"
+RUN_DIR = f"results/runs/{RUN}"
+
+
+def run_files(dataset, model, runs, name):
+    """Paths of file `name` of the given (seed, lr, momentum) runs of one experiment."""
+    return [f"results/runs/{dataset}/{model}/{run_name(*run)}/{name}" for run in runs]
+
+
+def experiment_files(pattern):
+    """`pattern` filled in for every experiment."""
+    return [pattern.format(dataset=dataset, model=model) for dataset, model in experiments(config)]
+
+
+def all_run_files(name):
+    return [
+        path
+        for dataset, model in experiments(config)
+        for path in run_files(dataset, model, all_runs(config), name)
+    ]
+
+
+def setting(key):
+    """Input function: an experiment's training setting (batch_size, epochs)."""
+    return lambda wildcards: experiment_setting(config, wildcards.dataset, wildcards.model, key)

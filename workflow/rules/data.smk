@@ -1,0 +1,59 @@
+rule fetch_mnist:
+    output:
+        expand("data/raw/mnist/{name}", name=MNIST_FILES),
+    params:
+        source=mnist_source(config),
+    log:
+        "logs/data/fetch_mnist.log",
+    script:
+        "../scripts/fetch_mnist.py"
+
+
+rule prepare_mnist:
+    input:
+        expand("data/raw/mnist/{name}", name=MNIST_FILES),
+    output:
+        "data/processed/mnist.h5",
+    params:
+        sizes=SPLIT_SIZES,
+        split_seed=config["data"]["split_seed"],
+    log:
+        "logs/data/prepare_mnist.log",
+    benchmark:
+        "benchmarks/data/prepare_mnist.tsv"
+    script:
+        "../scripts/prepare_mnist.py"
+
+
+rule make_two_digit:
+    input:
+        expand("data/raw/mnist/{name}", name=MNIST_FILES),
+    output:
+        "data/processed/twodigit.h5",
+    params:
+        sizes=SPLIT_SIZES,
+        split_seed=config["data"]["split_seed"],
+        pair_seed=config["data"]["pair_seed"],
+    log:
+        "logs/data/make_two_digit.log",
+    benchmark:
+        "benchmarks/data/make_two_digit.tsv"
+    script:
+        "../scripts/make_two_digit.py"
+
+
+rule plot_two_digit_samples:
+    input:
+        "data/processed/twodigit.h5",
+    output:
+        report(
+            "results/plots/twodigit_samples.png",
+            caption="../report/twodigit_samples.rst",
+            category="Data",
+        ),
+    params:
+        dpi=config["plots"]["dpi"],
+    log:
+        "logs/plots/twodigit_samples.log",
+    script:
+        "../scripts/plot_two_digit_samples.py"

@@ -1,0 +1,61 @@
+"""Atomic file writes: a job's outputs appear whole or not at all."""
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def write_bytes_atomic(path, content):
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(content)
+
+
+def write_text_atomic(path, text):
+    with atomic_path(path) as temporary:
+        temporary.write_text(text)
+
+
+def _finite_or_none(value):
+    """JSON has no NaN or infinity: a diverged run's non-finite numbers become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(item) for item in value]
+    return value
+
+
+def write_json_atomic(path, record):
+    write_text_atomic(path, json.dumps(_finite_or_none(record), indent=2, allow_nan=False) + "\n")
+
+
+def sha256_of(content):
+    return hashlib.sha256(content).hexdigest()
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,62 @@
+"""Read MNIST's IDX files (gzipped or not), refusing anything truncated or malformed."""
+
+import gzip
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from . import DigitstudyError
+
+UBYTE = 0x08
+IMAGES_DIMS = 3
+LABELS_DIMS = 1
+
+
+def read_bytes(path):
+    """The file's content, decompressed when it is a .gz file."""
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DigitstudyError(f"{path}: file not found") from None
+    except EOFError:
+        raise DigitstudyError(f"{path}: truncated gzip file (ends before its compressed stream does)") from None
+    except (OSError, zlib.error) as error:
+        raise DigitstudyError(f"{path}: not a readable gzip file ({error})") from None
+
+
+def parse_idx(content, name, expected_dims):
+    """The array stored in an IDX byte string; `name` is only used in error messages."""
+    if len(content) < 4:
+        raise DigitstudyError(f"{name}: too short to be an IDX file ({len(content)} bytes)")
+    zero, dtype_code, ndims = int.from_bytes(content[:2], "big"), content[2], content[3]
+    if zero != 0 or dtype_code != UBYTE or ndims != expected_dims:
+        magic = content[:4].hex()
+        wanted = (0x0800 + expected_dims).to_bytes(4, "big").hex()
+        raise DigitstudyError(f"{name}: wrong IDX magic number 0x{magic}, expected 0x{wanted}")
+    header_size = 4 + 4 * ndims
+    if len(content) < header_size:
+        raise DigitstudyError(f"{name}: truncated IDX header")
+    shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndims))
+    expected_size = header_size + int(np.prod(shape))
+    if len(content) != expected_size:
+        state = "truncated" if len(content) < expected_size else "longer than its header says"
+        raise DigitstudyError(
+            f"{name}: {state}: {len(content)} bytes, header {shape} needs {expected_size}")
+    return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def read_images_and_labels(images_path, labels_path):
+    """Images (N x H x W uint8) and labels (N int64) of one MNIST split, checked against each other."""
+    images = parse_idx(read_bytes(images_path), images_path, IMAGES_DIMS)
+    labels = parse_idx(read_bytes(labels_path), labels_path, LABELS_DIMS)
+    if len(images) != len(labels):
+        raise DigitstudyError(
+            f"{images_path}: {len(images)} images but {labels_path} has {len(labels)} labels")
+    if labels.size and labels.max() > 9:
+        raise DigitstudyError(f"{labels_path}: label {labels.max()} outside 0..9")
+    return images, labels.astype(np.int64)

@@ -1,0 +1,25 @@
+"""What every rule script does first: send stderr to the job's log and turn known errors into one line."""
+
+import contextlib
+import sys
+from pathlib import Path
+
+from . import DigitstudyError
+
+
+@contextlib.contextmanager
+def logged(log_path):
+    """Yield a function that writes a line to the log. A DigitstudyError ends the job with its
+    one-line message in the log and on the terminal, and exit status 1."""
+    terminal = sys.stderr
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", buffering=1) as log:
+        sys.stderr = log
+        try:
+            yield lambda message: print(message, file=log)
+        except DigitstudyError as error:
+            print(f"error: {error}", file=log)
+            print(f"digitstudy error: {error}", file=terminal)
+            raise SystemExit(1) from None
+        finally:
+            sys.stderr = terminal

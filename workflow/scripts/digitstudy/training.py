@@ -1,0 +1,139 @@
+"""Train one run: SGD on splits held as tensors, batches cut by index with a seeded generator."""
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .models import build_model, has_convolutions
+
+EVAL_BATCH = 1000
+CHANCE_MARGIN = 0.01
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    model: str
+    seed: int
+    lr: float
+    momentum: float
+    batch_size: int
+    epochs: int
+    chance_patience: int = 5
+    device: str = "cpu"
+
+
+@dataclass
+class TensorSplit:
+    images: torch.Tensor  # N x C x H x W float32, standardised
+    labels: torch.Tensor  # N int64
+
+
+def to_tensor_split(split, mean, std, device):
+    """A split on the device, standardised with the train split's pixel mean and std."""
+    images = torch.from_numpy(np.ascontiguousarray(split.images)).to(device)
+    images = images.float().sub_(255.0 * mean).div_(255.0 * std)
+    return TensorSplit(images, torch.from_numpy(np.ascontiguousarray(split.labels)).to(device))
+
+
+def batch_indices(n_samples, batch_size, generator, device):
+    """A fresh seeded permutation cut into batches; a last batch of one sample is dropped
+    (batch norm cannot train on it). The permutation is drawn on the CPU for every device."""
+    batches = torch.randperm(n_samples, generator=generator).to(device).split(batch_size)
+    return batches[:-1] if len(batches[-1]) == 1 and len(batches) > 1 else batches
+
+
+def train_one_epoch(model, optimizer, data, batch_size, generator):
+    """Mean loss and misclassification over the epoch's batches, in training mode."""
+    model.train()
+    total_loss = torch.zeros((), device=data.labels.device)
+    errors = torch.zeros((), dtype=torch.int64, device=data.labels.device)
+    seen = 0
+    for index in batch_indices(len(data.labels), batch_size, generator, data.labels.device):
+        images, labels = data.images[index], data.labels[index]
+        logits = model(images)
+        loss = F.cross_entropy(logits, labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.detach() * len(index)
+        errors += (logits.argmax(dim=1) != labels).sum()
+        seen += len(index)
+    return {"loss": total_loss.item() / seen, "error": errors.item() / seen}
+
+
+@torch.no_grad()
+def evaluate(model, data, batch_size=EVAL_BATCH):
+    """Mean loss and misclassification of the model in evaluation mode."""
+    model.eval()
+    total_loss, errors = 0.0, 0
+    for start in range(0, len(data.labels), batch_size):
+        images, labels = data.images[start:start + batch_size], data.labels[start:start + batch_size]
+        logits = model(images)
+        total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
+        errors += (logits.argmax(dim=1) != labels).sum().item()
+    return {"loss": total_loss / len(data.labels), "error": errors / len(data.labels)}
+
+
+def chance_error(labels, n_classes):
+    """Misclassification of always answering the most frequent training class."""
+    counts = torch.bincount(labels.cpu(), minlength=n_classes)
+    return 1.0 - counts.max().item() / counts.sum().item()
+
+
+def divergence_reason(history, chance, patience):
+    """Why the run should stop as diverged, or None while it is healthy."""
+    last = history[-1]
+    if not all(math.isfinite(last[key]) for key in ("train_loss", "valid_loss")):
+        return "non-finite loss"
+    recent = history[-patience:]
+    if len(recent) == patience and all(row["valid_error"] >= chance - CHANCE_MARGIN for row in recent):
+        return f"validation error at chance level ({chance:.3f}) for {patience} epochs"
+    return None
+
+
+def make_model(settings, image_shape, n_classes):
+    torch.manual_seed(settings.seed)
+    model = build_model(settings.model, image_shape, n_classes).to(settings.device)
+    if has_convolutions(model):
+        model = model.to(memory_format=torch.channels_last)  # about 1.35x faster on CPU for the small CNN
+    return model
+
+
+def train(settings, data, n_classes, log=lambda message: None):
+    """Train and test one run. Returns (history rows, outcome dict, final model)."""
+    model = make_model(settings, data["train"].images.shape[1:], n_classes)
+    optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum)
+    generator = torch.Generator().manual_seed(settings.seed)
+    chance = chance_error(data["train"].labels, n_classes)
+    history, reason = [], None
+    for epoch in range(1, settings.epochs + 1):
+        started = time.perf_counter()
+        fit = train_one_epoch(model, optimizer, data["train"], settings.batch_size, generator)
+        check = evaluate(model, data["valid"])
+        history.append({"epoch": epoch, "train_loss": fit["loss"], "train_error": fit["error"],
+                        "valid_loss": check["loss"], "valid_error": check["error"],
+                        "seconds": time.perf_counter() - started})
+        log(format_epoch(history[-1]))
+        reason = divergence_reason(history, chance, settings.chance_patience)
+        if reason:
+            log(f"diverged at epoch {epoch}: {reason}")
+            break
+    outcome = {"test": evaluate(model, data["test"]), "chance_error": chance,
+               "status": "diverged" if reason else "ok", "reason": reason,
+               "diverged_epoch": history[-1]["epoch"] if reason else None}
+    return history, outcome, model
+
+
+def format_epoch(row):
+    return (f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.4f} error {row['train_error']:.4f}"
+            f"  valid loss {row['valid_loss']:.4f} error {row['valid_error']:.4f}  {row['seconds']:.1f}s")
+
+
+def best_epoch(history):
+    """The first epoch with the lowest validation misclassification (NaN counts as worst)."""
+    errors = [row["valid_error"] if math.isfinite(row["valid_error"]) else math.inf for row in history]
+    return history[errors.index(min(errors))]

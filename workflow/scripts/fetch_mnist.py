@@ -1,0 +1,13 @@
+"""Rule fetch_mnist: the four MNIST IDX files, verified against the genuine release's checksums."""
+
+from digitstudy.mnist import acquire
+from digitstudy.scripting import logged
+
+
+# `snakemake` is the object that Snakemake gives every rule script.
+with logged(snakemake.log[0]) as log:
+    source = snakemake.params.source
+    log(f"MNIST from {source or 'the internet (torchvision downloader)'}")
+    sums = acquire(source, out_dir=str(snakemake.output[0]).rsplit("/", 1)[0])
+    for name, digest in sums.items():
+        log(f"verified {name} {digest}")
