@@ -32,6 +32,8 @@ SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid
 
 RUN = "{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum}"
 RUN_DIR = f"results/runs/{RUN}"
+TABLES = "results/tables/{dataset}/{model}"
+PLOTS = "results/plots/{dataset}/{model}"
 
 
 def run_files(dataset, model, runs, name):
@@ -55,3 +57,13 @@ def all_run_files(name):
 def setting(key):
     """Input function: an experiment's training setting (batch_size, epochs)."""
     return lambda wildcards: experiment_setting(config, wildcards.dataset, wildcards.model, key)
+
+
+def seed_study_files(name):
+    """Input function: file `name` of the seed-study runs of the wildcards' experiment."""
+    return lambda wildcards: run_files(wildcards.dataset, wildcards.model, seed_runs(config), name)
+
+
+def grid_files(name):
+    """Input function: file `name` of the grid runs of the wildcards' experiment."""
+    return lambda wildcards: run_files(wildcards.dataset, wildcards.model, grid_runs(config), name)

@@ -1,8 +1,6 @@
 rule fetch_mnist:
     output:
         expand("data/raw/mnist/{name}", name=MNIST_FILES),
-    params:
-        source=mnist_source(config),
     log:
         "logs/data/fetch_mnist.log",
     script:

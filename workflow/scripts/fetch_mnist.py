@@ -2,11 +2,14 @@
 
 from digitstudy.mnist import acquire
 from digitstudy.scripting import logged
+from digitstudy.study import mnist_source
 
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
-    source = snakemake.params.source
+    # The source is deliberately not a rule parameter: the files are verified to be the same bytes
+    # wherever they come from, so switching between a local folder and the download reruns nothing.
+    source = mnist_source(snakemake.config)
     log(f"MNIST from {source or 'the internet (torchvision downloader)'}")
     sums = acquire(source, out_dir=str(snakemake.output[0]).rsplit("/", 1)[0])
     for name, digest in sums.items():

@@ -84,7 +84,8 @@ def write_splits(path, splits, n_classes, attributes):
     with atomic_path(path) as temporary, h5py.File(temporary, "w", track_order=True) as handle:
         handle.attrs.update({"n_classes": n_classes, "pixel_mean": mean, "pixel_std": std,
                              "image_shape": splits["train"].images.shape[1:]})
-        handle.attrs.update({key: json.dumps(value) for key, value in attributes.items()})
+        handle.attrs.update({key: json.dumps(value) if isinstance(value, dict) else value
+                             for key, value in attributes.items()})
         for name in SPLITS:
             write_group(handle.create_group(name), splits[name])
 

@@ -9,6 +9,12 @@ import tempfile
 from pathlib import Path
 
 
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds."""
@@ -16,6 +22,7 @@ def atomic_path(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
+    os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes it private; outputs are not
     try:
         yield Path(temporary)
         os.replace(temporary, path)

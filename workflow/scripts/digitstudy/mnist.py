@@ -54,7 +54,13 @@ def download_verified(out_dir):
 
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir) as scratch:
-        MNIST(root=scratch, train=True, download=True)
+        try:
+            MNIST(root=scratch, train=True, download=True)
+        except (RuntimeError, OSError) as error:
+            reason = " ".join(str(error).split())
+            raise DigitstudyError(
+                f"could not download MNIST ({reason}); set mnist_dir in the config or MNIST_DIR "
+                "to a folder with the four IDX files") from None
         return copy_verified(Path(scratch) / "MNIST" / "raw", out_dir)
 
 

@@ -1,0 +1,122 @@
+"""The real `snakemake` on config/quick.yaml, from raw MNIST to results/summary.md, in a temporary copy."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import h5py
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+
+pytestmark = pytest.mark.workflow
+QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
+
+
+def snakemake(workdir, *arguments, mnist_dir):
+    """Run the snakemake of this environment in `workdir`; return its completed process."""
+    environment = {**os.environ, "MNIST_DIR": str(mnist_dir)}
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/quick.yaml",
+               *arguments]
+    return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, mnist_dir):
+    """A copy of the workflow in which the quick study has run to the end."""
+    workdir = tmp_path_factory.mktemp("study")
+    shutil.copy(REPO / "Snakefile", workdir)
+    for folder in ("workflow", "config"):
+        shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    finished = snakemake(workdir, mnist_dir=mnist_dir)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return workdir
+
+
+def test_data_files_hold_the_configured_splits(study):
+    sizes = {split: QUICK["data"][f"n_{split}"] for split in ("train", "valid", "test")}
+    for dataset, shape, classes in (("mnist", (1, 28, 28), 10), ("twodigit", (1, 28, 56), 19)):
+        with h5py.File(study / "data" / "processed" / f"{dataset}.h5") as handle:
+            assert handle.attrs["n_classes"] == classes
+            assert 0.12 < handle.attrs["pixel_mean"] < 0.14 and 0.29 < handle.attrs["pixel_std"] < 0.32
+            for split, size in sizes.items():
+                assert handle[split]["images"].shape == (size, *shape)
+                assert handle[split]["images"].dtype == "uint8"
+                assert handle[split]["labels"].dtype == "int64"
+                assert handle[split]["labels"][()].max() < classes
+
+
+def test_every_run_is_in_runs_csv_with_its_hyperparameters(study):
+    runs = pd.read_csv(study / "results" / "runs.csv")
+    per_experiment = {(1, 0.01, 0.9), (66, 0.01, 0.9), (1, 0.1, 0.9)}  # shared run trained once
+    assert len(runs) == len(EXPERIMENTS) * len(per_experiment)
+    for (dataset, model), group in runs.groupby(["dataset", "model"]):
+        assert set(zip(group["seed"], group["lr"], group["momentum"])) == per_experiment
+        assert (group["epochs"] == QUICK["training"]["epochs"]).all()
+        assert (group["batch_size"] == QUICK["experiments"][dataset][model]["batch_size"]).all()
+    mnist = runs[runs["dataset"] == "mnist"]
+    assert (mnist["valid_error"] < 0.3).all(), "every MNIST model learns in two epochs"
+
+
+def test_run_outputs_agree_with_each_other(study):
+    run = study / "results" / "runs" / "mnist" / "ann" / "seed1_lr0.01_mom0.9"
+    history = pd.read_csv(run / "history.csv")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert list(history["epoch"]) == [1, 2]
+    assert metrics["final"]["valid_error"] == pytest.approx(history["valid_error"].iloc[-1])
+    assert metrics["best_valid"]["valid_error"] == pytest.approx(history["valid_error"].min())
+    assert metrics["status"] == "ok" and metrics["versions"]["torch"]
+    assert len(metrics["data"]["source_sha256"]) == 4
+    assert (run / "model.pt").stat().st_size > 300_000  # 79,510 float32 parameters
+    assert (study / "logs" / "train" / "mnist" / "ann" / "seed1_lr0.01_mom0.9.log").exists()
+    assert (study / "benchmarks" / "train" / "mnist" / "ann" / "seed1_lr0.01_mom0.9.tsv").exists()
+
+
+def test_chosen_run_has_the_lowest_validation_error_of_its_grid(study):
+    runs = pd.read_csv(study / "results" / "runs.csv")
+    for dataset, model in EXPERIMENTS:
+        choice = json.loads((study / "results" / "tables" / dataset / model / "choice.json").read_text())
+        grid = runs[(runs["dataset"] == dataset) & (runs["model"] == model) & (runs["seed"] == 1)]
+        assert choice["chosen"]["valid_error"] == pytest.approx(grid["valid_error"].min())
+        chosen_row = grid[grid["run"] == choice["chosen"]["run"]].iloc[0]
+        assert choice["chosen"]["test_error"] == pytest.approx(chosen_row["test_error"])
+
+
+def test_seed_table_reports_mean_and_sd(study):
+    seeds = pd.read_csv(study / "results" / "tables" / "mnist" / "cnn" / "seeds.csv")
+    errors = seeds["valid_error"].iloc[:2]
+    assert list(seeds["seed"]) == ["1", "66", "mean", "sd"]
+    assert seeds["valid_error"].iloc[2] == pytest.approx(errors.mean())
+    assert seeds["valid_error"].iloc[3] == pytest.approx(errors.std(ddof=1))
+
+
+def test_summary_names_the_best_model_per_task_and_links_existing_files(study):
+    summary = (study / "results" / "summary.md").read_text()
+    runs = pd.read_csv(study / "results" / "runs.csv")
+    for dataset in QUICK["experiments"]:
+        assert f"## {dataset}" in summary
+        best = re.search(rf"## {dataset}\n\n\*\*Best model: (\w+)\*\*.*validation error ([\d.]+)%", summary)
+        assert best, f"no best model line for {dataset}"
+        choices = [json.loads((study / "results" / "tables" / dataset / model / "choice.json").read_text())
+                   for model in QUICK["experiments"][dataset]]
+        lowest = min(choices, key=lambda c: c["chosen"]["valid_error"])
+        assert best.group(1) == lowest["model"]
+        assert float(best.group(2)) == pytest.approx(100 * lowest["chosen"]["valid_error"], abs=0.005)
+    for link in re.findall(r"\]\(([^)]+)\)", summary):
+        target = study / "results" / link
+        assert target.exists(), link
+        if target.suffix == ".png":
+            assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(runs) > 0
+
+
+def test_a_finished_study_has_nothing_left_to_do(study, mnist_dir):
+    dry = snakemake(study, "--dry-run", mnist_dir=mnist_dir)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert "Nothing to be done" in dry.stdout + dry.stderr

@@ -1,0 +1,27 @@
+"""Rule make_tables: an experiment's seed-study and grid tables (CSV, Markdown) and its chosen run."""
+
+from digitstudy.aggregate import (choice_record, choose, grid_markdown, grid_table, runs_table,
+                                  seed_markdown, seed_table)
+from digitstudy.files import write_json_atomic, write_text_atomic
+from digitstudy.scripting import logged
+
+
+def make_tables(dataset, model, seed_metrics, grid_metrics, outputs, log):
+    seeds = seed_table(runs_table(seed_metrics))
+    grid_runs = runs_table(grid_metrics)
+    chosen = choose(grid_runs)
+    grid = grid_table(grid_runs, chosen)
+    write_text_atomic(outputs.seeds_csv, seeds.to_csv(index=False))
+    write_text_atomic(outputs.seeds_md, f"# {dataset} / {model}: seed study\n\n" + seed_markdown(seeds))
+    write_text_atomic(outputs.grid_csv, grid.to_csv(index=False))
+    write_text_atomic(outputs.grid_md, f"# {dataset} / {model}: grid\n\n" + grid_markdown(grid))
+    record = choice_record(dataset, model, chosen, seeds)
+    write_json_atomic(outputs.choice, record)
+    log(f"chosen: {record['chosen']}")
+
+
+# `snakemake` is the object that Snakemake gives every rule script.
+with logged(snakemake.log[0]) as log:
+    make_tables(dataset=snakemake.wildcards.dataset, model=snakemake.wildcards.model,
+                seed_metrics=list(snakemake.input.seeds), grid_metrics=list(snakemake.input.grid),
+                outputs=snakemake.output, log=log)
