@@ -52,6 +52,18 @@ def test_data_files_hold_the_configured_splits(study):
                 assert handle[split]["labels"][()].max() < classes
 
 
+def test_data_files_are_rebuilt_byte_for_byte(study, mnist_dir):
+    files = [study / "data" / "processed" / f"{dataset}.h5" for dataset in ("mnist", "twodigit")]
+    before = [path.read_bytes() for path in files]
+    times = [(path.stat().st_atime_ns, path.stat().st_mtime_ns) for path in files]
+    rebuilt = snakemake(study, *map(str, files), "--forcerun", "prepare_mnist", "make_two_digit",
+                        "--allowed-rules", "prepare_mnist", "make_two_digit", mnist_dir=mnist_dir)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    assert [path.read_bytes() for path in files] == before
+    for path, (accessed, modified) in zip(files, times):
+        os.utime(path, ns=(accessed, modified))  # so the later tests see the study as finished
+
+
 def test_every_run_is_in_runs_csv_with_its_hyperparameters(study):
     runs = pd.read_csv(study / "results" / "runs.csv")
     per_experiment = {(1, 0.01, 0.9), (66, 0.01, 0.9), (1, 0.1, 0.9)}  # shared run trained once

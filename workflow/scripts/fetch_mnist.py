@@ -1,5 +1,7 @@
 """Rule fetch_mnist: the four MNIST IDX files, verified against the genuine release's checksums."""
 
+import os
+
 from digitstudy.mnist import acquire
 from digitstudy.scripting import logged
 from digitstudy.study import mnist_source
@@ -11,6 +13,6 @@ with logged(snakemake.log[0]) as log:
     # wherever they come from, so switching between a local folder and the download reruns nothing.
     source = mnist_source(snakemake.config)
     log(f"MNIST from {source or 'the internet (torchvision downloader)'}")
-    sums = acquire(source, out_dir=str(snakemake.output[0]).rsplit("/", 1)[0])
+    sums = acquire(source, out_dir=os.path.dirname(snakemake.output[0]))
     for name, digest in sums.items():
         log(f"verified {name} {digest}")

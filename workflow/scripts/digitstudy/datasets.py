@@ -8,8 +8,9 @@ import h5py
 import numpy as np
 
 from . import DigitstudyError
-from .files import atomic_path
+from .files import atomic_path, sha256_file
 from .idx import read_images_and_labels
+from .mnist import MNIST_FILES
 
 SPLITS = ("train", "valid", "test")
 CHUNK_SAMPLES = 1024
@@ -26,9 +27,16 @@ def load_mnist(raw_dir):
     """{'train': (images, labels), 'test': (images, labels)} from the four verified IDX files."""
     raw_dir = Path(raw_dir)
     return {
-        "train": read_images_and_labels(raw_dir / "train-images-idx3-ubyte", raw_dir / "train-labels-idx1-ubyte"),
-        "test": read_images_and_labels(raw_dir / "t10k-images-idx3-ubyte", raw_dir / "t10k-labels-idx1-ubyte"),
+        "train": read_images_and_labels(raw_dir / "train-images-idx3-ubyte",
+                                        raw_dir / "train-labels-idx1-ubyte"),
+        "test": read_images_and_labels(raw_dir / "t10k-images-idx3-ubyte",
+                                       raw_dir / "t10k-labels-idx1-ubyte"),
     }
+
+
+def source_checksums(raw_dir):
+    """SHA-256 of each IDX file a dataset was made from, recorded in its HDF5 attributes."""
+    return {name: sha256_file(Path(raw_dir) / name) for name in MNIST_FILES}
 
 
 def digit_split_indices(n_mnist_train, n_mnist_test, sizes, seed):
@@ -67,9 +75,10 @@ def make_pairs(pool, count, rng):
 
 
 def two_digit_splits(pools, sizes, seed):
-    """Pairs drawn within each MNIST split, so no digit image is shared between train, valid and test."""
-    rng = np.random.default_rng(seed)
-    return {split: make_pairs(pools[split], sizes[split], rng) for split in SPLITS}
+    """Pairs drawn within each MNIST split, so no digit image is shared between train, valid and test.
+    Each split has a generator of its own: a change of n_train leaves the valid and test pairs alone."""
+    return {split: make_pairs(pools[split], sizes[split], np.random.default_rng([seed, index]))
+            for index, split in enumerate(SPLITS)}
 
 
 def pixel_stats(images):
@@ -108,21 +117,34 @@ def open_h5(path):
         raise DigitstudyError(f"{path}: not a readable HDF5 file ({error})") from None
 
 
-def read_splits(path, names=SPLITS):
-    """({split: Split}, attributes) from a file written by write_splits, with clear errors."""
-    with open_h5(path) as handle:
+H5_ERRORS = (KeyError, OSError, RuntimeError, ValueError)  # what h5py raises on damaged content
+
+
+def read_group(handle, path, name):
+    """One split of an open HDF5 file; a missing or damaged group is a DigitstudyError."""
+    try:
+        if name not in handle:
+            raise DigitstudyError(f"{path}: HDF5 group '{name}' is missing")
+        group = handle[name]
+        digits = group["digits"][()] if "digits" in group else None
+        return Split(group["images"][()], group["labels"][()], digits)
+    except H5_ERRORS as error:
+        raise DigitstudyError(f"{path}: group '{name}' is damaged ({error})") from None
+
+
+def read_attributes(handle, path):
+    try:
         attributes = dict(handle.attrs)
-        splits = {}
-        for name in names:
-            if name not in handle:
-                raise DigitstudyError(f"{path}: HDF5 group '{name}' is missing")
-            group = handle[name]
-            try:
-                digits = group["digits"][()] if "digits" in group else None
-                splits[name] = Split(group["images"][()], group["labels"][()], digits)
-            except (KeyError, OSError) as error:
-                raise DigitstudyError(f"{path}: group '{name}' is damaged ({error})") from None
+    except H5_ERRORS as error:
+        raise DigitstudyError(f"{path}: HDF5 attributes are damaged ({error})") from None
     for key in ("n_classes", "pixel_mean", "pixel_std"):
         if key not in attributes:
             raise DigitstudyError(f"{path}: attribute '{key}' is missing")
-    return splits, attributes
+    return attributes
+
+
+def read_splits(path, names=SPLITS):
+    """({split: Split}, attributes) from a file written by write_splits, with clear errors."""
+    with open_h5(path) as handle:
+        attributes = read_attributes(handle, path)
+        return {name: read_group(handle, path, name) for name in names}, attributes

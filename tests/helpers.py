@@ -1,0 +1,115 @@
+"""Shared test helpers: small synthetic data, IDX byte strings, and the real-MNIST fixture."""
+
+import functools
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from digitstudy.datasets import Split
+from digitstudy.idx import read_images_and_labels
+from digitstudy.mnist import find_source_file
+from digitstudy.training import TensorSplit
+
+IMAGE_SIDE = 28
+
+
+# --- IDX files ---------------------------------------------------------------------------------
+
+def idx_bytes(array, magic_dtype=0x08):
+    """An IDX byte string (header + data) holding a uint8 array; magic_dtype lets a test break it."""
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, magic_dtype, array.ndim])
+    header += b"".join(int(size).to_bytes(4, "big") for size in array.shape)
+    return header + array.tobytes()
+
+
+def write_file(path, content):
+    """Write `content`, gzipped when the name ends in .gz (as MNIST mirrors ship it)."""
+    path = Path(path)
+    path.write_bytes(gzip.compress(content) if path.suffix == ".gz" else content)
+    return path
+
+
+def random_images(count, seed=0, height=IMAGE_SIDE, width=IMAGE_SIDE):
+    return np.random.default_rng(seed).integers(0, 256, (count, height, width), dtype=np.uint8)
+
+
+# --- synthetic MNIST-like data ---------------------------------------------------------------------
+
+def identified_images(count, tag):
+    """`count` 28 x 28 images whose pixels say where they came from: pixel (0, 0) holds `tag`,
+    pixels (0, 1) and (0, 2) the index. Lets a test find the source of every half of a pair."""
+    images = np.zeros((count, 1, IMAGE_SIDE, IMAGE_SIDE), dtype=np.uint8)
+    index = np.arange(count)
+    images[:, 0, 0, 0] = tag
+    images[:, 0, 0, 1] = index // 256
+    images[:, 0, 0, 2] = index % 256
+    return images
+
+
+def image_identity(images):
+    """(tag, index) arrays of images built by identified_images."""
+    pixels = images[:, 0, 0].astype(np.int64)
+    return pixels[:, 0], pixels[:, 1] * 256 + pixels[:, 2]
+
+
+def fake_mnist(n_train, n_test, seed=0):
+    """{'train': (images, labels), 'test': ...} shaped like load_mnist's, each image unique."""
+    rng = np.random.default_rng(seed)
+    return {
+        name: (identified_images(count, tag)[:, 0], rng.integers(0, 10, count).astype(np.int64))
+        for name, count, tag in (("train", n_train, 1), ("test", n_test, 2))
+    }
+
+
+def learnable_split(count, seed, height=IMAGE_SIDE, width=IMAGE_SIDE):
+    """A uint8 Split whose label is drawn as a bright horizontal bar at a label-dependent row over
+    noise: learnable within an epoch, yet not trivially separable at initialisation."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count).astype(np.int64)
+    images = rng.integers(0, 100, (count, 1, height, width), dtype=np.uint8)
+    rows = 2 + 2 * labels
+    images[np.arange(count), 0, rows, :] = 255
+    return Split(images, labels)
+
+
+def standardised(split):
+    """A TensorSplit standardised with its own pixel statistics."""
+    images = torch.from_numpy(split.images).float()
+    images = (images - images.mean()) / images.std()
+    return TensorSplit(images, torch.from_numpy(split.labels))
+
+
+def learnable_tensor_data(sizes=(512, 128, 128), seed=0):
+    """{'train', 'valid', 'test'} TensorSplits of learnable_split, different samples in each."""
+    return {name: standardised(learnable_split(count, seed + offset))
+            for offset, (name, count) in enumerate(zip(("train", "valid", "test"), sizes))}
+
+
+# --- real MNIST ----------------------------------------------------------------------------------
+
+def mnist_dir_from(environ):
+    """The folder of real MNIST named by MNIST_DIR. Without it, tests skip on a developer's machine
+    but fail in CI (CI=true), where a silently skipped data test would hide a broken setup."""
+    folder = environ.get("MNIST_DIR", "")
+    if folder:
+        if not Path(folder).is_dir():
+            pytest.fail(f"MNIST_DIR={folder} is not a folder")
+        return Path(folder)
+    if environ.get("CI") == "true":
+        pytest.fail("MNIST_DIR is not set, and CI must run the real-MNIST tests")
+    pytest.skip("MNIST_DIR is not set (a folder with the four MNIST IDX files)")
+
+
+@functools.lru_cache(maxsize=1)
+def load_real_mnist(folder):
+    """Real MNIST as load_mnist returns it, read straight from the folder (.gz or not); cached
+    because several test modules need it and decompressing takes a second."""
+    def split(images_name, labels_name):
+        return read_images_and_labels(find_source_file(folder, images_name),
+                                      find_source_file(folder, labels_name))
+    return {"train": split("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+            "test": split("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}

@@ -1,0 +1,136 @@
+"""One training job end to end: HDF5 file in, history.csv + metrics.json + model.pt out, nothing else."""
+
+import csv
+import json
+import os
+
+import pytest
+import torch
+
+from digitstudy.datasets import SPLITS, read_splits, write_splits
+from digitstudy.files import sha256_file
+from digitstudy.models import build_model
+from digitstudy.runs import HISTORY_COLUMNS, run_training
+from digitstudy.training import RunSettings, evaluate, to_tensor_split
+from helpers import learnable_split
+
+SOURCE_SHA256 = {"train-images-idx3-ubyte": "12" * 32, "t10k-images-idx3-ubyte": "34" * 32}
+OUTPUTS = {"history.csv", "metrics.json", "model.pt"}
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    """A tiny dataset file written the way the prepare_mnist rule writes one."""
+    path = tmp_path_factory.mktemp("data") / "mnist.h5"
+    sizes = {"train": 300, "valid": 100, "test": 100}
+    splits = {name: learnable_split(sizes[name], seed) for seed, name in enumerate(SPLITS)}
+    write_splits(path, splits, n_classes=10,
+                 attributes={"dataset": "mnist", "source_sha256": SOURCE_SHA256, "split_seed": 0})
+    return path
+
+
+def run(data_file, out_dir, **changes):
+    """run_training with its outputs in out_dir, as the train_run rule calls it."""
+    values = {"model": "cnn", "seed": 3, "lr": 0.05, "momentum": 0.9, "batch_size": 32, "epochs": 3}
+    settings = RunSettings(**{**values, **changes})
+    messages = []
+    record = run_training("mnist", data_file, settings, threads=1, history_path=out_dir / "history.csv",
+                          metrics_path=out_dir / "metrics.json", model_path=out_dir / "model.pt",
+                          log=messages.append)
+    return settings, record, messages
+
+
+def read_history(path):
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        return reader.fieldnames, list(reader)
+
+
+def strict_json(path):
+    """metrics.json must be standard JSON: NaN or Infinity would break other readers."""
+    def refuse(constant):
+        raise ValueError(f"{path}: non-standard JSON constant {constant}")
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def finished_run(data_file, tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("run")
+    settings, record, messages = run(data_file, out_dir)
+    return out_dir, settings, record, messages
+
+
+def test_writes_exactly_the_three_outputs(finished_run, data_file):
+    out_dir = finished_run[0]
+    # No temporary siblings left behind (atomic writes rename them), and nothing undeclared.
+    assert set(os.listdir(out_dir)) == OUTPUTS
+    assert os.listdir(data_file.parent) == [data_file.name]
+
+
+def test_outputs_are_not_private(finished_run):
+    # mkstemp creates its files readable by the owner only; a renamed temporary must not carry that
+    # into results that collaborators and the report need to read.
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in OUTPUTS:
+        assert (finished_run[0] / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_history_has_one_row_per_epoch(finished_run):
+    out_dir, settings = finished_run[:2]
+    columns, rows = read_history(out_dir / "history.csv")
+    assert tuple(columns) == HISTORY_COLUMNS == (
+        "epoch", "train_loss", "train_error", "valid_loss", "valid_error", "seconds")
+    assert [int(row["epoch"]) for row in rows] == list(range(1, settings.epochs + 1))
+    for row in rows:
+        assert 0 <= float(row["train_error"]) <= 1 and 0 <= float(row["valid_error"]) <= 1
+        assert float(row["seconds"]) > 0
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+
+
+def test_metrics_record_the_run(finished_run, data_file):
+    out_dir, settings, record, messages = finished_run
+    metrics = strict_json(out_dir / "metrics.json")
+    assert metrics == json.loads(json.dumps(record))  # the file holds what was returned
+    assert metrics["status"] == "ok" and metrics["reason"] is None
+    assert (metrics["dataset"], metrics["model"], metrics["seed"], metrics["lr"], metrics["momentum"]) == \
+        ("mnist", settings.model, settings.seed, settings.lr, settings.momentum)
+    assert metrics["epochs_completed"] == settings.epochs and metrics["threads"] == 1
+    assert 0 <= metrics["test"]["error"] <= 1 and metrics["test"]["loss"] > 0
+    assert metrics["versions"]["torch"] == torch.__version__
+    assert set(metrics["versions"]) >= {"python", "torch", "numpy", "h5py"}
+    assert metrics["data"]["sha256"] == sha256_file(data_file)
+    assert metrics["data"]["source_sha256"] == SOURCE_SHA256
+    assert len(messages) >= settings.epochs  # one log line per epoch at least
+
+
+def test_best_valid_matches_history(finished_run):
+    out_dir = finished_run[0]
+    _, rows = read_history(out_dir / "history.csv")
+    best = strict_json(out_dir / "metrics.json")["best_valid"]
+    errors = [float(row["valid_error"]) for row in rows]
+    assert best["epoch"] == errors.index(min(errors)) + 1
+    assert best["valid_error"] == pytest.approx(min(errors))
+
+
+def test_model_reloads_and_reproduces_test_error(finished_run, data_file):
+    out_dir, settings = finished_run[:2]
+    state = torch.load(out_dir / "model.pt", weights_only=True)
+    model = build_model(settings.model, (1, 28, 28), 10)
+    model.load_state_dict(state)  # strict: same layers, same shapes
+    splits, attributes = read_splits(data_file, names=("test",))
+    mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
+    test = to_tensor_split(splits["test"], mean, std, "cpu")
+    metrics, result = strict_json(out_dir / "metrics.json"), evaluate(model, test)
+    assert result["error"] == metrics["test"]["error"]
+    # Trained in channels_last memory format, evaluated here in the default one: equal up to rounding.
+    assert result["loss"] == pytest.approx(metrics["test"]["loss"], rel=1e-4, abs=1e-7)
+
+
+def test_diverged_run_still_writes_valid_outputs(data_file, tmp_path):
+    _, record, _ = run(data_file, tmp_path, model="ann", lr=1e6, epochs=5, chance_patience=2)
+    metrics = strict_json(tmp_path / "metrics.json")  # NaN losses must become null, not NaN
+    assert metrics["status"] == "diverged" and metrics["diverged_epoch"] == metrics["epochs_completed"]
+    _, rows = read_history(tmp_path / "history.csv")
+    assert len(rows) == metrics["epochs_completed"] < 5
+    assert set(os.listdir(tmp_path)) == OUTPUTS
