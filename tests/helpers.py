@@ -136,6 +136,14 @@ def copy_workflow(workdir):
     return workdir
 
 
+def copy_study(study, workdir):
+    """A copy of a workflow folder, results and Snakemake's records included, that Snakemake sees as
+    the original: modification times are kept (copy2), and .snakemake/metadata holds the params and
+    code that the rerun triggers compare with."""
+    shutil.copytree(study, workdir, symlinks=True)
+    return Path(workdir)
+
+
 def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2):
     """Run the snakemake of this environment in `workdir`; return its completed process. The
     targets and options come first: --configfile takes every word after it as a file."""
