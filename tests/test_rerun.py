@@ -6,10 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
+import yaml
 
-from helpers import copy_study, snakemake, write_config
+from helpers import QUICK_CONFIG, REPO, copy_study, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
+QUICK_EXPERIMENTS = [(dataset, model) for dataset, models in
+                     yaml.safe_load((REPO / QUICK_CONFIG).read_text())["experiments"].items() for model in models]
 AGGREGATES = {"collect_runs": 1, "plot_comparison": 1, "write_summary": 1, "all": 1}
 EXPERIMENT_AGGREGATES = ("make_tables", "plot_curves", "plot_grid", "plot_weights")
 
@@ -77,6 +80,7 @@ def trained(jobs):
 
 
 def experiment_aggregates(experiments):
+    """{rule: job count} of the per-experiment tables and plots of `experiments`."""
     return {rule: len(experiments) for rule in EXPERIMENT_AGGREGATES}
 
 
@@ -92,9 +96,7 @@ def test_nothing_changed_reruns_nothing(quick_study, tmp_path, mnist_dir):
 
 def test_added_learning_rate_trains_only_its_runs(quick_study, tmp_path, mnist_dir):
     jobs, _ = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["grid"]["lr"].append(0.2))
-    experiments = {(dataset, model) for dataset in ("mnist", "twodigit")
-                   for model in {"mnist": ("ann", "cnn", "cnn_dropout"), "twodigit": ("cnn_dropout", "lenet5")}[dataset]}
-    assert trained(jobs) == {(dataset, model, "seed1_lr0.2_mom0.9") for dataset, model in experiments}
+    assert trained(jobs) == {(dataset, model, "seed1_lr0.2_mom0.9") for dataset, model in QUICK_EXPERIMENTS}
     # The seed study is untouched, so are its learning curves.
     assert rules(jobs) == {"train_run": 5, "make_tables": 5, "plot_grid": 5, "plot_weights": 5, **AGGREGATES}
 
