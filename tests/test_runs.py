@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -232,3 +234,16 @@ def test_unreadable_or_unsafe_checkpoint_is_not_loaded(data_file, tmp_path, cont
     _, record, messages = run(data_file, tmp_path, epochs=1)
     assert messages[0].startswith(f"ignoring unreadable checkpoint {tmp_path / 'checkpoint.pt'}")
     assert record["resumed_from_epoch"] is None and set(os.listdir(tmp_path)) == OUTPUTS
+
+
+def test_code_reads_no_pickle_beyond_weights_only():
+    # Weights and checkpoints are the only binary files read back; torch.load must refuse anything
+    # but tensors and plain data in them, and no other unpickler may be used anywhere.
+    repo = Path(__file__).resolve().parents[1]
+    sources = [*repo.glob("workflow/**/*.py"), *repo.glob("workflow/**/*.smk"), *repo.glob("bench/*.py")]
+    for path in sources:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            where = f"{path.relative_to(repo)}:{number}"
+            if "torch.load(" in line:
+                assert "weights_only=True" in line, where
+            assert not re.search(r"pickle\.loads?\(|read_pickle|allow_pickle=True|np\.load\(", line), where
