@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import load_real_mnist, mnist_dir_from
+from helpers import copy_workflow, load_real_mnist, mnist_dir_from, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -17,3 +17,13 @@ def mnist_dir():
 @pytest.fixture(scope="session")
 def real_mnist(mnist_dir):
     return load_real_mnist(mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def quick_study(tmp_path_factory, mnist_dir):
+    """A workflow folder in which the quick study has run to the end. Never changed: tests work on
+    a copy (helpers.copy_study), so one run of a few minutes serves every test module."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("quick") / "study")
+    finished = snakemake(workdir, mnist_dir=mnist_dir)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return workdir

@@ -2,11 +2,16 @@
 
 import functools
 import gzip
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from digitstudy.datasets import Split
 from digitstudy.idx import read_images_and_labels
@@ -113,3 +118,44 @@ def load_real_mnist(folder):
                                       find_source_file(folder, labels_name))
     return {"train": split("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
             "test": split("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+# --- the real workflow in a temporary folder -------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+QUICK_CONFIG = "config/quick.yaml"
+
+
+def copy_workflow(workdir):
+    """The workflow's code and configs (not its data or results) in `workdir`."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Snakefile", workdir)
+    for folder in ("workflow", "config"):
+        shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return workdir
+
+
+def copy_study(study, workdir):
+    """A copy of a workflow folder, results and Snakemake's records included, that Snakemake sees as
+    the original: modification times are kept (copy2), and .snakemake/metadata holds the params and
+    code that the rerun triggers compare with."""
+    shutil.copytree(study, workdir, symlinks=True)
+    return Path(workdir)
+
+
+def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2):
+    """Run the snakemake of this environment in `workdir`; return its completed process. The
+    targets and options come first: --configfile takes every word after it as a file."""
+    environment = {**os.environ, "MNIST_DIR": str(mnist_dir)}
+    command = [sys.executable, "-m", "snakemake", *arguments, "--cores", str(cores),
+               "--configfile", configfile, "--replace-workflow-config"]
+    return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
+
+
+def write_config(workdir, change, name="config/changed.yaml"):
+    """config/quick.yaml after change(config), written to `name` in workdir; returns `name`."""
+    config = yaml.safe_load((REPO / QUICK_CONFIG).read_text())
+    change(config)
+    (Path(workdir) / name).write_text(yaml.safe_dump(config, sort_keys=False))
+    return name

@@ -40,7 +40,8 @@ def test_one_bad_file_among_genuine_names_is_named(tmp_path, mnist_dir):
     source.mkdir()
     for name in MNIST_FILES[:3]:
         shutil.copy(find_source_file(mnist_dir, name), source)
-    impostor = write_file(source / f"{MNIST_FILES[3]}.gz", idx_bytes(np.array([1, 2, 3])))
+    # As many labels as the genuine file has, so that only the content gives it away.
+    impostor = write_file(source / f"{MNIST_FILES[3]}.gz", idx_bytes(np.arange(10_000) % 10))
     with pytest.raises(DigitstudyError, match=re.escape(str(impostor)) + ".*SHA-256"):
         copy_verified(source, tmp_path / "out")
 

@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -134,3 +136,114 @@ def test_diverged_run_still_writes_valid_outputs(data_file, tmp_path):
     _, rows = read_history(tmp_path / "history.csv")
     assert len(rows) == metrics["epochs_completed"] < 5
     assert set(os.listdir(tmp_path)) == OUTPUTS
+
+
+# --- reproducibility of a whole job ----------------------------------------------------------------
+
+def outputs_of(out_dir):
+    """(metrics without the timing fields, history without seconds, weights) of a finished run."""
+    metrics = strict_json(out_dir / "metrics.json")
+    for key in ("wall_seconds", "resumed_from_epoch"):
+        metrics.pop(key)
+    _, rows = read_history(out_dir / "history.csv")
+    history = [{key: value for key, value in row.items() if key != "seconds"} for row in rows]
+    return metrics, history, torch.load(out_dir / "model.pt", weights_only=True)
+
+
+def assert_same_weights(weights, other):
+    assert weights.keys() == other.keys()
+    for name in weights:
+        assert torch.equal(weights[name], other[name]), name
+
+
+def test_same_job_twice_gives_the_same_outputs_bit_for_bit(data_file, finished_run, tmp_path):
+    run(data_file, tmp_path)
+    metrics, history, weights = outputs_of(finished_run[0])
+    metrics_again, history_again, weights_again = outputs_of(tmp_path)
+    assert metrics_again == metrics and history_again == history
+    assert_same_weights(weights, weights_again)
+
+
+def test_other_seed_gives_other_outputs(data_file, finished_run, tmp_path):
+    run(data_file, tmp_path, seed=4)
+    metrics, history, weights = outputs_of(finished_run[0])
+    other_metrics, other_history, other_weights = outputs_of(tmp_path)
+    assert other_history != history and other_metrics["final"] != metrics["final"]
+    assert not any(torch.equal(weights[name], other_weights[name]) for name in weights)
+
+
+# --- checkpoints ---------------------------------------------------------------------------------
+
+class Killed(Exception):
+    """Stands for SIGKILL: the job ends at once, between two log lines."""
+
+
+def killed_at_epoch(epoch):
+    """A log that kills the job when training reaches `epoch` (before that epoch is saved)."""
+    def log(message):
+        if message.startswith(f"epoch {epoch:3d}"):
+            raise Killed
+    return log
+
+
+def kill(data_file, out_dir, epoch, **changes):
+    values = {"model": "cnn_dropout", "seed": 3, "lr": 0.05, "momentum": 0.9, "batch_size": 32, "epochs": 4}
+    settings = RunSettings(**{**values, **changes})
+    with pytest.raises(Killed):
+        run_training("mnist", data_file, settings, threads=1, history_path=out_dir / "history.csv",
+                     metrics_path=out_dir / "metrics.json", model_path=out_dir / "model.pt",
+                     log=killed_at_epoch(epoch))
+    return settings
+
+
+def test_killed_job_resumes_to_the_uninterrupted_result(data_file, tmp_path):
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    kill(data_file, killed, epoch=3)
+    assert os.listdir(killed) == ["checkpoint.pt"]  # no output yet: each is written at the end
+    checkpoint = torch.load(killed / "checkpoint.pt", weights_only=True)
+    assert checkpoint["epoch"] == 2 and len(checkpoint["history"]) == 2
+    _, record, messages = run(data_file, killed, model="cnn_dropout", epochs=4)
+    assert messages[0] == "resumed from checkpoint at epoch 2"
+    assert [message.split()[1] for message in messages if message.startswith("epoch")] == ["3", "4"]
+    assert record["resumed_from_epoch"] == 2
+    run(data_file, whole, model="cnn_dropout", epochs=4)
+    assert set(os.listdir(killed)) == OUTPUTS  # the checkpoint is gone once the outputs are complete
+    metrics, history, weights = outputs_of(killed)
+    assert (metrics, history) == outputs_of(whole)[:2]
+    assert_same_weights(weights, outputs_of(whole)[2])
+
+
+def test_checkpoint_of_other_settings_is_not_resumed(data_file, tmp_path):
+    kill(data_file, tmp_path, epoch=3, epochs=4)
+    _, record, messages = run(data_file, tmp_path, model="cnn_dropout", epochs=5)
+    assert messages[0].startswith("ignoring checkpoint") and "other settings" in messages[0]
+    assert record["resumed_from_epoch"] is None and record["epochs_completed"] == 5
+    assert set(os.listdir(tmp_path)) == OUTPUTS
+
+
+class Payload:
+    """Any object other than tensors and plain data: weights_only must refuse to unpickle it."""
+
+
+@pytest.mark.parametrize("content", [b"not a checkpoint", "pickle"])
+def test_unreadable_or_unsafe_checkpoint_is_not_loaded(data_file, tmp_path, content):
+    if content == "pickle":
+        torch.save({"identity": None, "payload": Payload()}, tmp_path / "checkpoint.pt")
+    else:
+        (tmp_path / "checkpoint.pt").write_bytes(content)
+    _, record, messages = run(data_file, tmp_path, epochs=1)
+    assert messages[0].startswith(f"ignoring unreadable checkpoint {tmp_path / 'checkpoint.pt'}")
+    assert record["resumed_from_epoch"] is None and set(os.listdir(tmp_path)) == OUTPUTS
+
+
+def test_code_reads_no_pickle_beyond_weights_only():
+    # Weights and checkpoints are the only binary files read back; torch.load must refuse anything
+    # but tensors and plain data in them, and no other unpickler may be used anywhere.
+    repo = Path(__file__).resolve().parents[1]
+    sources = [*repo.glob("workflow/**/*.py"), *repo.glob("workflow/**/*.smk"), *repo.glob("bench/*.py")]
+    for path in sources:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            where = f"{path.relative_to(repo)}:{number}"
+            if "torch.load(" in line:
+                assert "weights_only=True" in line, where
+            assert not re.search(r"pickle\.loads?\(|read_pickle|allow_pickle=True|np\.load\(", line), where

@@ -1,5 +1,6 @@
 """Training: learning happens, runs are reproducible bit for bit, divergence is caught, batches are fair."""
 
+import copy
 import math
 
 import pytest
@@ -211,3 +212,30 @@ def test_to_tensor_split_standardises_with_given_statistics():
     assert tensors.images.mean().item() == pytest.approx(0, abs=1e-4)
     assert tensors.images.std().item() == pytest.approx(1, abs=1e-3)
     assert tensors.labels.dtype == torch.int64 and torch.equal(tensors.labels, torch.from_numpy(split.labels))
+
+
+# --- resuming ------------------------------------------------------------------------------------
+
+def test_resumed_training_is_bit_for_bit_the_uninterrupted_one(data):
+    # cnn_dropout: dropout draws from torch's global generator, which the state must carry too.
+    run = settings(model="cnn_dropout", epochs=3)
+    states = []
+    history, outcome, model = train(run, data, 10, save=lambda state: states.append(copy.deepcopy(state)))
+    assert [state["epoch"] for state in states] == [1, 2, 3]
+    torch.manual_seed(12345)  # whatever ran in between must not matter
+    trained = []
+    resumed_history, resumed_outcome, resumed_model = train(run, data, 10, log=trained.append, resume=states[0])
+    assert [line.split()[1] for line in trained] == ["2", "3"]  # only the remaining epochs
+    assert history_without_seconds(resumed_history) == history_without_seconds(history)
+    assert resumed_history[0]["seconds"] == history[0]["seconds"]  # the first epoch is the saved one
+    assert resumed_outcome == outcome
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(resumed_model.state_dict()[name], tensor), name
+
+
+def test_diverged_run_saves_no_state(data):
+    states = []
+    history, outcome, _ = train(settings(model="ann", lr=1e6, epochs=10, chance_patience=2), data, 10,
+                                save=states.append)
+    assert outcome["status"] == "diverged"
+    assert len(states) == len(history) - 1  # the diverged epoch ends the run, nothing to resume

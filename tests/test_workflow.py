@@ -3,9 +3,6 @@
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 
 import h5py
 import pandas as pd
@@ -13,30 +10,17 @@ import pytest
 import yaml
 
 from conftest import REPO
+from helpers import copy_study, snakemake
 
 pytestmark = pytest.mark.workflow
 QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
 EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
 
 
-def snakemake(workdir, *arguments, mnist_dir):
-    """Run the snakemake of this environment in `workdir`; return its completed process."""
-    environment = {**os.environ, "MNIST_DIR": str(mnist_dir)}
-    command = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/quick.yaml",
-               *arguments]
-    return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module")
-def study(tmp_path_factory, mnist_dir):
+def study(quick_study, tmp_path_factory):
     """A copy of the workflow in which the quick study has run to the end."""
-    workdir = tmp_path_factory.mktemp("study")
-    shutil.copy(REPO / "Snakefile", workdir)
-    for folder in ("workflow", "config"):
-        shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    finished = snakemake(workdir, mnist_dir=mnist_dir)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    return workdir
+    return copy_study(quick_study, tmp_path_factory.mktemp("study") / "study")
 
 
 def test_data_files_hold_the_configured_splits(study):
@@ -56,7 +40,8 @@ def test_data_files_are_rebuilt_byte_for_byte(study, mnist_dir):
     files = [study / "data" / "processed" / f"{dataset}.h5" for dataset in ("mnist", "twodigit")]
     before = [path.read_bytes() for path in files]
     times = [(path.stat().st_atime_ns, path.stat().st_mtime_ns) for path in files]
-    rebuilt = snakemake(study, *map(str, files), "--forcerun", "prepare_mnist", "make_two_digit",
+    targets = [str(path.relative_to(study)) for path in files]  # Snakemake's own spelling of its outputs
+    rebuilt = snakemake(study, *targets, "--forcerun", "prepare_mnist", "make_two_digit",
                         "--allowed-rules", "prepare_mnist", "make_two_digit", mnist_dir=mnist_dir)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert [path.read_bytes() for path in files] == before

@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -5,6 +6,7 @@ from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
+from digitstudy.config import config_error, load_schema, mnist_source_error
 from digitstudy.mnist import MNIST_FILES
 from digitstudy.paths import run_name
 from digitstudy.study import (
@@ -17,7 +19,18 @@ from digitstudy.study import (
 )
 
 
-validate(config, "../schemas/config.schema.yaml")
+def stop_on_bad_config(config):
+    """One line naming the key and the cause, and exit status 1, before any job: Snakemake's own
+    validate() would print a page of schema and a traceback."""
+    schema = load_schema(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    problem = config_error(config, schema) or mnist_source_error(config, os.environ, "data/raw/mnist")
+    if problem:
+        print(f"config error: {problem}", file=sys.stderr)
+        sys.exit(1)
+
+
+stop_on_bad_config(config)
+validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults
 
 
 wildcard_constraints:

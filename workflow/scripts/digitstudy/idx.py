@@ -50,13 +50,18 @@ def parse_idx(content, name, expected_dims):
     return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
-def read_images_and_labels(images_path, labels_path):
-    """Images (N x H x W uint8) and labels (N int64) of one MNIST split, checked against each other."""
-    images = parse_idx(read_bytes(images_path), images_path, IMAGES_DIMS)
-    labels = parse_idx(read_bytes(labels_path), labels_path, LABELS_DIMS)
+def check_pair(images, labels, images_path, labels_path):
+    """Images and labels of one split must agree in count, and labels must be digits."""
     if len(images) != len(labels):
         raise DigitstudyError(
             f"{images_path}: {len(images)} images but {labels_path} has {len(labels)} labels")
     if labels.size and labels.max() > 9:
         raise DigitstudyError(f"{labels_path}: label {labels.max()} outside 0..9")
+
+
+def read_images_and_labels(images_path, labels_path):
+    """Images (N x H x W uint8) and labels (N int64) of one MNIST split, checked against each other."""
+    images = parse_idx(read_bytes(images_path), images_path, IMAGES_DIMS)
+    labels = parse_idx(read_bytes(labels_path), labels_path, LABELS_DIMS)
+    check_pair(images, labels, images_path, labels_path)
     return images, labels.astype(np.int64)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from . import DigitstudyError
 from .files import sha256_of, write_bytes_atomic
-from .idx import IMAGES_DIMS, LABELS_DIMS, parse_idx, read_bytes
+from .idx import IMAGES_DIMS, LABELS_DIMS, check_pair, parse_idx, read_bytes
 
 # SHA-256 of the decompressed files of the genuine release (whatever mirror or compression).
 MNIST_SHA256 = {
@@ -15,6 +15,8 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 MNIST_FILES = tuple(MNIST_SHA256)
+MNIST_SPLITS = (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+                ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
 
 
 def find_source_file(source_dir, name):
@@ -28,21 +30,37 @@ def find_source_file(source_dir, name):
     raise DigitstudyError(f"MNIST folder {source_dir}: neither {name} nor {name}.gz is there")
 
 
-def verified_content(path, name):
-    """The decompressed content of `path`, which must be genuine MNIST file `name`."""
+def parsed(path, name):
+    """(decompressed content, array) of MNIST file `name` found at `path`, its IDX structure checked."""
     content = read_bytes(path)
+    return content, parse_idx(content, path, IMAGES_DIMS if "images" in name else LABELS_DIMS)
+
+
+def check_sha256(content, path, name):
     digest = sha256_of(content)
     if digest != MNIST_SHA256[name]:
         raise DigitstudyError(
             f"{path}: content SHA-256 {digest[:16]}... does not match genuine MNIST {name} "
             f"({MNIST_SHA256[name][:16]}...): corrupt or not MNIST")
-    parse_idx(content, path, IMAGES_DIMS if "images" in name else LABELS_DIMS)
-    return content
+
+
+def verified_split(source_dir, images_name, labels_name):
+    """{name: content} of one split's two files. Checked from the most specific cause to the most
+    general one (IDX structure, then the pair's counts, then SHA-256), so that the message says
+    what is wrong rather than only that the bytes differ."""
+    paths = {name: find_source_file(source_dir, name) for name in (images_name, labels_name)}
+    files = {name: parsed(path, name) for name, path in paths.items()}
+    check_pair(files[images_name][1], files[labels_name][1], paths[images_name], paths[labels_name])
+    for name, (content, _) in files.items():
+        check_sha256(content, paths[name], name)
+    return {name: content for name, (content, _) in files.items()}
 
 
 def copy_verified(source_dir, out_dir):
     """Write the four verified, decompressed files to out_dir; return their SHA-256 by name."""
-    contents = {name: verified_content(find_source_file(source_dir, name), name) for name in MNIST_FILES}
+    contents = {}
+    for images_name, labels_name in MNIST_SPLITS:
+        contents.update(verified_split(source_dir, images_name, labels_name))
     for name, content in contents.items():
         write_bytes_atomic(Path(out_dir) / name, content)
     return {name: sha256_of(content) for name, content in contents.items()}

@@ -3,9 +3,11 @@
 import csv
 import io
 import json
+import pickle
 import platform
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -16,6 +18,9 @@ from .files import atomic_path, sha256_file, write_json_atomic, write_text_atomi
 from .training import best_epoch, to_tensor_split, train
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_error", "valid_loss", "valid_error", "seconds")
+CHECKPOINT_NAME = "checkpoint.pt"
+# What torch.load raises on a damaged file, or on one that weights_only refuses to unpickle.
+CHECKPOINT_ERRORS = (RuntimeError, pickle.UnpicklingError, EOFError, OSError, ValueError)
 
 
 def library_versions():
@@ -31,7 +36,8 @@ def history_csv(history):
     return text.getvalue()
 
 
-def run_record(dataset, settings, history, outcome, data_file, attributes, wall_seconds, threads):
+def run_record(dataset, settings, history, outcome, data_file, attributes, wall_seconds, threads,
+               resumed_from_epoch=None):
     """Everything a reader needs to trust and reproduce the run (metrics.json)."""
     final, best = history[-1], best_epoch(history)
     return {
@@ -42,24 +48,78 @@ def run_record(dataset, settings, history, outcome, data_file, attributes, wall_
         "best_valid": {"epoch": best["epoch"], "valid_error": best["valid_error"],
                        "valid_loss": best["valid_loss"]},
         "test": outcome["test"], "chance_error": outcome["chance_error"],
-        "wall_seconds": wall_seconds, "versions": library_versions(),
+        "wall_seconds": wall_seconds, "resumed_from_epoch": resumed_from_epoch,
+        "versions": library_versions(),
         "data": {"file": str(data_file), "sha256": sha256_file(data_file),
                  "source_sha256": json.loads(attributes["source_sha256"])},
     }
 
 
+# --- checkpoints: a killed job resumes after its last finished epoch ---------------------------------
+
+def checkpoint_path(model_path):
+    """Beside the run's outputs but not one of them: Snakemake deletes the declared outputs of a job
+    that failed or was killed, and the checkpoint must survive exactly that."""
+    return Path(model_path).with_name(CHECKPOINT_NAME)
+
+
+def run_identity(dataset, settings, threads, data_file):
+    """What a checkpoint must have been saved for to be resumed: the same run on the same data, with
+    the same thread count (which can change the order of float sums)."""
+    return {"dataset": dataset, **asdict(settings), "threads": threads, "data_sha256": sha256_file(data_file)}
+
+
+def save_checkpoint(path, identity, state, wall_seconds):
+    with atomic_path(path) as temporary:
+        torch.save({"identity": identity, "wall_seconds": wall_seconds, **state}, temporary)
+
+
+def load_problem(error):
+    """torch.load's error in a few words (its messages go on with a page of advice)."""
+    if str(error).startswith("Weights only load failed"):
+        return "torch.load(weights_only=True) refused it: not only tensors and plain data"
+    return " ".join(str(error).split()).split(". ")[0]
+
+
+def load_checkpoint(path, identity, log):
+    """The checkpoint at `path` if it was saved for this very run, else None (then the run starts
+    afresh, which gives the same result, only later)."""
+    if not path.exists():
+        return None
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)  # RNG states stay on the CPU
+    except CHECKPOINT_ERRORS as error:
+        log(f"ignoring unreadable checkpoint {path} ({load_problem(error)}); starting afresh")
+        return None
+    if not isinstance(checkpoint, dict) or checkpoint.get("identity") != identity:
+        log(f"ignoring checkpoint {path}: saved for other settings or data; starting afresh")
+        return None
+    log(f"resumed from checkpoint at epoch {checkpoint['epoch']}")
+    return checkpoint
+
+
 def run_training(dataset, data_file, settings, threads, history_path, metrics_path, model_path, log):
-    """Train one run and write its outputs, each atomically."""
+    """Train one run and write its outputs, each atomically. Resumes from the run's checkpoint if a
+    killed job left one, and removes it once the outputs are complete."""
     started = time.perf_counter()
     torch.set_num_threads(threads)
     splits, attributes = read_splits(data_file)
     mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
     data = {name: to_tensor_split(split, mean, std, settings.device) for name, split in splits.items()}
-    history, outcome, model = train(settings, data, int(attributes["n_classes"]), log)
+    checkpoint, identity = checkpoint_path(model_path), run_identity(dataset, settings, threads, data_file)
+    resume = load_checkpoint(checkpoint, identity, log)
+    earlier_seconds = resume["wall_seconds"] if resume else 0.0
+
+    def save(state):
+        save_checkpoint(checkpoint, identity, state, earlier_seconds + time.perf_counter() - started)
+
+    history, outcome, model = train(settings, data, int(attributes["n_classes"]), log, resume, save)
     record = run_record(dataset, settings, history, outcome, data_file, attributes,
-                        time.perf_counter() - started, threads)
+                        earlier_seconds + time.perf_counter() - started, threads,
+                        resume["epoch"] if resume else None)
     with atomic_path(model_path) as temporary:
         torch.save(model.state_dict(), temporary)
     write_text_atomic(history_path, history_csv(history))
     write_json_atomic(metrics_path, record)
+    checkpoint.unlink(missing_ok=True)
     return record

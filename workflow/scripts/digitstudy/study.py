@@ -39,6 +39,14 @@ def experiment_setting(config, dataset, model, key):
     return config["experiments"][dataset][model].get(key, config["training"].get(key))
 
 
+def mnist_source_setting(config, environ=os.environ):
+    """(the key that names the folder of local MNIST files, the folder; '' means download):
+    config first, then MNIST_DIR."""
+    if config.get("mnist_dir"):
+        return "mnist_dir", config["mnist_dir"]
+    return "MNIST_DIR", environ.get("MNIST_DIR", "")
+
+
 def mnist_source(config, environ=os.environ):
-    """Folder of local MNIST files ('' means download): config first, then MNIST_DIR."""
-    return config.get("mnist_dir") or environ.get("MNIST_DIR", "")
+    """Folder of local MNIST files ('' means download)."""
+    return mnist_source_setting(config, environ)[1]

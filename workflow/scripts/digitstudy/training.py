@@ -103,14 +103,42 @@ def make_model(settings, image_shape, n_classes):
     return model
 
 
-def train(settings, data, n_classes, log=lambda message: None):
-    """Train and test one run. Returns (history rows, outcome dict, final model)."""
+def training_state(model, optimizer, generator, history, device):
+    """Everything that decides the epochs still to come: continuing from it is bit for bit the same
+    as never having stopped. Plain tensors, lists and numbers only, so that it loads with
+    torch.load(..., weights_only=True)."""
+    state = {"epoch": len(history), "history": [dict(row) for row in history],
+             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+             "batch_order_rng": generator.get_state(),  # the batch permutations
+             "torch_rng": torch.get_rng_state()}  # dropout draws from torch's global generator
+    if str(device).startswith("cuda"):
+        state["cuda_rng"] = torch.cuda.get_rng_state()
+    return state
+
+
+def restore_state(state, model, optimizer, generator, device):
+    """Put a training_state back; returns the history so far."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["batch_order_rng"])
+    torch.set_rng_state(state["torch_rng"])
+    if str(device).startswith("cuda"):
+        torch.cuda.set_rng_state(state["cuda_rng"])
+    return [dict(row) for row in state["history"]]
+
+
+def train(settings, data, n_classes, log=lambda message: None, resume=None, save=lambda state: None):
+    """Train and test one run. Returns (history rows, outcome dict, final model).
+    `resume`: a training_state to continue from; save(training_state) is called after each epoch
+    of a run that goes on (a diverged run ends at once, it needs no checkpoint)."""
     model = make_model(settings, data["train"].images.shape[1:], n_classes)
     optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum)
     generator = torch.Generator().manual_seed(settings.seed)
     chance = chance_error(data["train"].labels, n_classes)
     history, reason = [], None
-    for epoch in range(1, settings.epochs + 1):
+    if resume is not None:
+        history = restore_state(resume, model, optimizer, generator, settings.device)
+    for epoch in range(len(history) + 1, settings.epochs + 1):
         started = time.perf_counter()
         fit = train_one_epoch(model, optimizer, data["train"], settings.batch_size, generator)
         check = evaluate(model, data["valid"])
@@ -122,6 +150,7 @@ def train(settings, data, n_classes, log=lambda message: None):
         if reason:
             log(f"diverged at epoch {epoch}: {reason}")
             break
+        save(training_state(model, optimizer, generator, history, settings.device))
     outcome = {"test": evaluate(model, data["test"]), "chance_error": chance,
                "status": "diverged" if reason else "ok", "reason": reason,
                "diverged_epoch": history[-1]["epoch"] if reason else None}

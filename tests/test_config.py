@@ -1,0 +1,107 @@
+"""A bad config stops snakemake before any job, with one line naming the key and the cause."""
+
+import math
+
+import pytest
+
+from digitstudy.config import config_error, key_path, load_schema, mnist_source_error, non_finite_numbers
+from digitstudy.mnist import MNIST_FILES
+from helpers import QUICK_CONFIG, REPO, copy_workflow, snakemake, write_config
+
+SCHEMA = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def set_key(*path_and_value):
+    """A change for write_config: the key at `path` gets `value`."""
+    *path, key, value = path_and_value
+
+    def change(config):
+        for part in path:
+            config = config[part]
+        config[key] = value
+    return change
+
+
+# (the change, the exact line on the terminal)
+BAD_CONFIGS = {
+    "unknown model": (set_key("experiments", "mnist", "resnet", {"batch_size": 32}),
+                      "config error: experiments.mnist: 'resnet' is not one of "
+                      "['ann', 'cnn', 'cnn_dropout', 'lenet5']"),
+    "negative lr": (set_key("grid", "lr", [0.01, -0.1]),
+                    "config error: grid.lr[1]: -0.1 is less than or equal to the minimum of 0"),
+    "nan lr": (set_key("grid", "lr", [0.01, math.nan]), "config error: grid.lr[1]: nan is not a finite number"),
+    "infinite lr": (set_key("seed_study", "lr", math.inf), "config error: seed_study.lr: inf is not a finite number"),
+    "momentum 1": (set_key("grid", "momentum", [0.5, 1.0]),
+                   "config error: grid.momentum[1]: 1.0 is greater than or equal to the maximum of 1"),
+    "negative momentum": (set_key("seed_study", "momentum", -0.5),
+                          "config error: seed_study.momentum: -0.5 is less than the minimum of 0"),
+    "nan momentum": (set_key("seed_study", "momentum", math.nan),
+                     "config error: seed_study.momentum: nan is not a finite number"),
+    "no seeds": (set_key("seed_study", "seeds", []), "config error: seed_study.seeds: [] should be non-empty"),
+    "empty grid": (set_key("grid", "lr", []), "config error: grid.lr: [] should be non-empty"),
+    "non-integer seed": (set_key("seed_study", "seeds", [1, 2.5]),
+                         "config error: seed_study.seeds[1]: 2.5 is not of type 'integer'"),
+    "text seed": (set_key("grid", "seed", "one"), "config error: grid.seed: 'one' is not of type 'integer'"),
+    "zero epochs": (set_key("training", "epochs", 0),
+                    "config error: training.epochs: 0 is less than the minimum of 1"),
+    "zero epochs of one experiment": (set_key("experiments", "mnist", "ann", "epochs", 0),
+                                      "config error: experiments.mnist.ann.epochs: 0 is less than the minimum of 1"),
+    "zero batch size": (set_key("experiments", "twodigit", "lenet5", "batch_size", 0),
+                        "config error: experiments.twodigit.lenet5.batch_size: 0 is less than the minimum of 1"),
+}
+
+
+def error_lines(finished):
+    """stderr without Snakemake's note that --replace-workflow-config replaced config/config.yaml."""
+    return [line for line in finished.stderr.splitlines() if "replaced by additional config" not in line]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return copy_workflow(tmp_path_factory.mktemp("config"))
+
+
+@pytest.mark.parametrize("case", BAD_CONFIGS)
+def test_bad_config_stops_snakemake_with_one_line(workdir, mnist_dir, case):
+    change, message = BAD_CONFIGS[case]
+    configfile = write_config(workdir, change, name=f"config/bad-{case.replace(' ', '-')}.yaml")
+    finished = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile=configfile)
+    assert finished.returncode == 1
+    # The message and nothing else: no traceback, no schema dump, no job planned.
+    assert error_lines(finished) == [message]
+    assert "Job stats" not in finished.stdout + finished.stderr
+
+
+def test_missing_mnist_dir_stops_snakemake_with_one_line(workdir, tmp_path):
+    missing = tmp_path / "no-such-folder"
+    finished = snakemake(workdir, "--dry-run", mnist_dir=missing)
+    assert finished.returncode == 1
+    assert error_lines(finished) == [f"config error: MNIST_DIR: folder {missing} does not exist"]
+
+
+def test_the_shipped_configs_are_valid():
+    for path in (REPO / "config" / "config.yaml", REPO / QUICK_CONFIG):
+        assert config_error(load_schema(path), SCHEMA) is None, path
+
+
+def test_key_path_reads_like_the_yaml_file():
+    assert key_path(("grid", "lr", 1)) == "grid.lr[1]"
+    assert key_path(("experiments", "mnist", "ann", "epochs")) == "experiments.mnist.ann.epochs"
+    assert key_path(()) == "config"
+
+
+def test_non_finite_numbers_are_found_at_any_depth():
+    config = {"a": [1.0, math.inf], "b": {"c": -math.inf, "d": 2}, "e": math.nan}
+    assert [path for path, _ in non_finite_numbers(config)] == [("a", 1), ("b", "c"), ("e",)]
+
+
+def test_missing_mnist_folder_matters_only_while_fetching(tmp_path):
+    missing = str(tmp_path / "gone")
+    raw_dir = tmp_path / "raw"
+    assert mnist_source_error({"mnist_dir": missing}, {}, raw_dir) == f"mnist_dir: folder {missing} does not exist"
+    assert mnist_source_error({}, {"MNIST_DIR": missing}, raw_dir) == f"MNIST_DIR: folder {missing} does not exist"
+    assert mnist_source_error({}, {}, raw_dir) is None  # download
+    raw_dir.mkdir()
+    for name in MNIST_FILES:
+        (raw_dir / name).write_bytes(b"")
+    assert mnist_source_error({}, {"MNIST_DIR": missing}, raw_dir) is None

@@ -1,0 +1,139 @@
+"""What reruns when the config changes, on copies of a finished quick study: first the plan (a dry
+run), then the real rerun, which must rewrite exactly the planned files and nothing else."""
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+import yaml
+
+from helpers import QUICK_CONFIG, REPO, copy_study, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+QUICK_EXPERIMENTS = [(dataset, model) for dataset, models in
+                     yaml.safe_load((REPO / QUICK_CONFIG).read_text())["experiments"].items() for model in models]
+AGGREGATES = {"collect_runs": 1, "plot_comparison": 1, "write_summary": 1, "all": 1}
+EXPERIMENT_AGGREGATES = ("make_tables", "plot_curves", "plot_grid", "plot_weights")
+
+
+@dataclass
+class Job:
+    rule: str
+    wildcards: dict = field(default_factory=dict)
+    outputs: list = field(default_factory=list)
+
+
+def planned_jobs(dry_run):
+    """The jobs a `snakemake --dry-run` lists, with their wildcards and output files."""
+    jobs = []
+    for line in (dry_run.stdout + dry_run.stderr).splitlines():
+        if match := re.fullmatch(r"(?:local)?rule (\w+):", line):
+            jobs.append(Job(match.group(1)))
+        elif jobs and (match := re.fullmatch(r"    (output|wildcards): (.*)", line)):
+            items = match.group(2).split(", ")
+            if match.group(1) == "output":
+                jobs[-1].outputs = items
+            else:
+                jobs[-1].wildcards = dict(item.split("=", 1) for item in items)
+    return jobs
+
+
+def file_times(study):
+    """{path: modification time} of every data and result file."""
+    return {str(path.relative_to(study)): path.stat().st_mtime_ns
+            for folder in ("data", "results") for path in (study / folder).rglob("*") if path.is_file()}
+
+
+def plan(quick_study, tmp_path, mnist_dir, change):
+    """(the copy of the finished study, its changed config file, the jobs a dry run plans)."""
+    study = copy_study(quick_study, tmp_path / "study")
+    configfile = write_config(study, change)
+    dry_run = snakemake(study, "--dry-run", mnist_dir=mnist_dir, configfile=configfile)
+    assert dry_run.returncode == 0, dry_run.stderr[-3000:]
+    return study, configfile, planned_jobs(dry_run)
+
+
+def rerun(quick_study, tmp_path, mnist_dir, change):
+    """Plan and then run the workflow after `change` to quick.yaml, in a copy of the finished study.
+    Returns the planned jobs and the files the real run wrote, after checking that these are
+    exactly the planned jobs' outputs."""
+    study, configfile, jobs = plan(quick_study, tmp_path, mnist_dir, change)
+    before = file_times(study)
+    finished = snakemake(study, mnist_dir=mnist_dir, configfile=configfile)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    after = file_times(study)
+    written = {path for path, time in after.items() if before.get(path) != time}
+    assert written == {path for job in jobs for path in job.outputs}
+    return jobs, written
+
+
+def rules(jobs):
+    return Counter(job.rule for job in jobs)
+
+
+def trained(jobs):
+    """(dataset, model, run) of every planned training job."""
+    return {(job.wildcards["dataset"], job.wildcards["model"],
+             f"seed{job.wildcards['seed']}_lr{job.wildcards['lr']}_mom{job.wildcards['momentum']}")
+            for job in jobs if job.rule == "train_run"}
+
+
+def experiment_aggregates(experiments):
+    """{rule: job count} of the per-experiment tables and plots of `experiments`."""
+    return {rule: len(experiments) for rule in EXPERIMENT_AGGREGATES}
+
+
+def experiments_of(jobs):
+    return {(job.wildcards["dataset"], job.wildcards["model"])
+            for job in jobs if job.rule in EXPERIMENT_AGGREGATES + ("train_run",)}
+
+
+def test_nothing_changed_reruns_nothing(quick_study, tmp_path, mnist_dir):
+    jobs, written = rerun(quick_study, tmp_path, mnist_dir, lambda config: None)
+    assert jobs == [] and written == set()
+
+
+def test_added_learning_rate_trains_only_its_runs(quick_study, tmp_path, mnist_dir):
+    jobs, _ = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["grid"]["lr"].append(0.2))
+    assert trained(jobs) == {(dataset, model, "seed1_lr0.2_mom0.9") for dataset, model in QUICK_EXPERIMENTS}
+    # The seed study is untouched, so are its learning curves.
+    assert rules(jobs) == {"train_run": 5, "make_tables": 5, "plot_grid": 5, "plot_weights": 5, **AGGREGATES}
+
+
+def retrains_only_mnist_ann(jobs):
+    assert trained(jobs) == {("mnist", "ann", run)
+                             for run in ("seed1_lr0.01_mom0.9", "seed66_lr0.01_mom0.9", "seed1_lr0.1_mom0.9")}
+    assert experiments_of(jobs) == {("mnist", "ann")}
+    assert rules(jobs) == {"train_run": 3, **experiment_aggregates({("mnist", "ann")}), **AGGREGATES}
+
+
+def test_one_experiments_batch_size_retrains_only_that_experiment(quick_study, tmp_path, mnist_dir):
+    jobs, _ = rerun(quick_study, tmp_path, mnist_dir,
+                    lambda config: config["experiments"]["mnist"]["ann"].update(batch_size=64))
+    retrains_only_mnist_ann(jobs)
+
+
+def test_one_experiments_epochs_plan_only_that_experiment(quick_study, tmp_path, mnist_dir):
+    # The plan only: the real rerun is the batch-size case's, through the same params mechanism.
+    _, _, jobs = plan(quick_study, tmp_path, mnist_dir,
+                      lambda config: config["experiments"]["mnist"]["ann"].update(epochs=3))
+    retrains_only_mnist_ann(jobs)
+
+
+def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
+    jobs, written = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["plots"].update(dpi=60))
+    assert rules(jobs) == {"plot_curves": 5, "plot_grid": 5, "plot_weights": 5, "plot_comparison": 1,
+                           "plot_two_digit_samples": 1, "write_summary": 1, "all": 1}
+    assert all(path.endswith(".png") for path in written - {"results/summary.md"})
+
+
+def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study, tmp_path, mnist_dir):
+    jobs, written = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["data"].update(pair_seed=7))
+    assert {job.rule for job in jobs} >= {"make_two_digit", "plot_two_digit_samples"}
+    assert "prepare_mnist" not in rules(jobs) and "fetch_mnist" not in rules(jobs)
+    assert experiments_of(jobs) == {("twodigit", "cnn_dropout"), ("twodigit", "lenet5")}
+    assert len(trained(jobs)) == 6
+    assert not any("mnist" in path.split("/") or path.endswith("mnist.h5") for path in written)
+    assert rules(jobs) == {"make_two_digit": 1, "plot_two_digit_samples": 1, "train_run": 6,
+                           **experiment_aggregates(experiments_of(jobs)), **AGGREGATES}

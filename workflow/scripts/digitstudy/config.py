@@ -1,0 +1,62 @@
+"""The config's verdict as one line naming the key and the cause, before any job starts."""
+
+import math
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .mnist import MNIST_FILES
+from .study import mnist_source_setting
+
+
+def load_schema(path):
+    return yaml.safe_load(Path(path).read_text())
+
+
+def key_path(path):
+    """('grid', 'lr', 1) -> 'grid.lr[1]': the key as a user finds it in the YAML file."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "config"
+
+
+def non_finite_numbers(value, path=()):
+    """(path, value) of every NaN or infinity (YAML .nan, .inf). JSON Schema cannot refuse them:
+    every comparison with NaN is false, so NaN passes both `minimum` and `maximum`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from non_finite_numbers(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from non_finite_numbers(item, path + (index,))
+
+
+def schema_error(config, schema):
+    """'key: cause' of the schema violation jsonschema finds most relevant, or None."""
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    return None if error is None else f"{key_path(error.absolute_path)}: {error.message}"
+
+
+def config_error(config, schema):
+    """'key: cause' of the first problem of the config, or None when it is valid."""
+    for path, value in non_finite_numbers(config):
+        return f"{key_path(path)}: {value} is not a finite number"
+    return schema_error(config, schema)
+
+
+def mnist_source_error(config, environ, raw_dir):
+    """'key: cause' when the MNIST folder is missing and fetch_mnist still has to read it. A
+    finished fetch needs no folder: a stale MNIST_DIR must not block a rerun of later steps."""
+    key, folder = mnist_source_setting(config, environ)
+    fetched = all((Path(raw_dir) / name).is_file() for name in MNIST_FILES)
+    if folder and not fetched and not Path(folder).is_dir():
+        return f"{key}: folder {folder} does not exist"
+    return None
