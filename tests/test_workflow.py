@@ -3,40 +3,15 @@
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 
 import h5py
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import REPO
+from conftest import QUICK, REPO, snakemake
 
 pytestmark = pytest.mark.workflow
-QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
 EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
-
-
-def snakemake(workdir, *arguments, mnist_dir):
-    """Run the snakemake of this environment in `workdir`; return its completed process."""
-    environment = {**os.environ, "MNIST_DIR": str(mnist_dir)}
-    command = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/quick.yaml",
-               *arguments]
-    return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory, mnist_dir):
-    """A copy of the workflow in which the quick study has run to the end."""
-    workdir = tmp_path_factory.mktemp("study")
-    shutil.copy(REPO / "Snakefile", workdir)
-    for folder in ("workflow", "config"):
-        shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    finished = snakemake(workdir, mnist_dir=mnist_dir)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    return workdir
 
 
 def test_data_files_hold_the_configured_splits(study):

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 import platform
 import time
 from dataclasses import asdict
@@ -21,6 +22,11 @@ HISTORY_COLUMNS = ("epoch", "train_loss", "train_error", "valid_loss", "valid_er
 def library_versions():
     return {"python": platform.python_version(), "torch": torch.__version__,
             "numpy": np.__version__, "h5py": h5py.__version__}
+
+
+def host_record(environ=os.environ):
+    """Where the run trained: the machine, and on a Slurm cluster the job that ran it."""
+    return {"name": platform.node(), "slurm_job_id": environ.get("SLURM_JOB_ID")}
 
 
 def history_csv(history):
@@ -42,7 +48,7 @@ def run_record(dataset, settings, history, outcome, data_file, attributes, wall_
         "best_valid": {"epoch": best["epoch"], "valid_error": best["valid_error"],
                        "valid_loss": best["valid_loss"]},
         "test": outcome["test"], "chance_error": outcome["chance_error"],
-        "wall_seconds": wall_seconds, "versions": library_versions(),
+        "wall_seconds": wall_seconds, "versions": library_versions(), "host": host_record(),
         "data": {"file": str(data_file), "sha256": sha256_file(data_file),
                  "source_sha256": json.loads(attributes["source_sha256"])},
     }
