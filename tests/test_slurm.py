@@ -128,6 +128,23 @@ def test_slurm_results_equal_local_results(slurm_study, study):
     assert (slurm_dir / "results" / "summary.md").read_text() == (study / "results" / "summary.md").read_text()
 
 
+def test_cuda_training_asks_slurm_for_one_gpu_per_job(slurm_study, slurm_cpus, mnist_dir, tmp_path):
+    """The sbatch call the plugin makes for a group of cuda runs (refused on a node without GPUs)."""
+    workdir = tmp_path / "cuda"
+    shutil.copytree(slurm_study[0], workdir, symlinks=True)
+    quick = (workdir / "config" / "quick.yaml").read_text()
+    (workdir / "config" / "cuda.yaml").write_text(quick.replace("device: cpu", "device: cuda"))
+    runs = [f"{run.relative_to(workdir)}/metrics.json" for run in run_dirs(workdir)
+            if run.parent.name == "ann" and run.parent.parent.name == "mnist"]
+    submitted = snakemake(workdir, *slurm_arguments(slurm_cpus), "--configfile", "config/cuda.yaml",
+                          "--forcerun", "train_run", "--allowed-rules", "train_run", "--verbose", *runs,
+                          mnist_dir=mnist_dir, cores=())
+    calls = re.findall(r"^sbatch call: (.*)$", submitted.stdout + submitted.stderr, re.MULTILINE)
+    assert len(calls) == 1, (submitted.stdout + submitted.stderr)[-3000:]
+    assert "--comment rule_train_mnist_ann_train_run" in calls[0]
+    assert re.search(r" --gpus=1( |$)", calls[0]) and calls[0].count("--gpus") == 1
+
+
 def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm_cpus, mnist_dir,
                                                               tmp_path):
     workdir = tmp_path / "cancel"
@@ -136,8 +153,8 @@ def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm
     (workdir / "config" / "long.yaml").write_text(
         "experiments:\n  mnist:\n    cnn: {batch_size: 32, epochs: 60}\n")
     run = "results/runs/mnist/cnn/seed66_lr0.01_mom0.9"
-    arguments = [*slurm_arguments(slurm_cpus), "--configfile", "config/quick.yaml", "config/long.yaml",
-                 f"{run}/metrics.json"]
+    arguments = [f"{run}/metrics.json", *slurm_arguments(slurm_cpus),
+                 "--configfile", "config/quick.yaml", "config/long.yaml"]
     environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
                    "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
     command = [sys.executable, "-m", "snakemake", *arguments]

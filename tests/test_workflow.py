@@ -8,7 +8,7 @@ import h5py
 import pandas as pd
 import pytest
 
-from conftest import QUICK, REPO, snakemake
+from conftest import QUICK, snakemake
 
 pytestmark = pytest.mark.workflow
 EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
