@@ -26,7 +26,8 @@ def snakemake(workdir, *arguments, mnist_dir, cores=("--cores", "2")):
     completed process. This environment's bin folder goes first on PATH, as an activated venv's."""
     environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
                    "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
-    command = [sys.executable, "-m", "snakemake", *cores, "--configfile", "config/quick.yaml",
+    # --configfile takes several values: options after it, so that targets stay targets.
+    command = [sys.executable, "-m", "snakemake", "--configfile", "config/quick.yaml", *cores,
                *arguments]
     return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
 

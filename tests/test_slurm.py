@@ -168,7 +168,9 @@ def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm
         returncode = first.wait(timeout=120)
     output = (tmp_path / "first.out").read_text()
     assert returncode != 0, output[-3000:]
-    assert re.search(rf"SLURM-job '{job_id}' failed, SLURM status is: 'CANCELLED", output), output[-3000:]
+    # The group's error names the cancelled Slurm job's log; Slurm says it was cancelled.
+    assert re.search(rf"Error in group train_mnist_cnn\n.*\n?.*/{job_id}\.log", output), output[-3000:]
+    assert slurm_job(job_id)["JobState"] == "CANCELLED"
     assert not (workdir / run / "metrics.json").exists()
 
     rerun = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
