@@ -31,7 +31,8 @@ def test_data_files_are_rebuilt_byte_for_byte(study, mnist_dir):
     files = [study / "data" / "processed" / f"{dataset}.h5" for dataset in ("mnist", "twodigit")]
     before = [path.read_bytes() for path in files]
     times = [(path.stat().st_atime_ns, path.stat().st_mtime_ns) for path in files]
-    rebuilt = snakemake(study, *map(str, files), "--forcerun", "prepare_mnist", "make_two_digit",
+    targets = [str(path.relative_to(study)) for path in files]  # targets are relative to the workdir
+    rebuilt = snakemake(study, *targets, "--forcerun", "prepare_mnist", "make_two_digit",
                         "--allowed-rules", "prepare_mnist", "make_two_digit", mnist_dir=mnist_dir)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert [path.read_bytes() for path in files] == before
