@@ -131,7 +131,7 @@ def copy_workflow(workdir):
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "Snakefile", workdir)
-    for folder in ("workflow", "config"):
+    for folder in ("workflow", "config", "slurm"):
         shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return workdir
 
@@ -146,9 +146,13 @@ def copy_study(study, workdir):
 
 def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2):
     """Run the snakemake of this environment in `workdir`; return its completed process. The
-    targets and options come first: --configfile takes every word after it as a file."""
-    environment = {**os.environ, "MNIST_DIR": str(mnist_dir)}
-    command = [sys.executable, "-m", "snakemake", *arguments, "--cores", str(cores),
+    targets and options come first: --configfile takes every word after it as a file. This
+    environment's bin folder goes first on PATH, as an activated venv's (Slurm jobs need it).
+    cores=None leaves --cores to the arguments or the profile."""
+    environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
+                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    command = [sys.executable, "-m", "snakemake", *arguments,
+               *(["--cores", str(cores)] if cores else []),
                "--configfile", configfile, "--replace-workflow-config"]
     return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
 

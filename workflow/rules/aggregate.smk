@@ -5,6 +5,8 @@ rule collect_runs:
         "results/runs.csv",
     log:
         "logs/aggregate/collect_runs.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/collect_runs.py"
 
@@ -21,6 +23,8 @@ rule make_tables:
         choice=f"{TABLES}/choice.json",
     log:
         "logs/aggregate/tables/{dataset}/{model}.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/make_tables.py"
 
@@ -40,6 +44,8 @@ rule plot_curves:
         dpi=config["plots"]["dpi"],
     log:
         "logs/plots/{dataset}/{model}/curves.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/plot_curves.py"
 
@@ -58,6 +64,8 @@ rule plot_grid:
         dpi=config["plots"]["dpi"],
     log:
         "logs/plots/{dataset}/{model}/grid.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/plot_grid.py"
 
@@ -78,6 +86,8 @@ rule plot_weights:
         dpi=config["plots"]["dpi"],
     log:
         "logs/plots/{dataset}/{model}/weights.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/plot_weights.py"
 
@@ -95,6 +105,8 @@ rule plot_comparison:
         dpi=config["plots"]["dpi"],
     log:
         "logs/plots/comparison.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/plot_comparison.py"
 
@@ -120,5 +132,7 @@ rule write_summary:
         },
     log:
         "logs/aggregate/summary.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/write_summary.py"

@@ -2,10 +2,17 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
+from digitstudy.cluster import (
+    slurm_settings_problems,
+    training_gpus,
+    training_mem_mb,
+    training_runtime_minutes,
+)
 from digitstudy.config import config_error, load_schema, mnist_source_error
 from digitstudy.mnist import MNIST_FILES
 from digitstudy.paths import run_name
@@ -80,3 +87,44 @@ def seed_study_files(name):
 def grid_files(name):
     """Input function: file `name` of the grid runs of the wildcards' experiment."""
     return lambda wildcards: run_files(wildcards.dataset, wildcards.model, grid_runs(config), name)
+
+
+# --- what a job asks a cluster scheduler for (used by the slurm executor; see slurm/config.yaml) ---
+
+
+def train_mem_mb(wildcards):
+    data = config["data"]
+    return training_mem_mb(wildcards.dataset, data["n_train"], data["n_valid"], data["n_test"])
+
+
+def train_runtime(wildcards, threads):
+    return training_runtime_minutes(
+        wildcards.model,
+        wildcards.dataset,
+        experiment_setting(config, wildcards.dataset, wildcards.model, "epochs"),
+        config["data"]["n_train"],
+        config["data"]["n_valid"],
+        threads=threads,
+    )
+
+
+TRAIN_GPUS = training_gpus(config["training"]["device"])
+
+
+def check_slurm_site():
+    """Stop before the first sbatch when this Slurm site needs a partition or account that the
+    profile does not set (the plugin would otherwise guess, and every submission fail)."""
+    if workflow.executor_plugin is None or workflow.executor_plugin.name != "slurm":
+        return
+    jobs = list(workflow.dag.needrun_jobs())
+    if not jobs:
+        return
+    partition = all(job.resources.get("slurm_partition") for job in jobs)
+    account = all(job.resources.get("slurm_account") for job in jobs)
+    problems = slurm_settings_problems(partition, account)
+    if problems:
+        raise WorkflowError("Slurm: " + "; ".join(problems))
+
+
+onstart:
+    check_slurm_site()

@@ -1,8 +1,15 @@
+# Compute nodes of many clusters cannot reach the internet; the login node fetches (or copies) MNIST.
+localrules:
+    fetch_mnist,
+
+
 rule fetch_mnist:
     output:
         expand("data/raw/mnist/{name}", name=MNIST_FILES),
     log:
         "logs/data/fetch_mnist.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/fetch_mnist.py"
 
@@ -15,10 +22,15 @@ rule prepare_mnist:
     params:
         sizes=SPLIT_SIZES,
         split_seed=config["data"]["split_seed"],
+    resources:
+        mem_mb=4000,
+        runtime=20,
     log:
         "logs/data/prepare_mnist.log",
     benchmark:
         "benchmarks/data/prepare_mnist.tsv"
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/prepare_mnist.py"
 
@@ -32,10 +44,15 @@ rule make_two_digit:
         sizes=SPLIT_SIZES,
         split_seed=config["data"]["split_seed"],
         pair_seed=config["data"]["pair_seed"],
+    resources:
+        mem_mb=4000,
+        runtime=20,
     log:
         "logs/data/make_two_digit.log",
     benchmark:
         "benchmarks/data/make_two_digit.tsv"
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/make_two_digit.py"
 
@@ -53,5 +70,7 @@ rule plot_two_digit_samples:
         dpi=config["plots"]["dpi"],
     log:
         "logs/plots/twodigit_samples.log",
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/plot_two_digit_samples.py"

@@ -11,10 +11,18 @@ rule train_run:
         chance_patience=config["training"]["chance_patience"],
         device=config["training"]["device"],
     threads: config["training"]["threads"]
+    resources:
+        # On a cluster: cpus-per-task is `threads`; memory and time limit grow with the data,
+        # the model and the epochs; one GPU when training.device is cuda.
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
+        gpu=TRAIN_GPUS,
     log:
         f"logs/train/{RUN}.log",
     benchmark:
         f"benchmarks/train/{RUN}.tsv"
+    conda:
+        "../envs/digitstudy.yaml"
     script:
         "../scripts/train_run.py"
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 import pickle
 import platform
 import time
@@ -28,6 +29,11 @@ def library_versions():
             "numpy": np.__version__, "h5py": h5py.__version__}
 
 
+def host_record(environ=os.environ):
+    """Where the run trained: the machine, and on a Slurm cluster the job that ran it."""
+    return {"name": platform.node(), "slurm_job_id": environ.get("SLURM_JOB_ID")}
+
+
 def history_csv(history):
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
@@ -49,7 +55,7 @@ def run_record(dataset, settings, history, outcome, data_file, attributes, wall_
                        "valid_loss": best["valid_loss"]},
         "test": outcome["test"], "chance_error": outcome["chance_error"],
         "wall_seconds": wall_seconds, "resumed_from_epoch": resumed_from_epoch,
-        "versions": library_versions(),
+        "versions": library_versions(), "host": host_record(),
         "data": {"file": str(data_file), "sha256": sha256_file(data_file),
                  "source_sha256": json.loads(attributes["source_sha256"])},
     }

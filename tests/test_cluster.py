@@ -1,0 +1,119 @@
+"""What jobs ask a cluster for, the Slurm profile, the site checks and the conda environment."""
+
+import re
+
+import yaml
+
+from helpers import REPO, copy_workflow, snakemake
+from digitstudy.cluster import (
+    enforces_associations,
+    partitions,
+    slurm_settings_problems,
+    training_gpus,
+    training_mem_mb,
+    training_runtime_minutes,
+)
+
+PROFILE = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
+FULL = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def test_runtime_grows_with_epochs_data_and_model():
+    base = dict(model="cnn", dataset="mnist", epochs=10, n_train=50000, n_valid=10000)
+    runtime = training_runtime_minutes(**base)
+    assert training_runtime_minutes(**{**base, "epochs": 40}) > runtime
+    assert training_runtime_minutes(**{**base, "n_train": 100000}) > runtime
+    assert training_runtime_minutes(**{**base, "model": "ann"}) < runtime
+    assert training_runtime_minutes(**{**base, "dataset": "twodigit"}) > runtime
+    assert training_runtime_minutes(**{**base, "epochs": 1, "n_train": 10, "n_valid": 10}) >= 5
+
+
+def test_every_full_study_run_fits_a_day_and_a_modest_node():
+    data = FULL["data"]
+    for dataset, models in FULL["experiments"].items():
+        for model in models:
+            minutes = training_runtime_minutes(model, dataset, FULL["training"]["epochs"],
+                                               data["n_train"], data["n_valid"])
+            assert 5 < minutes < 24 * 60, (dataset, model, minutes)
+            assert 1500 < training_mem_mb(dataset, data["n_train"], data["n_valid"], data["n_test"]) < 8000
+
+
+def test_only_cuda_asks_for_a_gpu():
+    assert training_gpus("cuda") == 1 and training_gpus("cpu") == 0
+
+
+def test_profile_is_the_documented_slurm_profile():
+    assert PROFILE["executor"] == "slurm"
+    for key in ("jobs", "latency-wait", "cores"):
+        assert isinstance(PROFILE[key], int) and PROFILE[key] > 0
+    assert PROFILE["rerun-incomplete"] and PROFILE["keep-going"] and PROFILE["printshellcmds"]
+    assert PROFILE["slurm-status-command"] == "squeue"
+    assert "gpu" not in PROFILE["default-resources"], "only training jobs may ask for a GPU"
+    assert PROFILE["groups"]["train_run"] in PROFILE["group-components"]
+    assert "## On a cluster" in (REPO / "README.md").read_text()
+
+
+def test_partitions_are_read_from_sinfo():
+    assert partitions("cpu*\ngpu\n") == (["cpu", "gpu"], "cpu")
+    assert partitions("cpu\ngpu\n") == (["cpu", "gpu"], None)
+
+
+def test_association_enforcement_is_read_from_scontrol():
+    assert enforces_associations("AccountingStorageEnforce = associations,limits,qos\n")
+    assert not enforces_associations("AccountingStorageEnforce = none\nAccountingStorageType = x\n")
+    assert not enforces_associations("ClusterName = digitstudy\n")
+
+
+def fake_slurm(outputs):
+    """A run function that answers commands by their first word."""
+    return lambda command: outputs.get(command[0])
+
+
+def test_a_site_with_defaults_needs_no_settings():
+    run = fake_slurm({"sinfo": "debug*\n", "scontrol": "AccountingStorageEnforce = none\n"})
+    assert slurm_settings_problems("", "", run=run) == []
+
+
+def test_a_site_without_default_partition_needs_one():
+    run = fake_slurm({"sinfo": "cpu\ngpu\ncpu\n", "scontrol": "AccountingStorageEnforce = none\n"})
+    (problem,) = slurm_settings_problems("", "", run=run)
+    assert "slurm_partition" in problem and "cpu, gpu" in problem
+    assert slurm_settings_problems("cpu", "", run=run) == []
+
+
+def test_a_site_enforcing_accounts_needs_one_unless_the_user_has_a_default():
+    site = {"sinfo": "debug*\n", "scontrol": "AccountingStorageEnforce = associations\n"}
+    (problem,) = slurm_settings_problems("", "", run=fake_slurm({**site, "sacctmgr": "\n"}), user="u")
+    assert "slurm_account" in problem
+    assert slurm_settings_problems("", "", run=fake_slurm({**site, "sacctmgr": "proj\n"}), user="u") == []
+    assert slurm_settings_problems("", "proj", run=fake_slurm({**site, "sacctmgr": "\n"}), user="u") == []
+
+
+def test_missing_slurm_commands_are_no_problem():
+    assert slurm_settings_problems("", "", run=fake_slurm({})) == []
+
+
+def pins(lines):
+    return dict(re.match(r"([A-Za-z0-9_.-]+)==(\S+)$", line.strip()).groups() for line in lines)
+
+
+def test_conda_environment_pins_equal_requirements():
+    requirements = pins(line for line in (REPO / "requirements.txt").read_text().splitlines()
+                        if line.strip() and not line.startswith("#"))
+    environment = yaml.safe_load((REPO / "workflow" / "envs" / "digitstudy.yaml").read_text())
+    (pip,) = [entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict)]
+    requirements.pop("pytest")  # a test tool, not needed by jobs
+    assert pins(pip) == requirements
+
+
+def test_cuda_training_jobs_and_only_they_ask_for_one_gpu(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    quick = (workdir / "config" / "quick.yaml").read_text()
+    (workdir / "config" / "quick.yaml").write_text(quick.replace("device: cpu", "device: cuda"))
+    dry = snakemake(workdir, "--profile", "slurm", "--dry-run", mnist_dir="", cores=None)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    jobs = re.findall(r"rule (\w+):\n(?:    .*\n)*?\s+resources: (.*)", dry.stdout + dry.stderr)
+    assert {rule for rule, _ in jobs} >= {"train_run", "prepare_mnist", "make_tables", "write_summary"}
+    for rule, resources in jobs:
+        gpus = re.search(r"\bgpu=(\d+)", resources)
+        assert (int(gpus.group(1)) if gpus else 0) == (1 if rule == "train_run" else 0), (rule, resources)

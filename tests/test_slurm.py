@@ -1,0 +1,197 @@
+"""`snakemake --profile slurm` on config/quick.yaml against a live Slurm, as README's "On a cluster"
+says. tests/slurm/start-local-slurm.sh starts a single-node Slurm on this machine (.ci/run does);
+without one the tests skip, except in CI (CI=true), where they fail."""
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import QUICK_CONFIG, REPO, copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+SLURM_TOOLS = ("sbatch", "sinfo", "squeue", "scontrol", "scancel")
+SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: .*/(rule|group)_([^/]+)/")
+PROFILE = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
+QUICK = yaml.safe_load((REPO / QUICK_CONFIG).read_text())
+EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
+
+
+def slurm_problem():
+    """Why no Slurm can run jobs here, or None."""
+    missing = [tool for tool in SLURM_TOOLS if shutil.which(tool) is None]
+    if missing:
+        return f"Slurm client commands missing: {', '.join(missing)} (run tests/slurm/start-local-slurm.sh)"
+    states = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+    if states.returncode != 0:
+        return f"sinfo failed, is slurmctld running? {states.stderr.strip()}"
+    if not {"idle", "mixed", "allocated"} & set(states.stdout.split()):
+        return f"no Slurm node is up (sinfo states: {states.stdout.split()})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def slurm_cpus():
+    """CPUs of the smallest Slurm node, after checking that Slurm runs (skip, or fail in CI)."""
+    problem = slurm_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{problem}; CI must run the Slurm tests")
+        pytest.skip(problem)
+    cpus = subprocess.run(["sinfo", "-h", "-o", "%c"], capture_output=True, text=True, check=True)
+    return min(int(value.rstrip("+")) for value in cpus.stdout.split())
+
+
+def slurm_arguments(cpus):
+    """The options README gives for a small test cluster: jobs no larger than a node, and quick
+    status checks (the plugin's default first check, after 40 s, suits a busy cluster)."""
+    return ("--profile", "slurm", "--cores", str(min(cpus, PROFILE["cores"])),
+            "--slurm-init-seconds-before-status-checks", "5")
+
+
+def submitted_jobs(output):
+    """{Slurm job id: rule or group name} from the plugin's log lines."""
+    return {int(job_id): name for job_id, _, name in SUBMITTED.findall(output)}
+
+
+def slurm_job(job_id):
+    """`scontrol show job` as a dict (Slurm keeps finished jobs for MinJobAge, an hour here)."""
+    shown = subprocess.run(["scontrol", "show", "job", "-o", str(job_id)], capture_output=True,
+                           text=True, check=True)
+    return dict(re.findall(r"(\S+?)=(\S*)", shown.stdout))
+
+
+def run_dirs(workdir):
+    return sorted((workdir / "results" / "runs").glob("*/*/*"))
+
+
+@pytest.fixture(scope="module")
+def slurm_study(tmp_path_factory, mnist_dir, slurm_cpus):
+    """A copy of the workflow in which the quick study has run through Slurm; and the output."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("slurm_study"))
+    started = time.perf_counter()
+    finished = snakemake(workdir, *slurm_arguments(slurm_cpus), mnist_dir=mnist_dir, cores=None)
+    seconds = time.perf_counter() - started
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 0, output[-4000:]
+    jobs = submitted_jobs(output)
+    print(f"\nquick study through Slurm: {seconds:.0f} s, {len(jobs)} Slurm jobs")
+    return workdir, jobs
+
+
+def test_every_training_run_went_through_slurm(slurm_study):
+    workdir, jobs = slurm_study
+    runs = run_dirs(workdir)
+    assert len(runs) == len(EXPERIMENTS) * 3
+    for run in runs:
+        metrics = json.loads((run / "metrics.json").read_text())
+        job_id = metrics["host"]["slurm_job_id"]
+        assert job_id is not None, f"{run} was not trained in a Slurm job"
+        assert int(job_id) in jobs and "train_run" in jobs[int(job_id)], run
+        job = slurm_job(job_id)
+        assert job["JobState"] == "COMPLETED" and "train_run" in job["Comment"]
+    for job_id in jobs:
+        job = slurm_job(job_id)
+        assert job["JobState"] == "COMPLETED", job
+        assert "gpu" not in job["TRES"], "a CPU study must not ask for a GPU"
+
+
+def test_grouping_runs_several_training_runs_per_slurm_job(slurm_study):
+    _, jobs = slurm_study
+    per_job = PROFILE["group-components"]["train_{dataset}_{model}"]
+    training_jobs = [name for name in jobs.values() if "train_run" in name]
+    assert len(training_jobs) == len(EXPERIMENTS) * math.ceil(3 / per_job)
+    assert sum("aggregate" in name for name in jobs.values()) == 1
+    assert not any("fetch_mnist" in name for name in jobs.values()), "fetch_mnist is a local rule"
+
+
+def test_slurm_results_equal_local_results(slurm_study, quick_study):
+    slurm_dir, _ = slurm_study
+    study = quick_study  # the same configuration, run locally with --cores 2
+    assert [run.relative_to(slurm_dir) for run in run_dirs(slurm_dir)] == \
+        [run.relative_to(study) for run in run_dirs(study)]
+    for run in run_dirs(slurm_dir):
+        local_run = study / run.relative_to(slurm_dir)
+        history = pd.read_csv(run / "history.csv").drop(columns="seconds")
+        pd.testing.assert_frame_equal(history, pd.read_csv(local_run / "history.csv").drop(columns="seconds"))
+        ours, theirs = (json.loads((path / "metrics.json").read_text()) for path in (run, local_run))
+        for key in ("status", "epochs_completed", "final", "best_valid", "test", "data"):
+            assert ours[key] == theirs[key], (run, key)
+    runs = pd.read_csv(slurm_dir / "results" / "runs.csv").drop(columns="wall_seconds")
+    pd.testing.assert_frame_equal(runs, pd.read_csv(study / "results" / "runs.csv").drop(columns="wall_seconds"))
+    assert (slurm_dir / "results" / "summary.md").read_text() == (study / "results" / "summary.md").read_text()
+
+
+def test_cuda_training_asks_slurm_for_one_gpu_per_job(slurm_study, slurm_cpus, mnist_dir, tmp_path):
+    """The sbatch call the plugin makes for a group of cuda runs (refused on a node without GPUs)."""
+    workdir = tmp_path / "cuda"
+    shutil.copytree(slurm_study[0], workdir, symlinks=True)
+    quick = (workdir / "config" / "quick.yaml").read_text()
+    (workdir / "config" / "cuda.yaml").write_text(quick.replace("device: cpu", "device: cuda"))
+    runs = [f"{run.relative_to(workdir)}/metrics.json" for run in run_dirs(workdir)
+            if run.parent.name == "ann" and run.parent.parent.name == "mnist"]
+    submitted = snakemake(workdir, *runs, *slurm_arguments(slurm_cpus),
+                          "--forcerun", "train_run", "--allowed-rules", "train_run", "--verbose",
+                          configfile="config/cuda.yaml", mnist_dir=mnist_dir, cores=None)
+    calls = re.findall(r"^sbatch call: (.*)$", submitted.stdout + submitted.stderr, re.MULTILINE)
+    assert len(calls) == 1, (submitted.stdout + submitted.stderr)[-3000:]
+    assert "--comment rule_train_mnist_ann_train_run" in calls[0]
+    assert re.search(r" --gpus=1( |$)", calls[0]) and calls[0].count("--gpus") == 1
+
+
+def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm_cpus, mnist_dir,
+                                                              tmp_path):
+    workdir = tmp_path / "cancel"
+    shutil.copytree(slurm_study[0], workdir, symlinks=True)
+    # Longer training of one run, so that there is time to cancel it in the middle.
+    (workdir / "config" / "long.yaml").write_text(
+        "experiments:\n  mnist:\n    cnn: {batch_size: 32, epochs: 60}\n")
+    run = "results/runs/mnist/cnn/seed66_lr0.01_mom0.9"
+    arguments = [f"{run}/metrics.json", *slurm_arguments(slurm_cpus),
+                 "--configfile", "config/quick.yaml", "config/long.yaml"]
+    environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
+                   "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    command = [sys.executable, "-m", "snakemake", *arguments]
+    log = workdir / "logs" / "train" / "mnist" / "cnn" / "seed66_lr0.01_mom0.9.log"
+    log.unlink()
+    with open(tmp_path / "first.out", "w") as out:
+        first = subprocess.Popen(command, cwd=workdir, env=environment, stdout=out,
+                                 stderr=subprocess.STDOUT, text=True)
+        job_id = wait_for_training(first, log, out_path=tmp_path / "first.out")
+        subprocess.run(["scancel", str(job_id)], check=True)
+        returncode = first.wait(timeout=120)
+    output = (tmp_path / "first.out").read_text()
+    assert returncode != 0, output[-3000:]
+    # The group's error names the cancelled Slurm job's log; Slurm says it was cancelled.
+    assert re.search(rf"Error in group train_mnist_cnn\n.*\n?.*/{job_id}\.log", output), output[-3000:]
+    assert slurm_job(job_id)["JobState"] == "CANCELLED"
+    assert not (workdir / run / "metrics.json").exists()
+
+    rerun = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
+    assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-3000:]
+    metrics = json.loads((workdir / run / "metrics.json").read_text())
+    assert metrics["epochs_completed"] == 60 and metrics["status"] == "ok"
+    assert int(metrics["host"]["slurm_job_id"]) != job_id
+
+
+def wait_for_training(process, log, out_path, timeout=120):
+    """The Slurm job id of the training job once its log shows a finished epoch."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, out_path.read_text()[-3000:]
+        jobs = submitted_jobs(out_path.read_text())
+        if jobs and log.exists() and "epoch   2" in log.read_text():
+            (job_id,) = jobs
+            assert slurm_job(job_id)["JobState"] == "RUNNING"
+            return job_id
+        time.sleep(0.5)
+    process.kill()
+    pytest.fail(f"training did not start within {timeout} s:\n{out_path.read_text()[-3000:]}")
