@@ -93,7 +93,7 @@ def comparison(choices):
         axes.bar(position + offset, chosen, 0.4, color=colour, label=f"chosen run, {split}")
         axes.errorbar(position + offset, [100 * c["seed_study"][f"{split}_error_mean"] for c in choices],
                       yerr=spread, fmt="o", color="black", markersize=3,
-                      label=f"seed study mean \u00b1 sd, {split}" if split == "valid" else None)
+                      label="seed study mean \u00b1 sd" if split == "valid" else None)
     axes.set(xticks=position, xticklabels=names, ylabel="misclassification (%)")
     axes.legend(fontsize="small")
     axes.set_title("Chosen models of the two tasks")
