@@ -1,11 +1,8 @@
 import os
-from pathlib import Path
 
 import pytest
 
-from helpers import copy_workflow, load_real_mnist, mnist_dir_from, snakemake
-
-REPO = Path(__file__).resolve().parents[1]
+from helpers import REPO, copy_workflow, load_real_mnist, mnist_dir_from, snakemake  # noqa: F401 (REPO)
 
 
 @pytest.fixture(scope="session")

@@ -42,8 +42,8 @@ def history_csv(history):
     return text.getvalue()
 
 
-def run_record(dataset, settings, history, outcome, data_file, attributes, wall_seconds, threads,
-               resumed_from_epoch=None):
+def run_record(dataset, settings, history, outcome, data_file, data_sha256, attributes, wall_seconds,
+               threads, resumed_from_epoch=None):
     """Everything a reader needs to trust and reproduce the run (metrics.json)."""
     final, best = history[-1], best_epoch(history)
     return {
@@ -56,7 +56,7 @@ def run_record(dataset, settings, history, outcome, data_file, attributes, wall_
         "test": outcome["test"], "chance_error": outcome["chance_error"],
         "wall_seconds": wall_seconds, "resumed_from_epoch": resumed_from_epoch,
         "versions": library_versions(), "host": host_record(),
-        "data": {"file": str(data_file), "sha256": sha256_file(data_file),
+        "data": {"file": str(data_file), "sha256": data_sha256,
                  "source_sha256": json.loads(attributes["source_sha256"])},
     }
 
@@ -69,10 +69,10 @@ def checkpoint_path(model_path):
     return Path(model_path).with_name(CHECKPOINT_NAME)
 
 
-def run_identity(dataset, settings, threads, data_file):
+def run_identity(dataset, settings, threads, data_sha256):
     """What a checkpoint must have been saved for to be resumed: the same run on the same data, with
     the same thread count (which can change the order of float sums)."""
-    return {"dataset": dataset, **asdict(settings), "threads": threads, "data_sha256": sha256_file(data_file)}
+    return {"dataset": dataset, **asdict(settings), "threads": threads, "data_sha256": data_sha256}
 
 
 def save_checkpoint(path, identity, state, wall_seconds):
@@ -112,7 +112,8 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
     splits, attributes = read_splits(data_file)
     mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
     data = {name: to_tensor_split(split, mean, std, settings.device) for name, split in splits.items()}
-    checkpoint, identity = checkpoint_path(model_path), run_identity(dataset, settings, threads, data_file)
+    data_sha256 = sha256_file(data_file)  # hashed once: the checkpoint's identity and metrics.json
+    checkpoint, identity = checkpoint_path(model_path), run_identity(dataset, settings, threads, data_sha256)
     resume = load_checkpoint(checkpoint, identity, log)
     earlier_seconds = resume["wall_seconds"] if resume else 0.0
 
@@ -120,7 +121,7 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
         save_checkpoint(checkpoint, identity, state, earlier_seconds + time.perf_counter() - started)
 
     history, outcome, model = train(settings, data, int(attributes["n_classes"]), log, resume, save)
-    record = run_record(dataset, settings, history, outcome, data_file, attributes,
+    record = run_record(dataset, settings, history, outcome, data_file, data_sha256, attributes,
                         earlier_seconds + time.perf_counter() - started, threads,
                         resume["epoch"] if resume else None)
     with atomic_path(model_path) as temporary:
