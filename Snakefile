@@ -7,7 +7,11 @@
 #       history.csv  metrics.json  model.pt            one training run
 #   results/tables/{dataset}/{model}/                  seed-study and grid tables, the chosen run
 #   results/plots/...                                  learning curves, grids, weights, comparison
-#   results/runs.csv, results/summary.md               every run; the best model per task
+#   results/predictions/{dataset}/{model}/test.csv     the chosen run's prediction per test image
+#   results/tables/{dataset}/{chosen,paired}.*         a task's chosen models with intervals, paired tests
+#   results/tables/{cost,problem_runs}.*               compute; diverged and far-worse runs
+#   results/runs.csv, results/summary.md               every run; the findings, best model per task
+#   results/report/                                    the summary as HTML for snakemake --report
 
 from snakemake.utils import min_version
 
@@ -17,13 +21,19 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# `snakemake --report results/report.html` opens on the findings (results/report/findings.html).
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:
     input:
-        "results/summary.md",
-        "results/runs.csv",
+        rules.write_summary.output,
+        rules.collect_runs.output,

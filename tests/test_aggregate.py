@@ -5,15 +5,16 @@ import math
 import pandas as pd
 import pytest
 
-from digitstudy.aggregate import choice_record, choose, grid_markdown, grid_table, seed_table
-from digitstudy.summary import best_of_task, summary_markdown
+from digitstudy.aggregate import choice_record, choose, far_worse, grid_markdown, grid_table, seed_table
+from digitstudy.summary import best_of_task
 
 
-def run(lr, momentum, valid_error, test_error, valid_loss=0.1, status="ok", seed=1):
+def run(lr, momentum, valid_error, test_error, valid_loss=0.1, status="ok", seed=1, train_error=0.01):
     return {"run": f"seed{seed}_lr{lr}_mom{momentum}", "seed": seed, "lr": lr, "momentum": momentum,
             "status": status, "reason": None if status == "ok" else "non-finite loss",
-            "diverged_epoch": None if status == "ok" else 3,
-            "valid_error": valid_error, "test_error": test_error, "valid_loss": valid_loss, "test_loss": 0.1}
+            "diverged_epoch": None if status == "ok" else 3, "train_error": train_error,
+            "valid_error": valid_error, "test_error": test_error, "valid_loss": valid_loss, "test_loss": 0.1,
+            "best_epoch": 4, "best_valid_error": valid_error, "epochs_completed": 5}
 
 
 def test_choice_is_made_on_validation_never_on_test():
@@ -42,7 +43,25 @@ def test_seed_table_mean_and_sd_skip_diverged_seeds():
     table = seed_table(runs).set_index("seed")
     assert table.loc["mean", "valid_error"] == pytest.approx(0.03)
     assert table.loc["sd", "valid_error"] == pytest.approx(0.0141421, rel=1e-4)
+    assert (table.loc["min", "valid_error"], table.loc["max", "valid_error"]) == (0.02, 0.04)
     assert table.loc["mean", "status"] == "2/3 ok"
+
+
+def test_seed_table_states_the_generalisation_gap_and_best_epoch():
+    runs = pd.DataFrame([run(0.01, 0.9, 0.05, 0.05, seed=1, train_error=0.01),
+                         run(0.01, 0.9, 0.04, 0.05, seed=2, train_error=0.03)])
+    table = seed_table(runs).set_index("seed")
+    assert table.loc["1", "gap"] == pytest.approx(0.04)  # 0.05 valid - 0.01 train
+    assert table.loc["mean", "gap"] == pytest.approx(0.025)  # (0.04 + 0.01) / 2
+    assert table.loc["mean", "best_epoch"] == 4 and table.loc["max", "epochs_completed"] == 5
+
+
+def test_far_worse_flags_healthy_runs_far_above_the_chosen_one():
+    runs = pd.DataFrame([run(0.01, 0.9, 0.02, 0.02), run(0.1, 0.9, 0.72, 0.7),
+                         run(0.1, 0.5, 0.11, 0.1), run(0.5, 0.9, 0.9, 0.9, status="diverged")])
+    assert list(far_worse(runs, choose(runs))) == [False, True, False, False]  # 0.11 is not > 0.02 + 0.10
+    assert not far_worse(runs, None).any()
+    assert grid_table(runs, choose(runs))["far_worse"].sum() == 1
 
 
 def test_grid_markdown_marks_diverged_cells_and_the_chosen_one():
@@ -55,19 +74,19 @@ def test_grid_markdown_marks_diverged_cells_and_the_chosen_one():
 
 
 def choice(model, valid_error, valid_loss=0.1):
-    seeds = pd.DataFrame([{"seed": "mean", "status": "5/5 ok", "valid_error": 0.03, "test_error": 0.03,
-                           "valid_loss": 0.1, "test_loss": 0.1},
-                          {"seed": "sd", "status": "", "valid_error": 0.002, "test_error": 0.002,
-                           "valid_loss": 0.01, "test_loss": 0.01}])
+    seeds = seed_table(pd.DataFrame([run(0.01, 0.9, 0.03, 0.03, seed=1), run(0.01, 0.9, 0.04, 0.05, seed=2)]))
     chosen = pd.Series({**run(0.01, 0.9, valid_error, 0.5, valid_loss), "best_epoch": 4, "epochs_completed": 5})
     return choice_record("mnist", model, chosen, seeds)
+
+
+def test_choice_record_carries_the_seed_study_spread():
+    record = choice("ann", 0.03)
+    assert record["seed_study"]["n_ok"] == "2/2 ok"
+    assert record["seed_study"]["test_error_mean"] == pytest.approx(0.04)
+    assert record["seed_study"]["test_error_min"] == 0.03 and record["seed_study"]["test_error_max"] == 0.05
+    assert record["chosen"]["train_error"] == 0.01
 
 
 def test_best_model_of_a_task_is_chosen_by_validation():
     choices = [choice("ann", 0.03), choice("cnn", 0.02), choice("cnn_dropout", 0.02, valid_loss=0.05)]
     assert best_of_task(choices)["model"] == "cnn_dropout"
-    grids = {("mnist", c["model"]): pd.DataFrame({"status": ["ok", "diverged"]}) for c in choices}
-    text = summary_markdown(choices, grids, {"seeds": [1, 2], "lr": 0.01, "momentum": 0.9, "grid_seed": 1})
-    assert "**Best model: cnn_dropout**" in text
-    assert "| ann | lr 0.01, momentum 0.9 | 3.00 | 50.00 | 3.00 ± 0.20 |" in text
-    assert "1/2 |" in text

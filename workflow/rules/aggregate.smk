@@ -2,7 +2,14 @@ rule collect_runs:
     input:
         all_run_files("metrics.json"),
     output:
-        "results/runs.csv",
+        csv="results/runs.csv",
+        html=report(
+            "results/runs.html",
+            caption="../report/runs.rst",
+            category="study",
+            subcategory="every run",
+            labels={"task": "all", "table": "every run"},
+        ),
     log:
         "logs/aggregate/collect_runs.log",
     conda:
@@ -18,8 +25,22 @@ rule make_tables:
     output:
         seeds_csv=f"{TABLES}/seeds.csv",
         seeds_md=f"{TABLES}/seeds.md",
+        seeds_html=report(
+            f"{TABLES}/seeds.html",
+            caption="../report/seeds.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("table", "seed study"),
+        ),
         grid_csv=f"{TABLES}/grid.csv",
         grid_md=f"{TABLES}/grid.md",
+        grid_html=report(
+            f"{TABLES}/grid.html",
+            caption="../report/grid_table.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("table", "learning rate x momentum grid"),
+        ),
         choice=f"{TABLES}/choice.json",
     log:
         "logs/aggregate/tables/{dataset}/{model}.log",
@@ -36,8 +57,9 @@ rule plot_curves:
         report(
             f"{PLOTS}/curves.png",
             caption="../report/curves.rst",
-            category="Learning curves",
-            subcategory="{dataset}",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("figure", "learning curves"),
         ),
     params:
         seeds=config["seed_study"]["seeds"],
@@ -57,8 +79,9 @@ rule plot_grid:
         report(
             f"{PLOTS}/grid.png",
             caption="../report/grid.rst",
-            category="Learning rate x momentum",
-            subcategory="{dataset}",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("figure", "learning rate x momentum grid"),
         ),
     params:
         dpi=config["plots"]["dpi"],
@@ -79,8 +102,9 @@ rule plot_weights:
         report(
             f"{PLOTS}/weights.png",
             caption="../report/weights.rst",
-            category="First-layer weights",
-            subcategory="{dataset}",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("figure", "first-layer weights"),
         ),
     params:
         dpi=config["plots"]["dpi"],
@@ -90,49 +114,3 @@ rule plot_weights:
         "../envs/digitstudy.yaml"
     script:
         "../scripts/plot_weights.py"
-
-
-rule plot_comparison:
-    input:
-        experiment_files(f"{TABLES}/choice.json"),
-    output:
-        report(
-            "results/plots/comparison.png",
-            caption="../report/comparison.rst",
-            category="Comparison",
-        ),
-    params:
-        dpi=config["plots"]["dpi"],
-    log:
-        "logs/plots/comparison.log",
-    conda:
-        "../envs/digitstudy.yaml"
-    script:
-        "../scripts/plot_comparison.py"
-
-
-rule write_summary:
-    input:
-        choices=experiment_files(f"{TABLES}/choice.json"),
-        grids=experiment_files(f"{TABLES}/grid.csv"),
-        plots=experiment_files(f"{PLOTS}/curves.png")
-        + experiment_files(f"{PLOTS}/grid.png")
-        + experiment_files(f"{PLOTS}/weights.png")
-        + ["results/plots/comparison.png"]
-        + (["results/plots/twodigit_samples.png"] if "twodigit" in config["experiments"] else []),
-        runs="results/runs.csv",
-    output:
-        "results/summary.md",
-    params:
-        seed_study={
-            "seeds": config["seed_study"]["seeds"],
-            "lr": config["seed_study"]["lr"],
-            "momentum": config["seed_study"]["momentum"],
-            "grid_seed": config["grid"]["seed"],
-        },
-    log:
-        "logs/aggregate/summary.log",
-    conda:
-        "../envs/digitstudy.yaml"
-    script:
-        "../scripts/write_summary.py"

@@ -17,13 +17,16 @@ from digitstudy.config import config_error, load_schema, mnist_source_error
 from digitstudy.mnist import MNIST_FILES
 from digitstudy.paths import run_name
 from digitstudy.study import (
+    DIGIT_PAIR_DATASETS,
     all_runs,
+    datasets,
     experiment_setting,
     experiments,
     grid_runs,
     mnist_source,
     seed_runs,
 )
+from digitstudy.summary import linked_files
 
 
 def stop_on_bad_config(config):
@@ -72,6 +75,43 @@ def all_run_files(name):
         for dataset, model in experiments(config)
         for path in run_files(dataset, model, all_runs(config), name)
     ]
+
+
+def training_benchmarks():
+    """The benchmark file of every training run (train_run's `benchmark:`)."""
+    return [
+        f"benchmarks/train/{dataset}/{model}/{run_name(*run)}.tsv"
+        for dataset, model in experiments(config)
+        for run in all_runs(config)
+    ]
+
+
+def get_task_files(pattern):
+    """Input function: `pattern` filled in for every model of the wildcards' dataset (task)."""
+    return lambda wildcards: [
+        pattern.format(dataset=wildcards.dataset, model=model)
+        for model in config["experiments"][wildcards.dataset]
+    ]
+
+
+def experiment_labels(kind, name):
+    """Labels of an experiment's item in `snakemake --report`: its task, its model, what it is."""
+    return {"task": "{dataset}", "model": "{model}", kind: name}
+
+
+def data_benchmarks():
+    """The benchmark files of the jobs that built the experiments' datasets."""
+    builders = {"mnist": "prepare_mnist", "twodigit": "make_two_digit"}
+    return [f"benchmarks/data/{builders[dataset]}.tsv" for dataset in datasets(config)]
+
+
+def summary_linked_files(wildcards):
+    """Input function: every table and figure that results/summary.md links to, and each table's HTML
+    form (the item of `snakemake --report`)."""
+    paired = [dataset for dataset in datasets(config) if dataset in DIGIT_PAIR_DATASETS]
+    linked = [f"results/{path}" for path in linked_files(experiments(config), paired)]
+    tables = [path for path in linked if path.endswith((".md", ".csv"))]
+    return linked + [path.rsplit(".", 1)[0] + ".html" for path in tables]
 
 
 def setting(key):

@@ -64,7 +64,9 @@ rule plot_two_digit_samples:
         report(
             "results/plots/twodigit_samples.png",
             caption="../report/twodigit_samples.rst",
-            category="Data",
+            category="twodigit",
+            subcategory="data",
+            labels={"task": "twodigit", "figure": "training images"},
         ),
     params:
         dpi=config["plots"]["dpi"],

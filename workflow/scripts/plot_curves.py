@@ -5,13 +5,13 @@ from digitstudy.plots import learning_curves, save
 from digitstudy.scripting import logged
 
 
-def plot_curves(history_paths, seeds, title, out_path, dpi):
+def plot_curves(history_paths, seeds, title, model, out_path, dpi):
     histories = {seed: pd.read_csv(path) for seed, path in zip(seeds, history_paths)}
-    save(learning_curves(histories, title), out_path, dpi)
+    save(learning_curves(histories, title, model), out_path, dpi)
 
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     plot_curves(history_paths=list(snakemake.input), seeds=snakemake.params.seeds,
                 title=f"{snakemake.wildcards.dataset} / {snakemake.wildcards.model}: seed study",
-                out_path=snakemake.output[0], dpi=snakemake.params.dpi)
+                model=snakemake.wildcards.model, out_path=snakemake.output[0], dpi=snakemake.params.dpi)

@@ -1,20 +1,32 @@
-"""Rule write_summary: results/summary.md, the best model per task with links to tables and plots."""
+"""Rule write_summary: results/summary.md (findings, best model per task, links to every table and
+figure), and the same as HTML for `snakemake --report`, whose start page shows the findings."""
 
 import json
 
 import pandas as pd
 from digitstudy.files import write_text_atomic
 from digitstudy.scripting import logged
-from digitstudy.summary import summary_markdown
+from digitstudy.study import DIGIT_PAIR_DATASETS
+from digitstudy.summary import summary_markdown, without_links
+from digitstudy.tables import markdown_fragment, markdown_html
 
 
-def write_summary(choice_paths, grid_paths, seed_study, out_path):
-    choices = [json.loads(open(path).read()) for path in choice_paths]
-    grids = {(c["dataset"], c["model"]): pd.read_csv(path) for c, path in zip(choices, grid_paths)}
-    write_text_atomic(out_path, summary_markdown(choices, grids, seed_study))
+def read_by_task(paths):
+    """{dataset: table} of results/tables/{dataset}/<name>.csv files."""
+    return {path.split("/")[-2]: pd.read_csv(path) for path in paths}
+
+
+def write_summary(inputs, study, outputs):
+    choices = [json.loads(open(path).read()) for path in inputs.choices]
+    grids = {(c["dataset"], c["model"]): pd.read_csv(path.replace("choice.json", "grid.csv"))
+             for c, path in zip(choices, inputs.choices)}
+    text = summary_markdown(choices, grids, read_by_task(inputs.chosen), read_by_task(inputs.paired),
+                            pd.read_csv(inputs.problems), pd.read_csv(inputs.cost), study, DIGIT_PAIR_DATASETS)
+    write_text_atomic(outputs.markdown, text)
+    write_text_atomic(outputs.html, markdown_html(without_links(text), "digitstudy results"))
+    write_text_atomic(outputs.findings, markdown_fragment(without_links(text)))
 
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
-    write_summary(choice_paths=list(snakemake.input.choices), grid_paths=list(snakemake.input.grids),
-                  seed_study=snakemake.params.seed_study, out_path=snakemake.output[0])
+    write_summary(inputs=snakemake.input, study=snakemake.params.study, outputs=snakemake.output)

@@ -12,6 +12,13 @@ RUN_COLUMNS = ("dataset", "model", "run", "seed", "lr", "momentum", "batch_size"
                "valid_loss", "valid_error", "best_epoch", "best_valid_error", "test_loss", "test_error",
                "wall_seconds")
 METRIC_COLUMNS = ("valid_error", "test_error", "valid_loss", "test_loss")
+# The seed study's columns: final errors of every split, the generalisation gap (final validation
+# minus final train error) and the epoch of the best validation error beside the last epoch.
+SEED_COLUMNS = ("train_error", *METRIC_COLUMNS, "gap", "best_epoch", "best_valid_error", "epochs_completed")
+SEED_SUMMARIES = ("mean", "sd", "min", "max")
+# A run that trained (did not diverge) yet ended this far (in error, 0.10 = 10 percentage points)
+# above the final validation error of its experiment's chosen run is flagged "far worse".
+FAR_WORSE_MARGIN = 0.10
 
 
 def flatten_record(record):
@@ -46,21 +53,31 @@ def choose(runs):
 
 
 def seed_table(runs):
-    """Each seed's final errors and losses, then mean and sd (ddof=1) over the non-diverged seeds."""
-    table = runs[["seed", "status", *METRIC_COLUMNS]].sort_values("seed").reset_index(drop=True)
-    healthy = table[table["status"] == "ok"]
-    summary = pd.DataFrame([
-        {"seed": "mean", "status": f"{len(healthy)}/{len(table)} ok", **healthy[list(METRIC_COLUMNS)].mean()},
-        {"seed": "sd", "status": "", **healthy[list(METRIC_COLUMNS)].std(ddof=1)},
-    ])
+    """Each seed's final errors, gap and best epoch, then mean, sd (ddof=1), min and max over the
+    seeds that did not diverge."""
+    table = runs.assign(gap=runs["valid_error"] - runs["train_error"])
+    table = table[["seed", "status", *SEED_COLUMNS]].sort_values("seed").reset_index(drop=True)
+    healthy = table[table["status"] == "ok"][list(SEED_COLUMNS)].astype(float)
+    values = {"mean": healthy.mean(), "sd": healthy.std(ddof=1), "min": healthy.min(), "max": healthy.max()}
+    summary = pd.DataFrame([{"seed": name, "status": f"{len(healthy)}/{len(table)} ok" if name == "mean" else "",
+                             **values[name]} for name in SEED_SUMMARIES])
     table["seed"] = table["seed"].astype(str)
     return pd.concat([table, summary], ignore_index=True)
+
+
+def far_worse(runs, chosen):
+    """True for each run that did not diverge but ended more than FAR_WORSE_MARGIN above the chosen
+    run's final validation error (all False when nothing was chosen)."""
+    if chosen is None:
+        return pd.Series(False, index=runs.index)
+    return (runs["status"] == "ok") & (runs["valid_error"] > chosen["valid_error"] + FAR_WORSE_MARGIN)
 
 
 def grid_table(runs, chosen):
     """One row per (lr, momentum): status, errors, losses, and whether it is the chosen run."""
     table = runs[["lr", "momentum", "status", "reason", "diverged_epoch", *METRIC_COLUMNS]].copy()
     table["chosen"] = runs["run"] == (chosen["run"] if chosen is not None else None)
+    table["far_worse"] = far_worse(runs, chosen)
     return table.sort_values(["lr", "momentum"]).reset_index(drop=True)
 
 
@@ -71,7 +88,8 @@ def percent(value):
 def grid_cell(row):
     if row["status"] != "ok":
         return f"diverged (epoch {int(row['diverged_epoch'])})"
-    return percent(row["valid_error"]) + (" **chosen**" if row["chosen"] else "")
+    return percent(row["valid_error"]) + (" **chosen**" if row["chosen"] else "") + \
+        (" (far worse)" if row["far_worse"] else "")
 
 
 def grid_markdown(grid):
@@ -80,28 +98,47 @@ def grid_markdown(grid):
     pivot = cells.pivot(index="lr", columns="momentum", values="cell")
     pivot.columns = [f"momentum {column:g}" for column in pivot.columns]
     pivot.index = [f"lr {index:g}" for index in pivot.index]
-    return "Validation error (%) after the last epoch\n\n" + pivot.to_markdown() + "\n"
+    return ("Validation error (%) after the last epoch. Far worse: did not diverge, yet ended more than "
+            f"{100 * FAR_WORSE_MARGIN:g} points above the chosen run.\n\n" + pivot.to_markdown() + "\n")
 
 
 def seed_markdown(seeds):
+    """The seed table with errors in percent and the columns named for a reader."""
     shown = seeds.copy()
-    for column in METRIC_COLUMNS:
-        shown[column] = [percent(value) if "error" in column else f"{value:.4f}" for value in shown[column]]
+    for column in SEED_COLUMNS:
+        if column in ("best_epoch", "epochs_completed"):
+            shown[column] = [f"{value:.1f}" if row in ("mean", "sd") else f"{value:.0f}"
+                             for row, value in zip(shown["seed"], shown[column])]
+        elif "loss" in column:
+            shown[column] = [f"{value:.4f}" for value in shown[column]]
+        else:
+            shown[column] = [percent(value) for value in shown[column]]
+    shown = shown.rename(columns={"gap": "gap: valid - train (points)", "best_epoch": "best valid epoch",
+                                  "best_valid_error": "best valid error (%)", "epochs_completed": "last epoch"})
     shown.columns = [column.replace("_error", " error (%)").replace("_", " ") for column in shown.columns]
     return shown.to_markdown(index=False) + "\n"
 
 
+def seed_summary(seeds):
+    """{"n_ok": "k/n ok", "<column>_<mean|sd|min|max>": value} of a seed table."""
+    rows = seeds.set_index("seed")
+    return {"n_ok": rows.loc["mean", "status"],
+            **{f"{column}_{name}": number_or_none(rows.loc[name, column])
+               for column in SEED_COLUMNS for name in SEED_SUMMARIES}}
+
+
+def number_or_none(value):
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
 def choice_record(dataset, model, chosen, seeds):
     """choice.json: the chosen configuration, its errors, and the seed study's spread beside it."""
-    mean = seeds[seeds["seed"] == "mean"].iloc[0]
-    sd = seeds[seeds["seed"] == "sd"].iloc[0]
-    spread = {"seed_study": {"n_ok": mean["status"],
-                             **{f"{key}_mean": mean[key] for key in METRIC_COLUMNS},
-                             **{f"{key}_sd": sd[key] for key in METRIC_COLUMNS}}}
+    spread = {"seed_study": seed_summary(seeds)}
     if chosen is None:
         return {"dataset": dataset, "model": model, "chosen": None, **spread}
-    keys = ("run", "seed", "lr", "momentum", "valid_error", "valid_loss", "test_error", "test_loss",
-            "best_epoch", "epochs_completed")
+    keys = ("run", "seed", "lr", "momentum", "train_error", "valid_error", "valid_loss", "test_error",
+            "test_loss", "best_epoch", "epochs_completed")
     return {"dataset": dataset, "model": model,
             "chosen": {key: chosen[key].item() if hasattr(chosen[key], "item") else chosen[key]
                        for key in keys}, **spread}

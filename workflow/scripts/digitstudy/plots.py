@@ -1,76 +1,237 @@
 """The study's pictures. Each function returns a matplotlib Figure; the rule script saves it."""
 
+import hashlib
 import math
+import textwrap
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the file-only backend)
-from matplotlib import ticker  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import colors, ticker  # noqa: E402
+from matplotlib.legend_handler import HandlerTuple  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from .files import atomic_path  # noqa: E402
+from .models import MODELS  # noqa: E402
 
-SPLIT_STYLE = {"train": "--", "valid": "-"}
+PALETTE = [colors.to_hex(colour) for colour in matplotlib.colormaps["tab10"].colors]
+SPLITS = {"train": ("--", "train, mean over the epoch's batches"), "valid": ("-", "validation")}
+SHORT_REASONS = {"non-finite": "non-finite", "validation error at chance": "chance"}
+TILE_INCHES = (0.6, 1.2)  # a weight tile's height: the least that reads, the most worth the space
+# Counts of 1 must not look like the blank zero cells: the palette starts at a visible blue.
+COUNT_COLOURS = colors.LinearSegmentedColormap.from_list("counts", plt.cm.Blues(np.linspace(0.2, 1, 256)))
 
 
-def learning_curves(histories, title):
-    """Loss and misclassification per epoch, train dashed and valid solid, one colour per seed."""
-    figure, (loss_axes, error_axes) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    for index, (seed, history) in enumerate(sorted(histories.items())):
-        colour = f"C{index % 10}"
-        for split, style in SPLIT_STYLE.items():
-            label = f"seed {seed} {split}"
-            loss_axes.plot(history["epoch"], history[f"{split}_loss"], style, color=colour, label=label)
-            error_axes.plot(history["epoch"], 100 * history[f"{split}_error"], style, color=colour, label=label)
-    loss_axes.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
-    error_axes.set(xlabel="epoch", ylabel="misclassification (%)", yscale="log")
-    for axes in (loss_axes, error_axes):
-        axes.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-        axes.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
-        axes.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-    error_axes.legend(fontsize="x-small", ncol=2)
-    figure.suptitle(title)
+def model_colour(model):
+    """One colour per model everywhere: registry order picks it, so adding a model moves none."""
+    names = list(MODELS)
+    if model in names:
+        return PALETTE[names.index(model) % len(PALETTE)]
+    # Unregistered names take the colours the registry leaves free; sha256 because hash() is
+    # salted per process and the colour must not change between two rule jobs.
+    spare = PALETTE[len(names):] or PALETTE
+    return spare[int(hashlib.sha256(model.encode()).hexdigest(), 16) % len(spare)]
+
+
+def fit_text(figure, text, margin=0.96):
+    """Rewrap `text` (a Text of `figure`) until its widest line fits inside the figure."""
+    renderer, words = figure.canvas.get_renderer(), text.get_text().replace("\n", " ")
+    available = margin * figure.bbox.width
+    width = len(words)
+    while width > 8 and text.get_window_extent(renderer).width > available:
+        scale = available / text.get_window_extent(renderer).width
+        width = min(width - 1, int(width * scale) + 1)
+        text.set_text(textwrap.fill(words, width, break_on_hyphens=False))
+    return text
+
+
+def fitted_title(figure, title):
+    """The figure's title, wrapped to the figure's width: it is never clipped at the edges."""
+    return fit_text(figure, figure.suptitle(title))
+
+
+def finite(values):
+    """Values as floats with inf replaced by NaN, which every plot draws as a gap."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def seed_mean(histories, column):
+    """Per epoch, the mean over the seeds that reached it with a finite value (a Series by epoch).
+    Not only the epochs every seed reached: one diverged seed would cut short the others' mean."""
+    table = pd.concat({seed: history.set_index("epoch")[column] for seed, history in histories.items()}, axis=1)
+    return table.apply(finite).mean(axis=1)  # pandas skips the NaN of seeds that stopped early
+
+
+def curve_legend(figure, n_seeds, colour):
+    """A legend of line styles (split, seed vs mean), not one entry per seed."""
+    handles = [Line2D([], [], color="grey", linestyle=style, label=label) for style, label in SPLITS.values()]
+    handles += [Line2D([], [], color=colour, alpha=0.35, linewidth=1, label=f"{n_seeds} seeds, thin"),
+                Line2D([], [], color=colour, linewidth=2.5, label="mean, thick")]
+    return figure.legend(handles=handles, loc="outside lower center", ncol=4, fontsize="small")
+
+
+class PlainLogFormatter(ticker.Formatter):
+    """Plain numbers (0.05, not 5x10^-2) on a log axis: every tick when it spans less than a
+    factor 3 (else too few labels), otherwise 1, 2 and 5 of each decade (all nine crowd)."""
+
+    def __call__(self, value, position=None):
+        low, high = sorted(self.axis.get_view_interval())
+        if value <= 0 or not math.isfinite(value):
+            return ""
+        if low > 0 and high / low <= 3:
+            return f"{value:g}"
+        mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
+        return f"{value:g}" if any(math.isclose(mantissa, keep, rel_tol=1e-6) for keep in (1, 2, 5)) else ""
+
+
+def log_labels(axis):
+    """Label a log axis (of a plot or a colour bar) with PlainLogFormatter."""
+    axis.set_major_formatter(PlainLogFormatter())
+    axis.set_minor_formatter(PlainLogFormatter())
+    return axis
+
+
+def log_axes(axes, ylabel):
+    """A learning-curve panel: epochs on x (whole numbers), `ylabel` on a labelled log y."""
+    axes.set(xlabel="epoch", ylabel=ylabel, yscale="log")
+    log_labels(axes.yaxis)
+    axes.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    axes.tick_params(axis="y", which="minor", labelsize="small")
+    return axes
+
+
+def learning_curves(histories, title, model):
+    """Loss and misclassification per epoch: each seed thin, their mean thick, train dashed."""
+    figure, panels = plt.subplots(1, 2, figsize=(10, 4.4), layout="constrained")
+    colour, histories = model_colour(model), dict(sorted(histories.items()))
+    for axes, metric, scale in ((panels[0], "loss", 1), (panels[1], "error", 100)):
+        for split, (style, _) in SPLITS.items():
+            column = f"{split}_{metric}"
+            for history in histories.values():
+                axes.plot(history["epoch"], scale * finite(history[column]), style, color=colour,
+                          alpha=0.35, linewidth=1)
+            mean = seed_mean(histories, column)
+            axes.plot(mean.index, scale * mean.to_numpy(), style, color=colour, linewidth=2.5)
+    log_axes(panels[0], "cross-entropy loss")
+    log_axes(panels[1], "misclassification (%)")
+    curve_legend(figure, len(histories), colour)
+    fitted_title(figure, title)
     return figure
 
 
+def text_colour(rgba):
+    """Black on light cells, white on dark ones (perceived luminance)."""
+    red, green, blue = rgba[:3]
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"
+
+
+def short_reason(reason):
+    """'non-finite' or 'chance' from a run's stop reason; '' when the reason is unknown."""
+    reason = reason if isinstance(reason, str) else ""
+    return next((short for start, short in SHORT_REASONS.items() if reason.startswith(start)), "")
+
+
+def grid_values(grid, lrs, momenta):
+    """Final validation error (%) as an lr x momentum array, NaN where a run diverged; and
+    where the far-worse cells are."""
+    values, far_worse = np.full((len(lrs), len(momenta)), np.nan), np.zeros((len(lrs), len(momenta)), bool)
+    for _, row in grid[grid["status"] == "ok"].iterrows():
+        cell = lrs.index(row["lr"]), momenta.index(row["momentum"])
+        values[cell], far_worse[cell] = 100 * row["valid_error"], flag(row, "far_worse")
+    return values, far_worse
+
+
+def error_norm(values, far_worse):
+    """The colour scale of the cells that are not far worse (those are labelled, and would wash
+    out the differences that matter); log when the errors span a decade, else linear."""
+    shown = values[np.isfinite(values) & (values > 0) & ~far_worse]
+    if not shown.size:
+        return colors.Normalize()
+    if shown.max() / shown.min() >= 10:
+        return colors.LogNorm(shown.min(), shown.max())
+    return colors.Normalize(shown.min(), shown.max() if shown.max() > shown.min() else shown.min() + 1)
+
+
+def flag(row, column):
+    """A bool column's value in a grid row; False where the column or the value is missing."""
+    value = row.get(column, False)
+    return False if pd.isna(value) else bool(value)
+
+
+def cell_label(row, value):
+    """The lines written in one heatmap cell."""
+    if row["status"] != "ok":
+        return "\n".join(filter(None, ["diverged", short_reason(row.get("reason"))]))
+    lines = [f"{value:.2f}"]
+    lines += ["far worse"] if flag(row, "far_worse") else []
+    return "\n".join(lines + (["chosen"] if flag(row, "chosen") else []))
+
+
+def cell_outline(axes, row, i, j, ink):
+    """Hatching over a diverged cell, a dotted frame inside a far-worse one, a box round the chosen."""
+    if row["status"] != "ok":
+        axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="xx", color="0.6", linewidth=0))
+    elif flag(row, "far_worse"):
+        axes.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, linestyle=":", linewidth=2,
+                                 color=ink))
+    if flag(row, "chosen"):
+        axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, linewidth=3, color="black"))
+    return axes
+
+
+def mark_cell(axes, row, i, j, image):
+    """Outline one heatmap cell as its run ended and write its value or fate in it."""
+    value = image.get_array()[i, j]
+    ink = text_colour(image.cmap(image.norm(value))) if row["status"] == "ok" else "darkred"
+    cell_outline(axes, row, i, j, ink)
+    if row["status"] != "ok":  # on a white ground: hatching behind letters makes them hard to read
+        return axes.text(j, i, cell_label(row, value), ha="center", va="center", fontsize=8.5, color=ink,
+                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
+    return axes.text(j, i, cell_label(row, value), ha="center", va="center", fontsize=8.5, color=ink,
+                     fontweight="bold" if flag(row, "chosen") else "normal")
+
+
 def grid_heatmap(grid, title):
-    """Validation error over lr x momentum; diverged cells hatched and labelled, the chosen one boxed."""
+    """Validation error over lr x momentum: diverged cells hatched and labelled with the reason,
+    far-worse cells dotted, the chosen one boxed."""
     lrs, momenta = sorted(grid["lr"].unique()), sorted(grid["momentum"].unique())
-    values = np.full((len(lrs), len(momenta)), np.nan)
-    figure, axes = plt.subplots(figsize=(1.6 * len(momenta) + 2.5, 0.8 * len(lrs) + 2), layout="constrained")
+    values, far_worse = grid_values(grid, lrs, momenta)
+    figure, axes = plt.subplots(figsize=(1.5 * len(momenta) + 3, 0.75 * len(lrs) + 2), layout="constrained")
+    image = axes.imshow(values, cmap="YlOrRd", aspect="auto", norm=error_norm(values, far_worse))
     for _, row in grid.iterrows():
-        i, j = lrs.index(row["lr"]), momenta.index(row["momentum"])
-        if row["status"] == "ok":
-            values[i, j] = 100 * row["valid_error"]
-            axes.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=9)
-        else:
-            axes.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="xx", color="grey"))
-            axes.text(j, i, "diverged", ha="center", va="center", fontsize=8, color="darkred")
-        if row["chosen"]:
-            axes.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, linewidth=3, color="black"))
-    image = axes.imshow(values, cmap="YlOrRd", aspect="auto")
-    figure.colorbar(image, ax=axes, label="validation error (%)")
-    axes.set(xticks=range(len(momenta)), xticklabels=[f"{m:g}" for m in momenta], xlabel="momentum",
+        mark_cell(axes, row, lrs.index(row["lr"]), momenta.index(row["momentum"]), image)
+    bar = figure.colorbar(image, ax=axes, label="final validation error (%)",
+                          extend="max" if far_worse.any() else "neither")  # the arrow: beyond, far worse
+    if isinstance(image.norm, colors.LogNorm):
+        log_labels(bar.ax.yaxis)
+    axes.set(xticks=range(len(momenta)), xticklabels=[f"{m:g}" for m in momenta], xlabel="SGD momentum",
              yticks=range(len(lrs)), yticklabels=[f"{lr:g}" for lr in lrs], ylabel="learning rate")
-    axes.set_title(title)
+    fitted_title(figure, title)
     return figure
 
 
 def tile_grid(tiles, title, columns=None):
-    """Small images (n x h x w) in a grid, each scaled to its own symmetric range (0 is grey)."""
+    """Small images (n x h x w) in a grid, each scaled to its own symmetric range (0 is white)."""
     columns = columns or math.ceil(math.sqrt(len(tiles)))
     rows = math.ceil(len(tiles) / columns)
     height, width = tiles.shape[1:]
-    tile = 0.6  # inches per tile row
+    # At least 4.5 inches wide (a title wrapped to 2 inches would take six lines); few tiles fill it.
+    tile = float(np.clip(4.1 / columns * height / width, *TILE_INCHES))
     figure, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
-                                figsize=(columns * tile * width / height + 0.4, rows * tile + 0.6))
+                                figsize=(max(4.5, columns * tile * width / height + 0.4), rows * tile + 1.2))
     for index, axis in enumerate(axes.flat):
         axis.set_axis_off()
         if index < len(tiles):
             limit = np.abs(tiles[index]).max() or 1.0
             axis.imshow(tiles[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
-    figure.suptitle(title)
+    fitted_title(figure, title)
+    fit_text(figure, figure.supxlabel("red positive, blue negative; each tile scaled to its own largest |weight|",
+                                      fontsize="small"))
     return figure
 
 
@@ -82,21 +243,106 @@ def first_layer_tiles(weight, image_shape):
     return weight.mean(axis=1)  # over input channels (there is one here)
 
 
-def comparison(choices):
-    """Validation and test error of each experiment's chosen run, with the seed study's spread."""
-    names = [f"{c['dataset']}\n{c['model']}" for c in choices]
-    position = np.arange(len(choices))
-    figure, axes = plt.subplots(figsize=(1.6 * len(choices) + 2, 4), layout="constrained")
-    for offset, split, colour in ((-0.2, "valid", "C0"), (0.2, "test", "C1")):
-        chosen = [100 * c["chosen"][f"{split}_error"] if c["chosen"] else np.nan for c in choices]
-        spread = [100 * (c["seed_study"][f"{split}_error_sd"] or 0) for c in choices]
-        axes.bar(position + offset, chosen, 0.4, color=colour, label=f"chosen run, {split}")
-        axes.errorbar(position + offset, [100 * c["seed_study"][f"{split}_error_mean"] for c in choices],
-                      yerr=spread, fmt="o", color="black", markersize=3,
-                      label="seed study mean \u00b1 sd" if split == "valid" else None)
-    axes.set(xticks=position, xticklabels=names, ylabel="misclassification (%)")
-    axes.legend(fontsize="small")
-    axes.set_title("Chosen models of the two tasks")
+def number(value):
+    """A row's number as a float, None (not measured) as NaN."""
+    return np.nan if value is None else float(value)
+
+
+def task_separators(axes, datasets):
+    """A thin vertical line wherever the next bar belongs to another task."""
+    return [axes.axvline(index - 0.5, color="0.5", linewidth=0.8)
+            for index in range(1, len(datasets)) if datasets[index] != datasets[index - 1]]
+
+
+def comparison_legend(axes, seeds):
+    """One entry per kind of mark; the bars' colours are the models, named under each bar."""
+    chosen = (Patch(facecolor="0.75", edgecolor="0.4"), Line2D([], [], color="0.2", linewidth=1))
+    labels = ["chosen run, test error, 95% interval", "seed study, test mean \u00b1 sd"]
+    return axes.legend([chosen, seeds], labels, handler_map={tuple: HandlerTuple(ndivide=None)},
+                       fontsize="small", loc="best")
+
+
+def comparison(rows):
+    """Test error (%) of each experiment's chosen run with its 95% interval, the seed study's
+    mean +- sd beside it; bars coloured by model, tasks separated by a thin line."""
+    position = np.arange(len(rows))
+    figure, axes = plt.subplots(figsize=(1.3 * len(rows) + 2.5, 4.5), layout="constrained")
+    error = 100 * np.array([number(row["test_error"]) for row in rows])
+    bounds = 100 * np.array([[number(row["low"]), number(row["high"])] for row in rows])
+    axes.bar(position, error, 0.6, color=[model_colour(row["model"]) for row in rows],
+             yerr=np.clip([error - bounds[:, 0], bounds[:, 1] - error], 0, None),
+             error_kw={"ecolor": "0.2", "capsize": 4, "linewidth": 1})
+    seeds = axes.errorbar(position + 0.18, [100 * number(row["seed_test_mean"]) for row in rows],
+                          yerr=[100 * number(row["seed_test_sd"]) for row in rows], fmt="o", color="black",
+                          markersize=4, capsize=3, linewidth=1)
+    task_separators(axes, [row["dataset"] for row in rows])
+    axes.set(xticks=position, xticklabels=[f"{row['dataset']}\n{row['model']}" for row in rows],
+             xlim=(-0.6, len(rows) - 0.4), ylabel="test error (%)", xlabel="task (dataset) and model")
+    axes.set_ylim(0, 1.25 * np.nanmax(np.concatenate([bounds[:, 1], error, [1.0]])))
+    comparison_legend(axes, seeds)
+    fitted_title(figure, "Chosen models: test error with 95% interval")
+    return figure
+
+
+def confusion_cells(axes, matrix, image):
+    """Each non-zero count written in its cell, small enough for ~20 classes."""
+    size = 8 if len(matrix) <= 12 else 7
+    for (i, j), count in np.ndenumerate(matrix):
+        if count:
+            axes.text(j, i, f"{count:d}", ha="center", va="center", fontsize=size,
+                      color=text_colour(image.cmap(image.norm(count))))
+    return axes
+
+
+def confusion_matrix(matrix, title, class_names=None):
+    """Test counts (rows: true class) on a log colour scale, zero cells blank, every class ticked."""
+    matrix = np.asarray(matrix).astype(np.int64)
+    names = class_names or [str(index) for index in range(len(matrix))]
+    side = max(4.5, 0.42 * len(matrix) + 2)
+    figure, axes = plt.subplots(figsize=(side + 1.2, side), layout="constrained")
+    shown = np.ma.masked_equal(matrix, 0)
+    norm = colors.LogNorm(1, max(int(matrix.max()), 2))
+    image = axes.imshow(shown, cmap=COUNT_COLOURS, norm=norm)
+    confusion_cells(axes, matrix, image)
+    log_labels(figure.colorbar(image, ax=axes, label="test images", shrink=0.8).ax.yaxis)
+    ticks = range(len(matrix))
+    axes.set(xticks=ticks, xticklabels=names, yticks=ticks, yticklabels=names,
+             xlabel="predicted class (test)", ylabel="true class (test)")
+    fitted_title(figure, title)
+    return figure
+
+
+def class_errors(table, title, model):
+    """Test error (%) per true class in the model's colour, with each class's 95% interval."""
+    position = np.arange(len(table))
+    error, low, high = (100 * table[column].to_numpy(dtype=np.float64) for column in ("error", "low", "high"))
+    figure, axes = plt.subplots(figsize=(max(5.0, 0.7 * len(table) + 2), 4), layout="constrained")
+    axes.bar(position, error, 0.7, color=model_colour(model),
+             yerr=np.clip([error - low, high - error], 0, None), error_kw={"ecolor": "0.2", "capsize": 3})
+    labels = [f"{name}\n(n={int(n)})" for name, n in zip(table["class"], table["n"])]
+    axes.set(xticks=position, xlim=(-0.6, len(table) - 0.4), ylabel="test error (%)",
+             xlabel="true class (test), with its number of test images n")
+    axes.set_xticklabels(labels, fontsize=9 if len(table) <= 12 else 8)
+    axes.set_ylim(0, 1.1 * np.nanmax(np.append(high, 1.0)))
+    fitted_title(figure, title)
+    return figure
+
+
+def worst_predictions(images, truths, predictions, confidences, title, columns=6):
+    """The given test images (typically the most confidently wrong), each titled with the caller's
+    two lines, e.g. 'true 11 (5+6)' and 'pred 2', and the prediction's probability."""
+    columns = min(columns, len(images)) or 1
+    rows = math.ceil(len(images) / columns)
+    height, width = images.shape[2:]
+    tile = max(1.5, 1.1 * width / height)  # wide enough for a two-line tile title
+    figure, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
+                                figsize=(max(4.0, columns * tile), rows * (tile * height / width + 0.35) + 0.5))
+    for axis in axes.flat:
+        axis.set_axis_off()
+    for axis, image, truth, guess, p in zip(axes.flat, images, truths, predictions, confidences):
+        axis.imshow(image[0], cmap="gray_r", vmin=0, vmax=255)
+        axis.set_title(f"{truth}\n{guess}, p={p:.2f}", fontsize=8)
+    fitted_title(figure, title)
     return figure
 
 

@@ -10,6 +10,15 @@ def experiments(config):
     return [(dataset, model) for dataset, models in config["experiments"].items() for model in models]
 
 
+# Datasets whose images are two digits side by side (their HDF5 files hold each image's digits).
+DIGIT_PAIR_DATASETS = ("twodigit",)
+
+
+def datasets(config):
+    """The datasets of the experiments, in config order."""
+    return list(config["experiments"])
+
+
 def seed_runs(config):
     """(seed, lr, momentum) of the seed study."""
     study = config["seed_study"]

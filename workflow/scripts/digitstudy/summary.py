@@ -1,6 +1,37 @@
-"""results/summary.md: the best model per task, each experiment's choice, links to tables and plots."""
+"""results/summary.md: the findings a reader should take away, each with its number and uncertainty,
+then the best model per task, each experiment's choice, and links to every table and figure."""
 
-from .aggregate import percent
+import re
+
+from .aggregate import FAR_WORSE_MARGIN, percent
+
+EXPERIMENT_TABLES = {"seed study": "seeds.md", "grid": "grid.md"}
+EXPERIMENT_PLOTS = {"learning curves": "curves.png", "grid heatmap": "grid.png",
+                    "first-layer weights": "weights.png", "test error per class": "class_errors.png",
+                    "confusion matrix": "confusion.png", "worst-predicted test images": "worst.png"}
+TASK_TABLES = {"chosen models with intervals": "chosen.md", "pairwise tests": "paired.md"}
+STUDY_LINKS = {"every run": "runs.csv", "cost": "tables/cost.md", "diverged and far-worse runs": "tables/problem_runs.md",
+               "the tasks compared": "plots/comparison.png"}
+
+
+def experiment_links(dataset, model, paired_digits):
+    """{name: path relative to results/} of one experiment's tables and figures."""
+    links = {name: f"tables/{dataset}/{model}/{file}" for name, file in EXPERIMENT_TABLES.items()}
+    if paired_digits:
+        links["digit pairs most often wrong"] = f"tables/{dataset}/{model}/digit_pairs.md"
+    return links | {name: f"plots/{dataset}/{model}/{file}" for name, file in EXPERIMENT_PLOTS.items()}
+
+
+def linked_files(experiments, paired_datasets):
+    """Every file the summary links to, relative to results/ (the workflow makes each one)."""
+    paths = [path for dataset, model in experiments
+             for path in experiment_links(dataset, model, dataset in paired_datasets).values()]
+    tasks = dict.fromkeys(dataset for dataset, _ in experiments)
+    paths += [f"tables/{dataset}/{file}" for dataset in tasks for file in TASK_TABLES.values()]
+    paths += list(STUDY_LINKS.values())
+    if "twodigit" in tasks:
+        paths.append("plots/twodigit_samples.png")
+    return paths
 
 
 def best_of_task(choices):
@@ -11,63 +42,172 @@ def best_of_task(choices):
     return min(candidates, key=lambda c: (c["chosen"]["valid_error"], c["chosen"]["valid_loss"]))
 
 
-def spread(choice, split):
-    seeds = choice["seed_study"]
-    return f"{percent(seeds[f'{split}_error_mean'])} \u00b1 {percent(seeds[f'{split}_error_sd'])}"
+def interval(row):
+    """'1.20% (95% interval 1.00 to 1.42%)' of a chosen-models row."""
+    return f"{percent(row['test_error'])}% (95% interval {percent(row['low'])} to {percent(row['high'])}%)"
 
 
-def experiment_row(choice, diverged, total):
-    chosen = choice["chosen"]
-    if chosen is None:
-        configuration, valid, test = "every grid run diverged", "-", "-"
-    else:
-        configuration = f"lr {chosen['lr']:g}, momentum {chosen['momentum']:g}"
-        valid, test = percent(chosen["valid_error"]), percent(chosen["test_error"])
-    return (f"| {choice['model']} | {configuration} | {valid} | {test} | {spread(choice, 'valid')} "
-            f"| {spread(choice, 'test')} | {choice['seed_study']['n_ok']} | {diverged}/{total} |")
+def spread_text(seeds, column):
+    """'2.27 ± 0.13 (2.10-2.41)' of a choice's seed study, in percent."""
+    get = lambda name: seeds.get(f"{column}_{name}")  # noqa: E731
+    return f"{percent(get('mean'))} \u00b1 {percent(get('sd'))} ({percent(get('min'))}-{percent(get('max'))})"
 
 
-def experiment_links(choice):
-    folder = f"{choice['dataset']}/{choice['model']}"
-    tables = f"[seed study](tables/{folder}/seeds.md), [grid](tables/{folder}/grid.md)"
-    plots = (f"[learning curves](plots/{folder}/curves.png), [grid heatmap](plots/{folder}/grid.png), "
-             f"[first-layer weights](plots/{folder}/weights.png)")
-    return f"- {choice['model']}: {tables}; {plots}"
+# --- the findings ------------------------------------------------------------------------------------
+
+def task_finding(dataset, choices, chosen, paired):
+    """The best model of a task with its test interval, and how it compares with the runner-up."""
+    ranked = sorted([c for c in choices if c["chosen"]], key=lambda c: (c["chosen"]["valid_error"],
+                                                                         c["chosen"]["valid_loss"]))
+    if not ranked:
+        return f"**{dataset}**: every model diverged on every grid point; there is no finding to state."
+    best = chosen.set_index("model").loc[ranked[0]["model"]]
+    text = (f"**{dataset}**: the best model (chosen on validation) is **{ranked[0]['model']}**, with test error "
+            f"{interval(best)} over {int(best['n_test']):,} test images.")
+    if len(ranked) > 1:
+        pair = paired_row(paired, ranked[0]["model"], ranked[1]["model"])
+        text += f" Against the runner-up {ranked[1]['model']}: {pair['verdict']}."
+    return text
 
 
-def task_section(dataset, choices, grids):
+def paired_row(paired, model_a, model_b):
+    match = paired[((paired["model_a"] == model_a) & (paired["model_b"] == model_b))
+                   | ((paired["model_a"] == model_b) & (paired["model_b"] == model_a))]
+    return match.iloc[0]
+
+
+def tasks_finding(chosen_by_task, best_by_task):
+    """The tasks side by side: their best models' test errors with intervals."""
+    parts = [f"{dataset} {best['model']} {interval(chosen_by_task[dataset].set_index('model').loc[best['model']])}"
+             for dataset, best in best_by_task.items() if best]
+    return "**The tasks compared** (best model of each, test error): " + "; ".join(parts) + "."
+
+
+def overfitting_finding(choices):
+    """The experiment whose seed study shows the largest generalisation gap, in numbers."""
+    measured = [c for c in choices if c["seed_study"].get("gap_mean") is not None]
+    if not measured:
+        return "**Over-fitting**: no seed study finished without diverging."
+    widest = max(measured, key=lambda c: c["seed_study"]["gap_mean"])
+    seeds = widest["seed_study"]
+    others = ", ".join(f"{c['dataset']} / {c['model']} {percent(c['seed_study']['gap_mean'])}"
+                       for c in measured if c is not widest)
+    return (f"**Over-fitting**: the largest generalisation gap (final validation minus final train error, seed "
+            f"study) is {widest['dataset']} / {widest['model']}'s, {spread_text(seeds, 'gap')} points "
+            f"(mean \u00b1 sd (min-max) over {seeds['n_ok']} seeds); its best validation epoch is "
+            f"{seeds['best_epoch_mean']:.1f} on average, its last {seeds['epochs_completed_mean']:.0f}, and its final "
+            f"validation error {percent(seeds['valid_error_mean'])}% against {percent(seeds['best_valid_error_mean'])}% "
+            f"at the best epoch. Other gaps (points): {others or 'none'}.")
+
+
+def problems_finding(problems, cost, total_runs):
+    """Diverged and far-worse runs, and what the study cost."""
+    diverged = problems[problems["problem"].str.startswith("diverged")]
+    worse = problems[problems["problem"] == "far worse"]
+    reasons = diverged["problem"].str.replace("diverged: ", "").value_counts()
+    text = (f"**Runs that went wrong**: {len(diverged)} of {total_runs} runs diverged ("
+            + (", ".join(f"{count} {reason}" for reason, count in reasons.items()) or "none")
+            + f") and {len(worse)} more trained but ended more than {100 * FAR_WORSE_MARGIN:g} points above "
+            "their experiment's chosen run")
+    if len(worse):
+        worst = worse.sort_values("valid_error").iloc[-1]
+        text += (f", the worst {worst['dataset']} / {worst['model']} at lr {worst['lr']:g}, momentum "
+                 f"{worst['momentum']:g}: {percent(worst['valid_error'])}% validation error")
+    study = cost.iloc[-1]
+    return (text + f". The study used {study['cpu_hours']:.2f} CPU hours ({study['wall_hours']:.2f} hours of job "
+            f"wall time); stopping diverged runs early saved an estimated {study['saved_hours']:.2f} hours.")
+
+
+def findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs):
+    """Three to five findings, each with its number and its uncertainty."""
+    tasks = list(dict.fromkeys(choice["dataset"] for choice in choices))
+    of_task = {dataset: [c for c in choices if c["dataset"] == dataset] for dataset in tasks}
+    items = [task_finding(dataset, of_task[dataset], chosen_by_task[dataset], paired_by_task[dataset])
+             for dataset in tasks]
+    if len(tasks) > 1:
+        items.append(tasks_finding(chosen_by_task, {d: best_of_task(of_task[d]) for d in tasks}))
+    items += [overfitting_finding(choices), problems_finding(problems, cost, total_runs)]
+    return items[:5]
+
+
+# --- the document -------------------------------------------------------------------------------------
+
+def study_block(study):
+    data = study["data"]
+    epochs = sorted(set(study["epochs"].values()))
+    return (f"Study: {data['n_train']:,} train / {data['n_valid']:,} validation / {data['n_test']:,} test images per "
+            f"dataset; {' or '.join(str(e) for e in epochs)} epochs; seed study over seeds "
+            f"{', '.join(str(s) for s in study['seeds'])} at lr {study['lr']:g}, momentum {study['momentum']:g}; "
+            f"grid lr {{{', '.join(f'{v:g}' for v in study['grid_lr'])}}} x momentum "
+            f"{{{', '.join(f'{v:g}' for v in study['grid_momentum'])}}} at seed {study['grid_seed']}.")
+
+
+METHOD = ("How to read the numbers: each experiment's configuration is chosen on its learning-rate x momentum "
+          "grid by the lowest final **validation** error (ties: validation loss); diverged runs are never chosen; "
+          "the **test** error of the chosen run is reported, never used to choose. Intervals of test errors are "
+          "exact (Clopper-Pearson) 95% intervals over the test images. Two models of a task are compared on the "
+          "same test images (McNemar's exact test; the difference with a seeded paired-bootstrap 95% interval) "
+          "and over the seed study's seeds (Welch's t-test): a difference within the seed-to-seed spread is "
+          "not a finding. Train errors are the mean over each epoch's batches in training mode (dropout "
+          "active), so a model with dropout can show a negative gap (validation below train).")
+
+
+def experiment_row(choice, grid):
+    chosen, seeds = choice["chosen"], choice["seed_study"]
+    configuration = f"lr {chosen['lr']:g}, momentum {chosen['momentum']:g}" if chosen else "every grid run diverged"
+    valid = percent(chosen["valid_error"]) if chosen else "-"
+    return (f"| {choice['dataset']} / {choice['model']} | {configuration} | {valid} | {spread_text(seeds, 'valid_error')} "
+            f"| {spread_text(seeds, 'test_error')} | {spread_text(seeds, 'gap')} | {seeds['n_ok']} "
+            f"| {int((grid['status'] != 'ok').sum())} / {int(grid['far_worse'].sum())} of {len(grid)} |")
+
+
+def task_section(dataset, choices, grids, chosen, paired, paired_digits):
     best = best_of_task(choices)
     lines = [f"## {dataset}", ""]
     if best:
-        chosen = best["chosen"]
-        lines += [f"**Best model: {best['model']}** (lr {chosen['lr']:g}, momentum {chosen['momentum']:g}, "
-                  f"seed {chosen['seed']}): validation error {percent(chosen['valid_error'])}%, "
-                  f"test error {percent(chosen['test_error'])}%.", ""]
+        row = chosen.set_index("model").loc[best["model"]]
+        lines += [f"**Best model: {best['model']}** (lr {best['chosen']['lr']:g}, momentum "
+                  f"{best['chosen']['momentum']:g}, seed {best['chosen']['seed']}): validation error "
+                  f"{percent(best['chosen']['valid_error'])}%, test error {interval(row)}.", ""]
     else:
         lines += ["**No model trained without diverging.**", ""]
-    lines += ["| model | chosen configuration | valid error (%) | test error (%) | seed study valid (%) "
-              "| seed study test (%) | seeds ok | grid diverged |",
-              "|---|---|---|---|---|---|---|---|"]
-    for choice in choices:
-        grid = grids[(choice["dataset"], choice["model"])]
-        lines.append(experiment_row(choice, int((grid["status"] != "ok").sum()), len(grid)))
-    lines += ["", *[experiment_links(choice) for choice in choices], ""]
+    lines += ["Chosen configurations and test errors with 95% intervals: "
+              f"[chosen models](tables/{dataset}/chosen.md); pairwise tests: [paired](tables/{dataset}/paired.md).", "",
+              "| experiment | chosen configuration | valid error (%) | seed study valid (%) | seed study test (%) "
+              "| gap valid - train (points) | seeds ok | grid diverged / far worse |", "|---|---|---|---|---|---|---|---|"]
+    lines += [experiment_row(choice, grids[(dataset, choice["model"])]) for choice in choices]
+    lines += ["", "Seed-study columns: mean \u00b1 sd (min-max) over the seeds that did not diverge.", ""]
+    lines += [f"- {row['model_a']} vs {row['model_b']}: {row['verdict']}." for _, row in paired.iterrows()]
+    lines += ["", *[link_line(c["dataset"], c["model"], paired_digits) for c in choices], ""]
     return lines
 
 
-def summary_markdown(choices, grids, seed_study):
-    """The whole summary.md. `choices` in config order; `grids` keyed by (dataset, model)."""
-    lines = ["# digitstudy results", "",
-             "Each experiment's configuration is chosen on its learning-rate x momentum grid "
-             f"(seed {seed_study['grid_seed']}) by the lowest final validation error (ties: validation loss); "
-             "diverged runs are never chosen. The test error of the chosen run is reported, never used "
-             "to choose. The seed-study columns give mean \u00b1 sd over seeds "
-             f"{', '.join(str(s) for s in seed_study['seeds'])} at lr {seed_study['lr']:g}, momentum "
-             f"{seed_study['momentum']:g}: differences smaller than that spread are noise.", ""]
-    for dataset in dict.fromkeys(choice["dataset"] for choice in choices):
-        lines += task_section(dataset, [c for c in choices if c["dataset"] == dataset], grids)
-    lines += ["## The tasks compared", "", "![comparison of the chosen models](plots/comparison.png)", ""]
-    if any(choice["dataset"] == "twodigit" for choice in choices):
+def link_line(dataset, model, paired_digits):
+    links = experiment_links(dataset, model, paired_digits)
+    return f"- {dataset} / {model}: " + ", ".join(f"[{name}]({path})" for name, path in links.items())
+
+
+def summary_markdown(choices, grids, chosen_by_task, paired_by_task, problems, cost, study, paired_datasets):
+    """The whole summary.md. `choices` in config order; `grids` keyed by (dataset, model); the rest keyed
+    by task (dataset)."""
+    total_runs = int(cost["runs"].iloc[-1])
+    lines = ["# digitstudy results", "", study_block(study), "", "## Findings", ""]
+    lines += [f"{index}. {item}" for index, item in
+              enumerate(findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs), 1)]
+    lines += ["", METHOD, ""]
+    for dataset in chosen_by_task:
+        lines += task_section(dataset, [c for c in choices if c["dataset"] == dataset], grids,
+                              chosen_by_task[dataset], paired_by_task[dataset], dataset in paired_datasets)
+    lines += ["## The tasks compared", "", "![the chosen models of every task](plots/comparison.png)", ""]
+    if "twodigit" in chosen_by_task:
         lines += ["Two-digit images as the models see them: [samples](plots/twodigit_samples.png).", ""]
-    lines += ["Every run, one row each: [runs.csv](runs.csv).", ""]
+    lines += ["## Runs that went wrong, and cost", "",
+              "- " + ", ".join(f"[{name}]({path})" for name, path in STUDY_LINKS.items()), ""]
     return "\n".join(lines)
+
+
+def without_links(text):
+    """The summary for the report, where every table and figure is an item of its own: link texts stay,
+    link targets and embedded pictures go."""
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "(figure: see the report's study section)", text)
+    return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)

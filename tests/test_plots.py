@@ -1,0 +1,270 @@
+"""Plots: one colour per model in every figure, titles inside the figure, cells marked as the
+grid says, labelled axes; every figure also saved once (dpi 80) to be looked at."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import colors
+from matplotlib.text import Text
+
+from digitstudy.models import MODELS
+from digitstudy.plots import (class_errors, comparison, confusion_matrix, grid_heatmap, learning_curves,
+                              model_colour, save, tile_grid, worst_predictions)
+
+LONG_TITLE = "two_digit / cnn_dropout: first layer of lr 0.03, momentum 0.9 (chosen by validation error)"
+
+
+def history(epochs, scale=1.0, seed=0):
+    """A plausible run's history: losses and errors falling with the epoch, a little noise."""
+    noise = np.random.default_rng(seed).uniform(0.9, 1.1, size=(4, epochs))
+    decay = scale / np.arange(1, epochs + 1)
+    return pd.DataFrame({"epoch": np.arange(1, epochs + 1), "train_loss": decay * noise[0],
+                         "train_error": 0.3 * decay * noise[1], "valid_loss": 1.2 * decay * noise[2],
+                         "valid_error": 0.35 * decay * noise[3]})
+
+
+def diverged_history():
+    """A seed that blew up: three epochs, the last with non-finite losses."""
+    table = history(3, seed=9)
+    table.loc[2, ["train_loss", "valid_loss"]] = [np.nan, np.inf]
+    table.loc[2, ["train_error", "valid_error"]] = [0.9, 0.9]
+    return table
+
+
+def grid():
+    """A 3 x 3 lr x momentum grid: one chosen, one far worse, one diverged of each kind."""
+    rows = []
+    for lr in (0.01, 0.1, 1.0):
+        for momentum in (0.0, 0.5, 0.9):
+            rows.append({"lr": lr, "momentum": momentum, "status": "ok", "reason": None,
+                         "valid_error": 0.01 + 0.01 * lr + 0.005 * momentum, "chosen": False, "far_worse": False})
+    table = pd.DataFrame(rows)
+    table.loc[0, "chosen"] = True
+    table.loc[6, ["valid_error", "far_worse"]] = [0.45, True]
+    table.loc[7, ["status", "reason", "valid_error"]] = ["diverged", "non-finite loss", np.nan]
+    table.loc[8, ["status", "reason", "valid_error"]] = [
+        "diverged", "validation error at chance level (0.887) for 5 epochs", np.nan]
+    return table
+
+
+def comparison_rows():
+    return [{"dataset": "mnist", "model": "ann", "test_error": 0.024, "low": 0.021, "high": 0.027,
+             "seed_test_mean": 0.025, "seed_test_sd": 0.002},
+            {"dataset": "mnist", "model": "lenet5", "test_error": 0.009, "low": 0.007, "high": 0.011,
+             "seed_test_mean": 0.010, "seed_test_sd": None},
+            {"dataset": "two_digit", "model": "cnn", "test_error": 0.061, "low": 0.056, "high": 0.066,
+             "seed_test_mean": None, "seed_test_sd": None},
+            {"dataset": "two_digit", "model": "cnn_dropout", "test_error": 0.052, "low": 0.047, "high": 0.057,
+             "seed_test_mean": 0.055, "seed_test_sd": 0.004}]
+
+
+def class_table(n_classes=19):
+    rng = np.random.default_rng(3)
+    n = rng.integers(50, 1000, size=n_classes)
+    errors = rng.binomial(n, 0.05)
+    error = errors / n
+    margin = 1.96 * np.sqrt(error * (1 - error) / n)
+    table = pd.DataFrame({"class": np.arange(n_classes), "n": n, "errors": errors, "error": error,
+                          "low": np.clip(error - margin, 0, 1), "high": error + margin})
+    table.loc[n_classes - 1, ["n", "errors", "error", "low", "high"]] = [0, 0, np.nan, np.nan, np.nan]
+    return table  # the last class without test images: no error to draw
+
+
+def confusion(n_classes):
+    rng = np.random.default_rng(4)
+    matrix = rng.poisson(0.3, size=(n_classes, n_classes))
+    matrix[np.diag_indices(n_classes)] = rng.integers(400, 1200, size=n_classes)
+    return matrix
+
+
+def worst():
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, size=(12, 1, 28, 56), dtype=np.uint8)
+    truths = [f"true {a + b} ({a}+{b})" for a, b in rng.integers(0, 10, size=(12, 2))]
+    predictions = [f"pred {value}" for value in rng.integers(0, 19, size=12)]
+    confidences = list(rng.uniform(0.5, 1.0, size=12))
+    return images, truths, predictions, confidences, "two_digit / cnn: most confident mistakes"
+
+
+FIGURES = {
+    "curves": lambda: learning_curves({0: history(20), 1: history(20, 1.1, 1), 2: diverged_history()},
+                                      "mnist / cnn: seed study", "cnn"),
+    "grid": lambda: grid_heatmap(grid(), "mnist / lenet5: validation error"),
+    "tiles_6": lambda: tile_grid(np.random.default_rng(0).normal(size=(6, 5, 5)), LONG_TITLE),
+    "tiles_8": lambda: tile_grid(np.random.default_rng(0).normal(size=(8, 3, 3)), LONG_TITLE),
+    "tiles_100": lambda: tile_grid(np.random.default_rng(0).normal(size=(100, 28, 56)), LONG_TITLE),
+    "comparison": lambda: comparison(comparison_rows()),
+    "confusion_3": lambda: confusion_matrix(np.array([[50, 2, 0], [1, 40, 5], [0, 0, 60]]), "toy: confusion",
+                                            ["zero", "one", "two"]),
+    "confusion_19": lambda: confusion_matrix(confusion(19), "two_digit / cnn: confusion on the test split"),
+    "class_errors": lambda: class_errors(class_table(), "two_digit / cnn: test error per sum", "cnn"),
+    "worst": lambda: worst_predictions(*worst()),
+}
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory):
+    """Each figure built once and saved once (dpi 80) to a folder a person can look through."""
+    folder = tmp_path_factory.mktemp("pictures")
+    built = {name: build() for name, build in FIGURES.items()}
+    for name, figure in built.items():
+        figure.canvas.draw()
+        figure.savefig(folder / f"{name}.png", dpi=80)
+    yield built
+    for figure in built.values():
+        save(figure, folder / "last.png", 80)  # also closes it
+
+
+def hex_colour(colour):
+    return colors.to_hex(colour)
+
+
+def figure_texts(figure, content):
+    """The figure's drawn texts (titles, labels) that read `content`."""
+    return [text for text in figure.findobj(Text) if text.get_text() == content and text.get_visible()]
+
+
+def inside(figure, text):
+    """Whether a drawn Text lies wholly inside its figure."""
+    box, frame = text.get_window_extent(), figure.bbox
+    return box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+
+
+def test_registered_models_have_distinct_colours_in_registry_order():
+    colours = [model_colour(name) for name in MODELS]
+    assert list(MODELS)[:4] == ["ann", "cnn", "cnn_dropout", "lenet5"]
+    assert len(set(colours)) == len(colours)
+    assert colours[:2] == [hex_colour("tab:blue"), hex_colour("tab:orange")]
+
+
+def test_an_unregistered_model_colour_is_the_same_in_another_process():
+    code = "from digitstudy.plots import model_colour; print(model_colour('resnet'))"
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": os.pathsep.join(sys.path)}
+    other = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == model_colour("resnet")
+    assert model_colour("resnet") not in {model_colour(name) for name in MODELS}
+
+
+def test_curves_and_comparison_draw_a_model_in_the_same_colour(pictures):
+    curve_colours = {hex_colour(line.get_color()) for axes in pictures["curves"].axes for line in axes.lines}
+    assert curve_colours == {model_colour("cnn")}
+    bars = pictures["comparison"].axes[0].patches
+    expected = [model_colour(row["model"]) for row in comparison_rows()]
+    assert [hex_colour(bar.get_facecolor()) for bar in bars] == expected
+    class_bars = pictures["class_errors"].axes[0].patches
+    assert {hex_colour(bar.get_facecolor()) for bar in class_bars} == {model_colour("cnn")}
+
+
+def test_curves_mean_is_per_epoch_over_the_seeds_that_reached_it():
+    flat = pd.DataFrame({"epoch": [1, 2, 3, 4], "train_loss": 1.0, "train_error": 0.1,
+                         "valid_loss": 1.0, "valid_error": 0.1})
+    short = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [3.0, 3.0, np.nan], "train_error": 0.3,
+                          "valid_loss": [3.0, 3.0, np.inf], "valid_error": 0.3})
+    figure = learning_curves({1: flat, 2: short}, "toy", "ann")
+    thick = [line for line in figure.axes[0].lines if line.get_linewidth() > 2]
+    assert [list(line.get_ydata()) for line in thick] == [[2.0, 2.0, 1.0, 1.0]] * 2
+
+
+def test_curves_survive_a_seed_that_never_had_a_finite_value():
+    dead = pd.DataFrame({"epoch": [1], "train_loss": [np.nan], "train_error": [np.nan],
+                         "valid_loss": [np.inf], "valid_error": [np.nan]})
+    figure = learning_curves({0: history(5), 1: dead}, "toy", "lenet5")
+    figure.canvas.draw()
+    assert figure.axes[1].get_ylim()[0] > 0
+
+
+def test_a_narrow_log_axis_still_shows_numbers():
+    flat = history(6).assign(train_error=0.012, valid_error=np.linspace(0.013, 0.017, 6))
+    figure = learning_curves({0: flat}, "toy", "ann")
+    figure.canvas.draw()
+    axis = figure.axes[1].yaxis
+    shown = [label.get_text() for label in axis.get_ticklabels(which="both") if label.get_text()]
+    low, high = figure.axes[1].get_ylim()
+    assert sum(low <= float(text) <= high for text in shown) >= 2
+
+
+def test_curves_legend_explains_styles_not_seeds(pictures):
+    labels = [text.get_text() for legend in pictures["curves"].legends for text in legend.get_texts()]
+    assert labels == ["train, mean over the epoch's batches", "validation", "3 seeds, thin", "mean, thick"]
+
+
+@pytest.mark.parametrize("name", ["tiles_6", "tiles_8", "tiles_100", "worst", "grid", "comparison"])
+def test_titles_lie_inside_the_figure(pictures, name):
+    figure = pictures[name]
+    assert figure.get_suptitle()
+    titles = [text for label in (figure.get_suptitle(), figure.get_supxlabel()) if label
+              for text in figure_texts(figure, label)]
+    assert all(inside(figure, title) for title in titles)
+
+
+def test_a_long_title_is_wrapped_not_shortened(pictures):
+    lines = pictures["tiles_6"].get_suptitle().split("\n")
+    assert len(lines) > 1 and " ".join(lines) == LONG_TITLE
+
+
+def test_heatmap_marks_far_worse_and_diverged_cells(pictures):
+    axes = pictures["grid"].axes[0]
+    texts = [text.get_text() for text in axes.texts]
+    assert "45.00\nfar worse" in texts
+    assert "diverged\nnon-finite" in texts and "diverged\nchance" in texts
+    assert any(text.endswith("chosen") for text in texts)
+    assert sum(bool(patch.get_hatch()) for patch in axes.patches) == 2
+    assert sum(patch.get_linestyle() == ":" for patch in axes.patches) == 1
+    assert pictures["grid"].axes[1].get_ylabel() == "final validation error (%)"
+
+
+def test_comparison_draws_an_experiment_without_a_chosen_run():
+    rows = comparison_rows()
+    rows[2].update(test_error=None, low=None, high=None)
+    figure = comparison(rows)
+    figure.canvas.draw()
+    assert len(figure.axes[0].get_xticklabels()) == 4
+
+
+def test_heatmap_reads_a_table_without_reason_or_far_worse():
+    figure = grid_heatmap(grid().drop(columns=["reason", "far_worse"]), "older table")
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert texts.count("diverged") == 2 and not any("far worse" in text for text in texts)
+
+
+def test_heatmap_of_a_grid_where_every_run_diverged():
+    table = grid().assign(status="diverged", reason="non-finite loss", valid_error=np.nan, chosen=False,
+                          far_worse=False)
+    figure = grid_heatmap(table, "every run diverged")
+    figure.canvas.draw()
+    assert [text.get_text() for text in figure.axes[0].texts] == ["diverged\nnon-finite"] * 9
+
+
+def test_confusion_matrix_ticks_every_class_and_leaves_zero_cells_blank(pictures):
+    figure = pictures["confusion_3"]
+    axes, bar = figure.axes
+    assert [label.get_text() for label in axes.get_xticklabels()] == ["zero", "one", "two"]
+    assert len(axes.get_yticks()) == 3 and bar.get_ylabel() == "test images"
+    assert axes.images[0].get_array().mask.sum() == 3
+    assert len(pictures["confusion_19"].axes[0].get_xticks()) == 19
+
+
+def test_class_errors_name_each_class_with_its_count(pictures):
+    labels = [label.get_text() for label in pictures["class_errors"].axes[0].get_xticklabels()]
+    assert len(labels) == 19 and labels[0].startswith("0\n(n=") and labels[-1] == "18\n(n=0)"
+
+
+def test_worst_predictions_titles_each_tile_with_truth_prediction_and_probability(pictures):
+    titles = [axes.get_title() for axes in pictures["worst"].axes]
+    assert len(titles) == 12 and all(title.startswith("true ") and "\npred " in title for title in titles)
+    assert titles[0].endswith(f"p={worst()[3][0]:.2f}")
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_every_axis_is_labelled(pictures, name):
+    for axes in pictures[name].axes:
+        if not axes.axison:
+            continue  # an image tile
+        if axes.get_label() == "<colorbar>":
+            assert axes.get_ylabel(), f"{name}: colour bar without a label"
+            continue
+        assert axes.get_xlabel() and axes.get_ylabel(), f"{name}: an axis without a label"

@@ -1,0 +1,149 @@
+# Error analysis, statistics and cost, from the runs' saved weights, metrics and benchmark files:
+# a study trained before these rules existed gains them without training anything again.
+
+
+rule predict_test:
+    input:
+        choice=rules.make_tables.output.choice,
+        models=grid_files("model.pt"),
+        data="data/processed/{dataset}.h5",
+    output:
+        "results/predictions/{dataset}/{model}/test.csv",
+    threads: config["training"]["threads"]
+    log:
+        "logs/analysis/predict/{dataset}/{model}.log",
+    conda:
+        "../envs/digitstudy.yaml"
+    script:
+        "../scripts/predict_test.py"
+
+
+rule analyse_errors:
+    input:
+        predictions=rules.predict_test.output[0],
+        data="data/processed/{dataset}.h5",
+    output:
+        class_csv=f"{TABLES}/class_errors.csv",
+        class_html=report(
+            f"{TABLES}/class_errors.html",
+            caption="../report/class_errors_table.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("table", "test error per class"),
+        ),
+        confusion_csv=f"{TABLES}/confusion.csv",
+        class_png=report(
+            f"{PLOTS}/class_errors.png",
+            caption="../report/class_errors.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("figure", "test error per class"),
+        ),
+        confusion_png=report(
+            f"{PLOTS}/confusion.png",
+            caption="../report/confusion.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("figure", "confusion matrix"),
+        ),
+        worst_png=report(
+            f"{PLOTS}/worst.png",
+            caption="../report/worst.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("figure", "worst-predicted test images"),
+        ),
+    params:
+        dpi=config["plots"]["dpi"],
+    log:
+        "logs/analysis/errors/{dataset}/{model}.log",
+    conda:
+        "../envs/digitstudy.yaml"
+    script:
+        "../scripts/analyse_errors.py"
+
+
+rule tabulate_digit_pairs:
+    input:
+        rules.predict_test.output[0],
+    output:
+        csv=f"{TABLES}/digit_pairs.csv",
+        md=f"{TABLES}/digit_pairs.md",
+        html=report(
+            f"{TABLES}/digit_pairs.html",
+            caption="../report/digit_pairs.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels=experiment_labels("table", "digit pairs most often wrong"),
+        ),
+    log:
+        "logs/analysis/digit_pairs/{dataset}/{model}.log",
+    conda:
+        "../envs/digitstudy.yaml"
+    script:
+        "../scripts/tabulate_digit_pairs.py"
+
+
+rule compare_models:
+    input:
+        choices=get_task_files(rules.make_tables.output.choice),
+        seeds=get_task_files(rules.make_tables.output.seeds_csv),
+        predictions=get_task_files(rules.predict_test.output[0]),
+    output:
+        chosen_csv="results/tables/{dataset}/chosen.csv",
+        chosen_md="results/tables/{dataset}/chosen.md",
+        chosen_html=report(
+            "results/tables/{dataset}/chosen.html",
+            caption="../report/chosen.rst",
+            category="{dataset}",
+            subcategory="models compared",
+            labels={"task": "{dataset}", "table": "chosen models, test error with interval"},
+        ),
+        paired_csv="results/tables/{dataset}/paired.csv",
+        paired_md="results/tables/{dataset}/paired.md",
+        paired_html=report(
+            "results/tables/{dataset}/paired.html",
+            caption="../report/paired.rst",
+            category="{dataset}",
+            subcategory="models compared",
+            labels={"task": "{dataset}", "table": "pairwise tests"},
+        ),
+    log:
+        "logs/analysis/compare/{dataset}.log",
+    conda:
+        "../envs/digitstudy.yaml"
+    script:
+        "../scripts/compare_models.py"
+
+
+rule tabulate_costs:
+    input:
+        runs=rules.collect_runs.output.csv,
+        choices=experiment_files(rules.make_tables.output.choice),
+        run_benchmarks=training_benchmarks(),
+        data_benchmarks=data_benchmarks(),
+    output:
+        cost_csv="results/tables/cost.csv",
+        cost_md="results/tables/cost.md",
+        cost_html=report(
+            "results/tables/cost.html",
+            caption="../report/cost.rst",
+            category="study",
+            subcategory="cost and problem runs",
+            labels={"task": "all", "table": "cost"},
+        ),
+        problems_csv="results/tables/problem_runs.csv",
+        problems_md="results/tables/problem_runs.md",
+        problems_html=report(
+            "results/tables/problem_runs.html",
+            caption="../report/problem_runs.rst",
+            category="study",
+            subcategory="cost and problem runs",
+            labels={"task": "all", "table": "diverged and far-worse runs"},
+        ),
+    log:
+        "logs/analysis/costs.log",
+    conda:
+        "../envs/digitstudy.yaml"
+    script:
+        "../scripts/tabulate_costs.py"

@@ -1,0 +1,60 @@
+rule plot_comparison:
+    input:
+        expand(rules.compare_models.output.chosen_csv, dataset=datasets(config)),
+    output:
+        report(
+            "results/plots/comparison.png",
+            caption="../report/comparison.rst",
+            category="study",
+            subcategory="tasks compared",
+            labels={"task": "all", "figure": "chosen models compared"},
+        ),
+    params:
+        dpi=config["plots"]["dpi"],
+    log:
+        "logs/plots/comparison.log",
+    conda:
+        "../envs/digitstudy.yaml"
+    script:
+        "../scripts/plot_comparison.py"
+
+
+rule write_summary:
+    input:
+        choices=experiment_files(rules.make_tables.output.choice),
+        chosen=expand(rules.compare_models.output.chosen_csv, dataset=datasets(config)),
+        paired=expand(rules.compare_models.output.paired_csv, dataset=datasets(config)),
+        seeds=experiment_files(rules.make_tables.output.seeds_csv),
+        cost=rules.tabulate_costs.output.cost_csv,
+        problems=rules.tabulate_costs.output.problems_csv,
+        linked=summary_linked_files,
+    output:
+        markdown="results/summary.md",
+        html=report(
+            "results/report/summary.html",
+            caption="../report/summary.rst",
+            category="study",
+            subcategory="summary",
+            labels={"task": "all", "table": "summary"},
+        ),
+        findings="results/report/findings.html",
+    params:
+        study={
+            "seeds": config["seed_study"]["seeds"],
+            "lr": config["seed_study"]["lr"],
+            "momentum": config["seed_study"]["momentum"],
+            "grid_seed": config["grid"]["seed"],
+            "grid_lr": config["grid"]["lr"],
+            "grid_momentum": config["grid"]["momentum"],
+            "data": config["data"],
+            "epochs": {
+                f"{dataset} / {model}": experiment_setting(config, dataset, model, "epochs")
+                for dataset, model in experiments(config)
+            },
+        },
+    log:
+        "logs/aggregate/summary.log",
+    conda:
+        "../envs/digitstudy.yaml"
+    script:
+        "../scripts/write_summary.py"

@@ -1,0 +1,82 @@
+"""The chosen models of one task side by side: test errors with intervals, and whether one model is
+better than another on the same test images (McNemar) and beyond the seed-to-seed spread (Welch)."""
+
+import itertools
+
+import pandas as pd
+
+from .stats import clopper_pearson, describe_p, paired_comparison, spread, welch_test
+
+BOOTSTRAP_SEED = 0  # the paired bootstrap's generator: the same study gives the same intervals
+SIGNIFICANCE = 0.05
+
+
+def seed_test_errors(seeds):
+    """The test errors of a seed table's seeds that did not diverge."""
+    runs = seeds[seeds["seed"].astype(str).str.isdigit() & (seeds["status"] == "ok")]
+    return runs["test_error"].astype(float).tolist()
+
+
+def chosen_row(choice, predictions, seed_errors):
+    """One experiment's chosen run: validation error, test error with its exact 95% interval, and the
+    seed study's test errors (mean, sd, min, max)."""
+    n, errors = len(predictions), int((predictions["correct"] == 0).sum())
+    low, high = clopper_pearson(errors, n) if n else (None, None)
+    seeds = spread(seed_errors)
+    chosen = choice["chosen"] or {}
+    return {"experiment": f"{choice['dataset']} / {choice['model']}", "dataset": choice["dataset"],
+            "model": choice["model"], "lr": chosen.get("lr"), "momentum": chosen.get("momentum"),
+            "valid_error": chosen.get("valid_error"), "n_test": n, "test_errors": errors,
+            "test_error": errors / n if n else None, "low": low, "high": high, "seeds_ok": seeds["n"],
+            **{f"seed_test_{key}": seeds[key] for key in ("mean", "sd", "min", "max")}}
+
+
+def chosen_models_table(choices, predictions, seed_errors):
+    """A row per experiment of the task, in config order. predictions, seed_errors: keyed by model."""
+    return pd.DataFrame([chosen_row(choice, predictions[choice["model"]], seed_errors[choice["model"]])
+                         for choice in choices])
+
+
+def paired_row(dataset, model_a, model_b, predictions, seed_errors):
+    test = paired_comparison(predictions[model_a]["correct"].to_numpy() == 0,
+                             predictions[model_b]["correct"].to_numpy() == 0, seed=BOOTSTRAP_SEED)
+    seeds = welch_test(seed_errors[model_a], seed_errors[model_b])
+    row = {"dataset": dataset, "model_a": model_a, "model_b": model_b, **test,
+           "seed_mean_a": seeds["mean_a"], "seed_mean_b": seeds["mean_b"],
+           "seed_difference": seeds["difference"], "welch_p_value": seeds["p_value"]}
+    return {**row, "verdict": verdict(row)}
+
+
+def paired_models_table(dataset, models, predictions, seed_errors):
+    """Every pair of the task's models that both have a chosen run, in config order."""
+    usable = [model for model in models if len(predictions[model])]
+    rows = [paired_row(dataset, a, b, predictions, seed_errors) for a, b in itertools.combinations(usable, 2)]
+    return pd.DataFrame(rows)
+
+
+def points(fraction):
+    return f"{100 * fraction:.2f}"
+
+
+def verdict(row):
+    """The comparison in words: on these test images, then over seeds."""
+    a, b = row["model_a"], row["model_b"]
+    better, worse = (a, b) if row["difference"] < 0 else (b, a)
+    interval = f"95% interval {points(row['low'])} to {points(row['high'])} points"
+    if row["p_value"] < SIGNIFICANCE:
+        images = (f"{better} errs on fewer test images than {worse}: {a} - {b} = "
+                  f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['p_value'])}")
+    else:
+        images = (f"no difference beyond chance on these test images: {a} - {b} = "
+                  f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['p_value'])}")
+    return images + "; " + seed_verdict(row)
+
+
+def seed_verdict(row):
+    p = row["welch_p_value"]
+    if p is None:
+        return "the seed study cannot test it (fewer than two healthy seeds per model)"
+    gap = f"seed-study mean test error {points(row['seed_mean_a'])} vs {points(row['seed_mean_b'])}"
+    if p < SIGNIFICANCE:
+        return f"{gap}: larger than the seed-to-seed spread (Welch {describe_p(p)})"
+    return f"{gap}: within the seed-to-seed spread (Welch {describe_p(p)})"

@@ -1,0 +1,57 @@
+"""Where a chosen model fails on the test images: per class, class by class, per digit pair, worst cases."""
+
+import numpy as np
+import pandas as pd
+
+from .stats import clopper_pearson
+
+
+def class_error_table(predictions, n_classes):
+    """Test error of each true class with its 95% interval; a class without test images has none."""
+    rows = []
+    for label in range(n_classes):
+        of_class = predictions[predictions["label"] == label]
+        n, errors = len(of_class), int((of_class["correct"] == 0).sum())
+        low, high = clopper_pearson(errors, n) if n else (np.nan, np.nan)
+        rows.append({"class": label, "n": n, "errors": errors, "error": errors / n if n else np.nan,
+                     "low": low, "high": high})
+    return pd.DataFrame(rows)
+
+
+def confusion(predictions, n_classes):
+    """K x K counts of test images: rows the true class, columns the predicted one."""
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (predictions["label"].to_numpy(int), predictions["prediction"].to_numpy(int)), 1)
+    return matrix
+
+
+def confusion_frame(matrix):
+    labels = [str(label) for label in range(len(matrix))]
+    return pd.DataFrame(matrix, index=pd.Index(labels, name="true"), columns=labels)
+
+
+def digit_pair_table(predictions, top=15):
+    """The (left, right) digit pairs whose test images are most often misclassified: count of errors,
+    images, error rate, and the wrong sum the model gave most often."""
+    wrong = predictions[predictions["correct"] == 0]
+    pairs = predictions.groupby(["digit_left", "digit_right"]).size().rename("n")
+    errors = wrong.groupby(["digit_left", "digit_right"]).size().rename("errors")
+    common = wrong.groupby(["digit_left", "digit_right"])["prediction"].agg(lambda values: values.mode().min())
+    table = pd.concat([pairs, errors, common.rename("most_common_prediction")], axis=1).dropna(subset=["errors"])
+    table = table.reset_index().astype({"errors": int, "most_common_prediction": int})
+    table["sum"] = table["digit_left"] + table["digit_right"]
+    table["error"] = table["errors"] / table["n"]
+    ranked = table.sort_values(["errors", "error", "digit_left", "digit_right"], ascending=[False, False, True, True])
+    return ranked.head(top)[["digit_left", "digit_right", "sum", "n", "errors", "error", "most_common_prediction"]]
+
+
+def worst_predictions(predictions, count=24):
+    """The misclassified test images to which the model gave the least probability of their label."""
+    wrong = predictions[predictions["correct"] == 0]
+    return wrong.sort_values(["p_label", "index"]).head(count)
+
+
+def describe_image(row):
+    """A test image's truth for a figure: 'true 11 (5+6)', or 'true 7'."""
+    digits = f" ({int(row['digit_left'])}+{int(row['digit_right'])})" if "digit_left" in row else ""
+    return f"true {int(row['label'])}{digits}"

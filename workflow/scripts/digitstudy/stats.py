@@ -1,0 +1,107 @@
+"""The report's statistics: exact intervals of error rates, paired tests of two models on one test set,
+and Welch's test of seed studies."""
+
+import math
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+def clopper_pearson(errors: int, n: int, confidence=CONFIDENCE) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of errors/n, as fractions (low, high)."""
+    if n <= 0 or not 0 <= errors <= n:
+        raise ValueError(f"clopper_pearson: need 0 <= errors <= n and n > 0, got errors={errors}, n={n}")
+    tail = (1 - confidence) / 2
+    # The beta quantiles are NaN at the edges (a shape of 0), where the bound is exactly 0 or 1.
+    low = 0.0 if errors == 0 else float(stats.beta.ppf(tail, errors, n - errors + 1))
+    high = 1.0 if errors == n else float(stats.beta.ppf(1 - tail, errors + 1, n - errors))
+    return low, high
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value of the discordant counts b (only A wrong) and c (only B wrong)."""
+    if b < 0 or c < 0:
+        raise ValueError(f"mcnemar_exact: discordant counts must be >= 0, got b={b}, c={c}")
+    total, term, tail = b + c, 1, 0
+    for k in range(min(b, c) + 1):  # Python ints: exact however many images disagree
+        tail += term
+        term = term * (total - k) // (k + 1)
+    return min(1.0, 2 * tail / 2**total)
+
+
+def as_wrong(values, name):
+    """A 1-D boolean array of a model's misclassifications; anything but 0/1 is a caller's slip."""
+    array = np.asarray(values)
+    if array.ndim != 1 or not np.isin(array, (0, 1)).all():
+        raise ValueError(f"paired_comparison: {name} must be a 1-D boolean array")
+    return array.astype(bool)
+
+
+def paired_comparison(wrong_a, wrong_b, seed: int, resamples=10_000, confidence=CONFIDENCE) -> dict:
+    """Errors of two models on the same images, the difference with a seeded paired bootstrap
+    (percentile) interval, and McNemar's exact p-value."""
+    a, b = as_wrong(wrong_a, "wrong_a"), as_wrong(wrong_b, "wrong_b")
+    if len(a) != len(b) or len(a) == 0:
+        raise ValueError(f"paired_comparison: need two non-empty arrays of one length, "
+                         f"got {len(a)} and {len(b)}")
+    n, only_a, only_b = len(a), int((a & ~b).sum()), int((b & ~a).sum())
+    # A resample of images matters only through how many discordant images of each kind it draws,
+    # so a multinomial draw has exactly the distribution of resampled indices, at a fraction of the cost.
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(n, [only_a / n, only_b / n, 1 - (only_a + only_b) / n], size=resamples)
+    differences = (draws[:, 0] - draws[:, 1]) / n
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(differences, [tail, 1 - tail])
+    errors_a, errors_b = int(a.sum()), int(b.sum())
+    return {"n": n, "errors_a": errors_a, "errors_b": errors_b, "only_a_wrong": only_a,
+            "only_b_wrong": only_b,
+            "error_a": errors_a / n, "error_b": errors_b / n, "difference": (only_a - only_b) / n,
+            "low": float(low), "high": float(high), "p_value": mcnemar_exact(only_a, only_b),
+            "resamples": resamples, "seed": seed}
+
+
+def finite(values):
+    """The values as floats, without NaN (a diverged seed) or infinities."""
+    array = np.asarray(values, dtype=float).ravel()
+    return array[np.isfinite(array)]
+
+
+def welch_test(a, b) -> dict:
+    """Welch's t-test (unequal variances) of mean(a) - mean(b), NaN dropped first. t, df and p_value
+    are None when a side has fewer than 2 values or both sides have no spread: not testable."""
+    a, b = finite(a), finite(b)
+    mean = lambda values: float(values.mean()) if len(values) else None  # noqa: E731
+    result = {"n_a": len(a), "n_b": len(b), "mean_a": mean(a), "mean_b": mean(b),
+              "difference": mean(a) - mean(b) if len(a) and len(b) else None,
+              "t": None, "df": None, "p_value": None}
+    if len(a) < 2 or len(b) < 2 or (np.ptp(a) == 0 and np.ptp(b) == 0):
+        return result
+    # By hand rather than ttest_ind, which warns of "catastrophic cancellation" on a side without spread.
+    var_a, var_b = squared_error_of_mean(a), squared_error_of_mean(b)
+    t = result["difference"] / math.sqrt(var_a + var_b)
+    df = (var_a + var_b) ** 2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))  # Welch-Satterthwaite
+    return {**result, "t": t, "df": df, "p_value": float(2 * stats.t.sf(abs(t), df))}
+
+
+def squared_error_of_mean(values):
+    """var/n (ddof=1); exactly 0 for equal values, where var() may round to 1e-34."""
+    return 0.0 if np.ptp(values) == 0 else float(values.var(ddof=1)) / len(values)
+
+
+def spread(values) -> dict:
+    """n, mean, sd (ddof=1), min and max of the finite values; None where there are too few."""
+    values = finite(values)
+    if len(values) == 0:
+        return {"n": 0, "mean": None, "sd": None, "min": None, "max": None}
+    return {"n": len(values), "mean": float(values.mean()),
+            "sd": float(values.std(ddof=1)) if len(values) > 1 else None,
+            "min": float(values.min()), "max": float(values.max())}
+
+
+def describe_p(p_value) -> str:
+    """A p-value for prose: 'p < 0.001', 'p = 0.03' (two significant digits), or 'not testable'."""
+    if p_value is None or math.isnan(p_value):
+        return "not testable"
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
