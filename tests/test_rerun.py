@@ -13,8 +13,10 @@ from helpers import QUICK_CONFIG, REPO, copy_study, snakemake, write_config
 pytestmark = pytest.mark.workflow
 QUICK_EXPERIMENTS = [(dataset, model) for dataset, models in
                      yaml.safe_load((REPO / QUICK_CONFIG).read_text())["experiments"].items() for model in models]
-AGGREGATES = {"collect_runs": 1, "plot_comparison": 1, "write_summary": 1, "all": 1}
-EXPERIMENT_AGGREGATES = ("make_tables", "plot_curves", "plot_grid", "plot_weights")
+AGGREGATES = {"collect_runs": 1, "tabulate_costs": 1, "plot_comparison": 1, "write_summary": 1, "all": 1}
+EXPERIMENT_AGGREGATES = ("make_tables", "plot_curves", "plot_grid", "plot_weights", "predict_test",
+                         "analyse_errors", "plot_errors")
+DIGIT_PAIR_DATASETS = ("twodigit",)
 
 
 @dataclass
@@ -79,9 +81,15 @@ def trained(jobs):
             for job in jobs if job.rule == "train_run"}
 
 
-def experiment_aggregates(experiments):
-    """{rule: job count} of the per-experiment tables and plots of `experiments`."""
-    return {rule: len(experiments) for rule in EXPERIMENT_AGGREGATES}
+def experiment_aggregates(experiments, rules=EXPERIMENT_AGGREGATES):
+    """{rule: job count} of the per-experiment and per-task tables and plots of `experiments`."""
+    pairs = sum(dataset in DIGIT_PAIR_DATASETS for dataset, _ in experiments)
+    return {**{rule: len(experiments) for rule in rules}, **({"tabulate_digit_pairs": pairs} if pairs else {}),
+            "compare_models": len({dataset for dataset, _ in experiments})}
+
+
+def rules_outputs(jobs, rule):
+    return [path for job in jobs if job.rule == rule for path in job.outputs]
 
 
 def experiments_of(jobs):
@@ -98,7 +106,9 @@ def test_added_learning_rate_trains_only_its_runs(quick_study, tmp_path, mnist_d
     jobs, _ = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["grid"]["lr"].append(0.2))
     assert trained(jobs) == {(dataset, model, "seed1_lr0.2_mom0.9") for dataset, model in QUICK_EXPERIMENTS}
     # The seed study is untouched, so are its learning curves.
-    assert rules(jobs) == {"train_run": 5, "make_tables": 5, "plot_grid": 5, "plot_weights": 5, **AGGREGATES}
+    unchanged = ("plot_curves",)
+    assert rules(jobs) == {"train_run": 5, **experiment_aggregates(
+        QUICK_EXPERIMENTS, [rule for rule in EXPERIMENT_AGGREGATES if rule not in unchanged]), **AGGREGATES}
 
 
 def retrains_only_mnist_ann(jobs):
@@ -123,9 +133,10 @@ def test_one_experiments_epochs_plan_only_that_experiment(quick_study, tmp_path,
 
 def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
     jobs, written = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["plots"].update(dpi=60))
-    assert rules(jobs) == {"plot_curves": 5, "plot_grid": 5, "plot_weights": 5, "plot_comparison": 1,
-                           "plot_two_digit_samples": 1, "write_summary": 1, "all": 1}
-    assert all(path.endswith(".png") for path in written - {"results/summary.md"})
+    assert rules(jobs) == {"plot_curves": 5, "plot_grid": 5, "plot_weights": 5, "plot_errors": 5,
+                           "plot_comparison": 1, "plot_two_digit_samples": 1, "write_summary": 1, "all": 1}
+    summary = set(rules_outputs(jobs, "write_summary"))
+    assert all(path.endswith(".png") for path in written - summary)
 
 
 def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study, tmp_path, mnist_dir):

@@ -88,7 +88,7 @@ def test_chosen_run_has_the_lowest_validation_error_of_its_grid(study):
 def test_seed_table_reports_mean_and_sd(study):
     seeds = pd.read_csv(study / "results" / "tables" / "mnist" / "cnn" / "seeds.csv")
     errors = seeds["valid_error"].iloc[:2]
-    assert list(seeds["seed"]) == ["1", "66", "mean", "sd"]
+    assert list(seeds["seed"]) == ["1", "66", "mean", "sd", "min", "max"]
     assert seeds["valid_error"].iloc[2] == pytest.approx(errors.mean())
     assert seeds["valid_error"].iloc[3] == pytest.approx(errors.std(ddof=1))
 
@@ -117,3 +117,22 @@ def test_a_finished_study_has_nothing_left_to_do(study, mnist_dir):
     dry = snakemake(study, "--dry-run", mnist_dir=mnist_dir)
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_predictions_from_saved_weights_reproduce_each_chosen_runs_test_error(study):
+    for dataset, model in EXPERIMENTS:
+        choice = json.loads((study / "results" / "tables" / dataset / model / "choice.json").read_text())
+        predictions = pd.read_csv(study / "results" / "predictions" / dataset / model / "test.csv")
+        assert len(predictions) == QUICK["data"]["n_test"]
+        assert 1 - predictions["correct"].mean() == pytest.approx(choice["chosen"]["test_error"], abs=1e-12)
+        chosen = pd.read_csv(study / "results" / "tables" / dataset / "chosen.csv").set_index("model")
+        assert chosen.loc[model, "low"] <= chosen.loc[model, "test_error"] <= chosen.loc[model, "high"]
+
+
+def test_summary_states_findings_with_numbers_and_uncertainty(study):
+    summary = (study / "results" / "summary.md").read_text()
+    findings = summary.split("## Findings\n\n")[1].split("\n\n")[0].splitlines()
+    assert 3 <= len(findings) <= 5
+    assert all(re.search(r"\d+\.\d\d", finding) for finding in findings)
+    assert "95% interval" in findings[0] and "McNemar" in findings[0]
+    assert f"{QUICK['data']['n_train']:,} train" in summary  # says which study produced it

@@ -13,7 +13,7 @@ rule collect_runs:
     log:
         "logs/aggregate/collect_runs.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/collect_runs.py"
 
@@ -45,7 +45,7 @@ rule make_tables:
     log:
         "logs/aggregate/tables/{dataset}/{model}.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/make_tables.py"
 
@@ -67,7 +67,7 @@ rule plot_curves:
     log:
         "logs/plots/{dataset}/{model}/curves.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/plot_curves.py"
 
@@ -88,7 +88,7 @@ rule plot_grid:
     log:
         "logs/plots/{dataset}/{model}/grid.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/plot_grid.py"
 
@@ -111,6 +111,6 @@ rule plot_weights:
     log:
         "logs/plots/{dataset}/{model}/weights.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/plot_weights.py"

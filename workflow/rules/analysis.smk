@@ -13,7 +13,7 @@ rule predict_test:
     log:
         "logs/analysis/predict/{dataset}/{model}.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/predict_test.py"
 
@@ -32,21 +32,36 @@ rule analyse_errors:
             labels=experiment_labels("table", "test error per class"),
         ),
         confusion_csv=f"{TABLES}/confusion.csv",
-        class_png=report(
+    log:
+        "logs/analysis/errors/{dataset}/{model}.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/analyse_errors.py"
+
+
+rule plot_errors:
+    input:
+        predictions=rules.predict_test.output[0],
+        class_errors=rules.analyse_errors.output.class_csv,
+        confusion=rules.analyse_errors.output.confusion_csv,
+        data="data/processed/{dataset}.h5",
+    output:
+        class_errors=report(
             f"{PLOTS}/class_errors.png",
             caption="../report/class_errors.rst",
             category="{dataset}",
             subcategory="{model}",
             labels=experiment_labels("figure", "test error per class"),
         ),
-        confusion_png=report(
+        confusion=report(
             f"{PLOTS}/confusion.png",
             caption="../report/confusion.rst",
             category="{dataset}",
             subcategory="{model}",
             labels=experiment_labels("figure", "confusion matrix"),
         ),
-        worst_png=report(
+        worst=report(
             f"{PLOTS}/worst.png",
             caption="../report/worst.rst",
             category="{dataset}",
@@ -56,11 +71,11 @@ rule analyse_errors:
     params:
         dpi=config["plots"]["dpi"],
     log:
-        "logs/analysis/errors/{dataset}/{model}.log",
+        "logs/plots/{dataset}/{model}/errors.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
-        "../scripts/analyse_errors.py"
+        "../scripts/plot_errors.py"
 
 
 rule tabulate_digit_pairs:
@@ -79,7 +94,7 @@ rule tabulate_digit_pairs:
     log:
         "logs/analysis/digit_pairs/{dataset}/{model}.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/tabulate_digit_pairs.py"
 
@@ -111,7 +126,7 @@ rule compare_models:
     log:
         "logs/analysis/compare/{dataset}.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/compare_models.py"
 
@@ -144,6 +159,6 @@ rule tabulate_costs:
     log:
         "logs/analysis/costs.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/tabulate_costs.py"

@@ -14,7 +14,7 @@ rule plot_comparison:
     log:
         "logs/plots/comparison.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/plot_comparison.py"
 
@@ -55,6 +55,6 @@ rule write_summary:
     log:
         "logs/aggregate/summary.log",
     conda:
-        "../envs/digitstudy.yaml"
+        "../envs/report.yaml"
     script:
         "../scripts/write_summary.py"
