@@ -89,7 +89,7 @@ def test_paired_comparison_says_which_model_is_better_and_why():
     row = paired_models_table("mnist", ["ann", "cnn"], frames, seeds).iloc[0]
     assert (row["only_a_wrong"], row["only_b_wrong"]) == (60, 0)
     assert row["difference"] == pytest.approx(0.03) and row["low"] > 0
-    assert row["p_value"] < 1e-10 and row["welch_p_value"] < 0.01
+    assert row["mcnemar_p_value"] < 1e-10 and row["welch_p_value"] < 0.01
     assert row["verdict"].startswith("cnn errs on fewer test images than ann")
     assert "larger than the seed-to-seed spread" in row["verdict"]
     same = paired_models_table("mnist", ["ann", "cnn"], *task(wrong_a=50, wrong_b=50)[1:]).iloc[0]

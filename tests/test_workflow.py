@@ -40,6 +40,7 @@ def test_data_files_are_rebuilt_byte_for_byte(study, mnist_dir):
     files = [study / "data" / "processed" / f"{dataset}.h5" for dataset in ("mnist", "twodigit")]
     before = [path.read_bytes() for path in files]
     times = [(path.stat().st_atime_ns, path.stat().st_mtime_ns) for path in files]
+    benchmarks = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in (study / "benchmarks" / "data").iterdir()}
     targets = [str(path.relative_to(study)) for path in files]  # Snakemake's own spelling of its outputs
     rebuilt = snakemake(study, *targets, "--forcerun", "prepare_mnist", "make_two_digit",
                         "--allowed-rules", "prepare_mnist", "make_two_digit", mnist_dir=mnist_dir)
@@ -47,6 +48,9 @@ def test_data_files_are_rebuilt_byte_for_byte(study, mnist_dir):
     assert [path.read_bytes() for path in files] == before
     for path, (accessed, modified) in zip(files, times):
         os.utime(path, ns=(accessed, modified))  # so the later tests see the study as finished
+    for path, (content, modified) in benchmarks.items():  # the cost table reads them
+        path.write_bytes(content)
+        os.utime(path, ns=(modified, modified))
 
 
 def test_every_run_is_in_runs_csv_with_its_hyperparameters(study):

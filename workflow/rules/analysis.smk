@@ -147,6 +147,15 @@ rule tabulate_costs:
             subcategory="cost and problem runs",
             labels={"task": "all", "table": "cost"},
         ),
+        runs_csv="results/tables/run_costs.csv",
+        runs_md="results/tables/run_costs.md",
+        runs_html=report(
+            "results/tables/run_costs.html",
+            caption="../report/run_costs.rst",
+            category="study",
+            subcategory="cost and problem runs",
+            labels={"task": "all", "table": "cost per run"},
+        ),
         problems_csv="results/tables/problem_runs.csv",
         problems_md="results/tables/problem_runs.md",
         problems_html=report(

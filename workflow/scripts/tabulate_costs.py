@@ -17,6 +17,10 @@ def tabulate_costs(runs_path, choice_paths, run_benchmarks, data_benchmarks, out
     write_table(table, outputs.cost_csv, outputs.cost_md, outputs.cost_html, "What the study cost",
                 "Wall-clock and CPU hours from Snakemake's benchmark file of every job (a GPU's time shows in the "
                 "wall hours only); saved: the epochs that diverged runs did not train, at their own epoch time.")
+    per_run = costs[["dataset", "model", "run", "status", "epochs_completed", "seconds", "cpu_seconds", "saved_seconds"]]
+    write_table(per_run, outputs.runs_csv, outputs.runs_md, outputs.runs_html, "What each training run cost",
+                "Wall-clock and CPU seconds of each training job (Snakemake's benchmark file); saved: the "
+                "seconds a diverged run did not train.")
     problems = problem_runs_table(costs, chosen)
     write_table(problems, outputs.problems_csv, outputs.problems_md, outputs.problems_html,
                 "Runs that diverged or ended far worse",

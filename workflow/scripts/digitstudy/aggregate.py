@@ -116,7 +116,7 @@ def seed_markdown(seeds):
     shown = shown.rename(columns={"gap": "gap: valid - train (points)", "best_epoch": "best valid epoch",
                                   "best_valid_error": "best valid error (%)", "epochs_completed": "last epoch"})
     shown.columns = [column.replace("_error", " error (%)").replace("_", " ") for column in shown.columns]
-    return shown.to_markdown(index=False) + "\n"
+    return shown.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
 def seed_summary(seeds):

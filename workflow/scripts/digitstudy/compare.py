@@ -41,6 +41,7 @@ def paired_row(dataset, model_a, model_b, predictions, seed_errors):
     test = paired_comparison(predictions[model_a]["correct"].to_numpy() == 0,
                              predictions[model_b]["correct"].to_numpy() == 0, seed=BOOTSTRAP_SEED)
     seeds = welch_test(seed_errors[model_a], seed_errors[model_b])
+    test["mcnemar_p_value"] = test.pop("p_value")
     row = {"dataset": dataset, "model_a": model_a, "model_b": model_b, **test,
            "seed_mean_a": seeds["mean_a"], "seed_mean_b": seeds["mean_b"],
            "seed_difference": seeds["difference"], "welch_p_value": seeds["p_value"]}
@@ -63,12 +64,12 @@ def verdict(row):
     a, b = row["model_a"], row["model_b"]
     better, worse = (a, b) if row["difference"] < 0 else (b, a)
     interval = f"95% interval {points(row['low'])} to {points(row['high'])} points"
-    if row["p_value"] < SIGNIFICANCE:
+    if row["mcnemar_p_value"] < SIGNIFICANCE:
         images = (f"{better} errs on fewer test images than {worse}: {a} - {b} = "
-                  f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['p_value'])}")
+                  f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['mcnemar_p_value'])}")
     else:
         images = (f"no difference beyond chance on these test images: {a} - {b} = "
-                  f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['p_value'])}")
+                  f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['mcnemar_p_value'])}")
     return images + "; " + seed_verdict(row)
 
 

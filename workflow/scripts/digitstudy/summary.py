@@ -10,8 +10,8 @@ EXPERIMENT_PLOTS = {"learning curves": "curves.png", "grid heatmap": "grid.png",
                     "first-layer weights": "weights.png", "test error per class": "class_errors.png",
                     "confusion matrix": "confusion.png", "worst-predicted test images": "worst.png"}
 TASK_TABLES = {"chosen models with intervals": "chosen.md", "pairwise tests": "paired.md"}
-STUDY_LINKS = {"every run": "runs.csv", "cost": "tables/cost.md", "diverged and far-worse runs": "tables/problem_runs.md",
-               "the tasks compared": "plots/comparison.png"}
+STUDY_LINKS = {"every run": "runs.csv", "cost": "tables/cost.md", "cost per run": "tables/run_costs.md",
+               "diverged and far-worse runs": "tables/problem_runs.md", "the tasks compared": "plots/comparison.png"}
 
 
 def experiment_links(dataset, model, paired_digits):

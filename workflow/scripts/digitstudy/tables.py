@@ -75,7 +75,7 @@ def table_html(frame, title, note=""):
 
 
 def table_markdown(frame, title, note=""):
-    return f"# {title}\n\n" + (f"{note}\n\n" if note else "") + shown_table(frame).to_markdown(index=False) + "\n"
+    return f"# {title}\n\n" + (f"{note}\n\n" if note else "") + shown_table(frame).to_markdown(index=False, disable_numparse=True) + "\n"
 
 
 def write_table(frame, csv_path, md_path, html_path, title, note=""):
