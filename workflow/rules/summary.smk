@@ -22,6 +22,7 @@ rule plot_comparison:
 rule write_summary:
     input:
         choices=experiment_files(rules.make_tables.output.choice),
+        grids=experiment_files(rules.make_tables.output.grid_csv),
         chosen=expand(rules.compare_models.output.chosen_csv, dataset=datasets(config)),
         paired=expand(rules.compare_models.output.paired_csv, dataset=datasets(config)),
         seeds=experiment_files(rules.make_tables.output.seeds_csv),

@@ -18,8 +18,7 @@ def read_by_task(paths):
 
 def write_summary(inputs, study, outputs):
     choices = [json.loads(open(path).read()) for path in inputs.choices]
-    grids = {(c["dataset"], c["model"]): pd.read_csv(path.replace("choice.json", "grid.csv"))
-             for c, path in zip(choices, inputs.choices)}
+    grids = {(c["dataset"], c["model"]): pd.read_csv(path) for c, path in zip(choices, inputs.grids)}
     text = summary_markdown(choices, grids, read_by_task(inputs.chosen), read_by_task(inputs.paired),
                             pd.read_csv(inputs.problems), pd.read_csv(inputs.cost), study, DIGIT_PAIR_DATASETS)
     write_text_atomic(outputs.markdown, text)
