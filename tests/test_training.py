@@ -239,3 +239,13 @@ def test_diverged_run_saves_no_state(data):
                                 save=states.append)
     assert outcome["status"] == "diverged"
     assert len(states) == len(history) - 1  # the diverged epoch ends the run, nothing to resume
+
+
+def test_cuda_without_a_usable_gpu_is_one_line_naming_the_setting():
+    from digitstudy import DigitstudyError
+    from digitstudy.training import check_device
+
+    with pytest.raises(DigitstudyError, match=r"^training.device is cuda, but this machine has no usable GPU"):
+        check_device("cuda", cuda_available=lambda: False)
+    check_device("cuda:0", cuda_available=lambda: True)
+    check_device("cpu", cuda_available=lambda: False)

@@ -16,7 +16,7 @@ import torch
 
 from .datasets import read_splits
 from .files import atomic_path, sha256_file, write_json_atomic, write_text_atomic
-from .training import best_epoch, to_tensor_split, train
+from .training import best_epoch, check_device, to_tensor_split, train
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_error", "valid_loss", "valid_error", "seconds")
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -108,6 +108,7 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
     """Train one run and write its outputs, each atomically. Resumes from the run's checkpoint if a
     killed job left one, and removes it once the outputs are complete."""
     started = time.perf_counter()
+    check_device(settings.device)
     torch.set_num_threads(threads)
     splits, attributes = read_splits(data_file)
     mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])

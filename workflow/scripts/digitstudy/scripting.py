@@ -2,6 +2,7 @@
 
 import contextlib
 import sys
+import traceback
 from pathlib import Path
 
 from . import DigitstudyError
@@ -10,7 +11,8 @@ from . import DigitstudyError
 @contextlib.contextmanager
 def logged(log_path):
     """Yield a function that writes a line to the log. A DigitstudyError ends the job with its
-    one-line message in the log and on the terminal, and exit status 1."""
+    one-line message in the log and on the terminal, and exit status 1; any other error is written
+    to the log whole (its traceback) before it ends the job, so the log explains every failure."""
     terminal = sys.stderr
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", buffering=1) as log:
@@ -21,5 +23,8 @@ def logged(log_path):
             print(f"error: {error}", file=log)
             print(f"digitstudy error: {error}", file=terminal)
             raise SystemExit(1) from None
+        except Exception:
+            traceback.print_exc(file=log)
+            raise
         finally:
             sys.stderr = terminal

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import DigitstudyError
 from .models import build_model, has_convolutions
 
 EVAL_BATCH = 1000
@@ -30,6 +31,14 @@ class RunSettings:
 class TensorSplit:
     images: torch.Tensor  # N x C x H x W float32, standardised
     labels: torch.Tensor  # N int64
+
+
+def check_device(device, cuda_available=torch.cuda.is_available):
+    """Stop with one line where the run asks for a GPU this machine cannot give (checked when the job
+    starts, not when Snakemake plans: a cluster's login node often has no GPU, its GPU nodes do)."""
+    if str(device).startswith("cuda") and not cuda_available():
+        raise DigitstudyError(f"training.device is {device}, but this machine has no usable GPU "
+                              "(torch.cuda.is_available() is False): set training.device to cpu, or run on a GPU node")
 
 
 def to_tensor_split(split, mean, std, device):
