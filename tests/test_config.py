@@ -42,6 +42,9 @@ BAD_CONFIGS = {
     "non-integer seed": (set_key("seed_study", "seeds", [1, 2.5]),
                          "config error: seed_study.seeds[1]: 2.5 is not of type 'integer'"),
     "text seed": (set_key("grid", "seed", "one"), "config error: grid.seed: 'one' is not of type 'integer'"),
+    "number read as text": (set_key("grid", "lr", [0.01, "1e-1"]),
+                            "config error: grid.lr[1]: '1e-1' is not of type 'number' (YAML reads 1e-1 as text: "
+                            "write 0.1)"),
     "zero epochs": (set_key("training", "epochs", 0),
                     "config error: training.epochs: 0 is less than the minimum of 1"),
     "zero epochs of one experiment": (set_key("experiments", "mnist", "ann", "epochs", 0),

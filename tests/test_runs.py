@@ -247,3 +247,14 @@ def test_code_reads_no_pickle_beyond_weights_only():
             if "torch.load(" in line:
                 assert "weights_only=True" in line, where
             assert not re.search(r"pickle\.loads?\(|read_pickle|allow_pickle=True|np\.load\(", line), where
+
+
+def test_load_run_gives_the_model_and_preprocessing_that_reproduce_the_test_error(finished_run, data_file):
+    from digitstudy.predictions import load_run, test_logits
+
+    out_dir, _, record, _ = finished_run
+    model, preprocess = load_run(out_dir, data_file=data_file)
+    splits, _ = read_splits(data_file, names=("test",))
+    assert not model.training
+    predicted = test_logits(model, preprocess(splits["test"].images)).argmax(dim=1).numpy()
+    assert (predicted != splits["test"].labels).mean() == record["test"]["error"]

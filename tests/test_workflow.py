@@ -3,6 +3,8 @@
 import json
 import os
 import re
+import subprocess
+import sys
 
 import h5py
 import pandas as pd
@@ -140,3 +142,13 @@ def test_summary_states_findings_with_numbers_and_uncertainty(study):
     assert all(re.search(r"\d+\.\d\d", finding) for finding in findings)
     assert "95% interval" in findings[0] and "McNemar" in findings[0]
     assert f"{QUICK['data']['n_train']:,} train" in summary  # says which study produced it
+
+
+def test_load_run_reproduces_a_recorded_test_error_as_the_readme_shows(study):
+    """The README's example, run as a user would: in the study folder, with workflow/scripts on the path."""
+    readme = (REPO / "README.md").read_text()
+    example = re.search(r"<!-- load-run-example -->\n```python\n(.*?)```", readme, re.DOTALL).group(1)
+    done = subprocess.run([sys.executable, "-c", example], cwd=study, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    computed, recorded = (float(value) for value in done.stdout.split())
+    assert computed == recorded

@@ -42,7 +42,18 @@ def schema_error(config, schema):
     """'key: cause' of the schema violation jsonschema finds most relevant, or None."""
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
-    return None if error is None else f"{key_path(error.absolute_path)}: {error.message}"
+    if error is None:
+        return None
+    return f"{key_path(error.absolute_path)}: {error.message}" + number_as_text_hint(error.instance)
+
+
+def number_as_text_hint(value):
+    """YAML 1.1 reads 1e-1 (no dot in the mantissa) as text; a user meant the number."""
+    try:
+        number = float(value) if isinstance(value, str) else None
+    except ValueError:
+        return ""
+    return "" if number is None else f" (YAML reads {value} as text: write {number!r})"
 
 
 def config_error(config, schema):

@@ -1,15 +1,17 @@
 """Per-image test predictions of an experiment's chosen run, computed from its saved weights, so a
 study trained before this analysis existed gains it without training anything again."""
 
+import functools
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .datasets import read_splits
+from .datasets import open_h5, read_attributes, read_splits
 from .models import build_model
-from .training import EVAL_BATCH, on_device, to_tensor_split
+from .training import EVAL_BATCH, on_device, standardise, to_tensor_split
 
 PREDICTION_COLUMNS = ("index", "label", "prediction", "correct", "p_label", "p_prediction")
 
@@ -26,6 +28,24 @@ def load_trained_model(model_name, model_path, attributes, device="cpu"):
     model = build_model(model_name, tuple(attributes["image_shape"]), int(attributes["n_classes"]))
     model.load_state_dict(torch.load(model_path, map_location=device, weights_only=True))
     return on_device(model, device).eval()
+
+
+def load_run(run_dir, data_file=None, device="cpu"):
+    """A finished run's model, ready to use: (model in evaluation mode, preprocess).
+
+    run_dir: results/runs/{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum} of a finished study.
+    data_file: the run's HDF5 file; by default the one its metrics.json names, in the study folder.
+    preprocess(images): uint8 images N x 1 x H x W (pixels 0-255, as in the HDF5 file) to the float
+    tensor the model takes, standardised exactly as in training: (x / 255 - mean) / std.
+    """
+    run_dir = Path(run_dir).resolve()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    data_file = data_file or run_dir.parents[4] / metrics["data"]["file"]  # in the study folder
+    with open_h5(data_file) as handle:
+        attributes = read_attributes(handle, data_file)
+    model = load_trained_model(metrics["model"], run_dir / "model.pt", attributes, device)
+    mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
+    return model, functools.partial(standardise, mean=mean, std=std, device=device)
 
 
 @torch.no_grad()

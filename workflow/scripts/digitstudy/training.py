@@ -41,11 +41,17 @@ def check_device(device, cuda_available=torch.cuda.is_available):
                               "(torch.cuda.is_available() is False): set training.device to cpu, or run on a GPU node")
 
 
+def standardise(images, mean, std, device):
+    """uint8 images (N x C x H x W, pixels 0-255) as the models see them: float32 on the device,
+    (x / 255 - mean) / std with the train split's pixel mean and std (on [0, 1])."""
+    images = torch.as_tensor(np.ascontiguousarray(images)).to(device)
+    return images.float().sub_(255.0 * mean).div_(255.0 * std)
+
+
 def to_tensor_split(split, mean, std, device):
     """A split on the device, standardised with the train split's pixel mean and std."""
-    images = torch.from_numpy(np.ascontiguousarray(split.images)).to(device)
-    images = images.float().sub_(255.0 * mean).div_(255.0 * std)
-    return TensorSplit(images, torch.from_numpy(np.ascontiguousarray(split.labels)).to(device))
+    return TensorSplit(standardise(split.images, mean, std, device),
+                       torch.from_numpy(np.ascontiguousarray(split.labels)).to(device))
 
 
 def batch_indices(n_samples, batch_size, generator, device):
