@@ -207,3 +207,9 @@ def test_findings_state_numbers_with_their_uncertainty():
     assert "McNemar p < 0.001" in items[0]
     assert "1 of 3 runs diverged (1 chance level) and 1 more" in items[-1] and "72.00% validation error" in items[-1]
     assert "0.25 hours" in items[-1]
+
+
+def test_a_task_of_one_model_has_an_empty_pairwise_table_with_its_columns():
+    _, frames, seeds = task()
+    table = paired_models_table("mnist", ["ann"], frames, seeds)
+    assert table.empty and "verdict" in table.columns and "mcnemar_p_value" in table.columns

@@ -1,6 +1,7 @@
 """A bad config stops snakemake before any job, with one line naming the key and the cause."""
 
 import math
+import re
 
 import pytest
 
@@ -108,3 +109,16 @@ def test_missing_mnist_folder_matters_only_while_fetching(tmp_path):
     for name in MNIST_FILES:
         (raw_dir / name).write_bytes(b"")
     assert mnist_source_error({}, {"MNIST_DIR": missing}, raw_dir) is None
+
+
+def test_a_config_file_of_its_own_can_drop_experiments(workdir, mnist_dir):
+    """With --replace-workflow-config (the README's advice) the file given is the whole study."""
+    (workdir / "config" / "one.yaml").write_text(
+        "experiments: {mnist: {ann: {batch_size: 32}}}\n"
+        "seed_study: {seeds: [1], lr: 0.01, momentum: 0.9}\n"
+        "grid: {seed: 1, lr: [0.01, 0.1], momentum: [0.9]}\n")
+    dry = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile="config/one.yaml")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    runs = re.findall(r"wildcards: dataset=(\w+), model=(\w+), seed=(\d+), lr=([\d.]+)", dry.stdout)
+    assert sorted(runs) == [("mnist", "ann", "1", "0.01"), ("mnist", "ann", "1", "0.1")]
+    assert "make_two_digit" not in dry.stdout

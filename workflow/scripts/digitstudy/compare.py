@@ -9,6 +9,9 @@ from .stats import clopper_pearson, describe_p, paired_comparison, spread, welch
 
 BOOTSTRAP_SEED = 0  # the paired bootstrap's generator: the same study gives the same intervals
 SIGNIFICANCE = 0.05
+PAIRED_COLUMNS = ["dataset", "model_a", "model_b", "n", "errors_a", "errors_b", "only_a_wrong", "only_b_wrong",
+                  "error_a", "error_b", "difference", "low", "high", "resamples", "seed", "mcnemar_p_value",
+                  "seed_mean_a", "seed_mean_b", "seed_difference", "welch_p_value", "verdict"]
 
 
 def seed_test_errors(seeds):
@@ -52,7 +55,7 @@ def paired_models_table(dataset, models, predictions, seed_errors):
     """Every pair of the task's models that both have a chosen run, in config order."""
     usable = [model for model in models if len(predictions[model])]
     rows = [paired_row(dataset, a, b, predictions, seed_errors) for a, b in itertools.combinations(usable, 2)]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
 
 
 def points(fraction):

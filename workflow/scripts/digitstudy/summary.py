@@ -48,9 +48,9 @@ def interval(row):
 
 
 def spread_text(seeds, column):
-    """'2.27 ± 0.13 (2.10-2.41)' of a choice's seed study, in percent."""
+    """'2.27 ± 0.13 (2.10 to 2.41)' of a choice's seed study, in percent."""
     get = lambda name: seeds.get(f"{column}_{name}")  # noqa: E731
-    return f"{percent(get('mean'))} \u00b1 {percent(get('sd'))} ({percent(get('min'))}-{percent(get('max'))})"
+    return f"{percent(get('mean'))} \u00b1 {percent(get('sd'))} ({percent(get('min'))} to {percent(get('max'))})"
 
 
 # --- the findings ------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def overfitting_finding(choices):
                        for c in measured if c is not widest)
     return (f"**Over-fitting**: the largest generalisation gap (final validation minus final train error, seed "
             f"study) is {widest['dataset']} / {widest['model']}'s, {spread_text(seeds, 'gap')} points "
-            f"(mean \u00b1 sd (min-max) over {seeds['n_ok']} seeds); its best validation epoch is "
+            f"(mean \u00b1 sd (min to max) over {seeds['n_ok']} seeds); its best validation epoch is "
             f"{seeds['best_epoch_mean']:.1f} on average, its last {seeds['epochs_completed_mean']:.0f}, and its final "
             f"validation error {percent(seeds['valid_error_mean'])}% against {percent(seeds['best_valid_error_mean'])}% "
             f"at the best epoch. Other gaps (points): {others or 'none'}.")
@@ -149,7 +149,7 @@ METHOD = ("How to read the numbers: each experiment's configuration is chosen on
           "same test images (McNemar's exact test; the difference with a seeded paired-bootstrap 95% interval) "
           "and over the seed study's seeds (Welch's t-test): a difference within the seed-to-seed spread is "
           "not a finding. Train errors are the mean over each epoch's batches in training mode (dropout "
-          "active), so a model with dropout can show a negative gap (validation below train).")
+          "active): early in training, or with dropout, the gap can be negative (validation below train).")
 
 
 def experiment_row(choice, grid):
@@ -176,7 +176,7 @@ def task_section(dataset, choices, grids, chosen, paired, paired_digits):
               "| experiment | chosen configuration | valid error (%) | seed study valid (%) | seed study test (%) "
               "| gap valid - train (points) | seeds ok | grid diverged / far worse |", "|---|---|---|---|---|---|---|---|"]
     lines += [experiment_row(choice, grids[(dataset, choice["model"])]) for choice in choices]
-    lines += ["", "Seed-study columns: mean \u00b1 sd (min-max) over the seeds that did not diverge.", ""]
+    lines += ["", "Seed-study columns: mean \u00b1 sd (min to max) over the seeds that did not diverge.", ""]
     lines += [f"- {row['model_a']} vs {row['model_b']}: {row['verdict']}." for _, row in paired.iterrows()]
     lines += ["", *[link_line(c["dataset"], c["model"], paired_digits) for c in choices], ""]
     return lines
