@@ -59,7 +59,7 @@ def test_seed_table_states_the_generalisation_gap_and_best_epoch():
 def test_far_worse_flags_healthy_runs_far_above_the_chosen_one():
     runs = pd.DataFrame([run(0.01, 0.9, 0.02, 0.02), run(0.1, 0.9, 0.72, 0.7),
                          run(0.1, 0.5, 0.11, 0.1), run(0.5, 0.9, 0.9, 0.9, status="diverged")])
-    assert list(far_worse(runs, choose(runs))) == [False, True, False, False]  # 0.11 is not > 0.02 + 0.10
+    assert list(far_worse(runs, choose(runs)["valid_error"])) == [False, True, False, False]  # 0.11 is not > 0.02 + 0.10
     assert not far_worse(runs, None).any()
     assert grid_table(runs, choose(runs))["far_worse"].sum() == 1
 

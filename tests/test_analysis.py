@@ -11,7 +11,7 @@ import torch
 from digitstudy.aggregate import choose, seed_table
 from digitstudy.compare import chosen_models_table, paired_models_table, seed_test_errors
 from digitstudy.costs import cost_table, problem_runs_table, read_benchmark, run_costs
-from digitstudy.datasets import Split, write_splits
+from digitstudy.datasets import read_splits, write_splits
 from digitstudy.errors import class_error_table, confusion, digit_pair_table, worst_predictions
 from digitstudy.models import build_model
 from digitstudy.predictions import chosen_model_path, predict_test
@@ -157,7 +157,6 @@ def test_predictions_from_saved_weights_reproduce_the_evaluated_test_error(tmp_p
     assert chosen_model_path(choice, ["x/seed1_lr0.01_mom0.5/model.pt", str(run_dir / "model.pt")]) == \
         str(run_dir / "model.pt")
     frame = predict_test(choice, [str(run_dir / "model.pt")], data)
-    from digitstudy.datasets import read_splits
     read, attributes = read_splits(data, names=("test",))
     tensors = to_tensor_split(read["test"], float(attributes["pixel_mean"]), float(attributes["pixel_std"]), "cpu")
     assert 1 - frame["correct"].mean() == evaluate(on_device(model, "cpu"), tensors)["error"]

@@ -65,19 +65,19 @@ def seed_table(runs):
     return pd.concat([table, summary], ignore_index=True)
 
 
-def far_worse(runs, chosen):
-    """True for each run that did not diverge but ended more than FAR_WORSE_MARGIN above the chosen
-    run's final validation error (all False when nothing was chosen)."""
-    if chosen is None:
+def far_worse(runs, chosen_valid_error):
+    """True for each run that did not diverge but ended more than FAR_WORSE_MARGIN above its
+    experiment's chosen run's final validation error (all False when nothing was chosen)."""
+    if chosen_valid_error is None:
         return pd.Series(False, index=runs.index)
-    return (runs["status"] == "ok") & (runs["valid_error"] > chosen["valid_error"] + FAR_WORSE_MARGIN)
+    return (runs["status"] == "ok") & (runs["valid_error"] > chosen_valid_error + FAR_WORSE_MARGIN)
 
 
 def grid_table(runs, chosen):
     """One row per (lr, momentum): status, errors, losses, and whether it is the chosen run."""
     table = runs[["lr", "momentum", "status", "reason", "diverged_epoch", *METRIC_COLUMNS]].copy()
     table["chosen"] = runs["run"] == (chosen["run"] if chosen is not None else None)
-    table["far_worse"] = far_worse(runs, chosen)
+    table["far_worse"] = far_worse(runs, None if chosen is None else chosen["valid_error"])
     return table.sort_values(["lr", "momentum"]).reset_index(drop=True)
 
 

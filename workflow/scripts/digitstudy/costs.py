@@ -64,7 +64,7 @@ def problem_runs_table(costs, chosen_valid_errors):
     flagged = []
     for (dataset, model), group in costs.groupby(["dataset", "model"], sort=False):
         chosen = chosen_valid_errors.get((dataset, model))
-        worse = far_worse(group, None if chosen is None else {"valid_error": chosen})
+        worse = far_worse(group, chosen)
         flagged.append(group[(group["status"] != "ok") | worse].assign(chosen_valid_error=chosen))
     table = pd.concat(flagged, ignore_index=True) if flagged else costs.iloc[:0]
     table = table.assign(problem=table.apply(problem, axis=1) if len(table) else [])
