@@ -148,12 +148,13 @@ def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2):
     """Run the snakemake of this environment in `workdir`; return its completed process. The
     targets and options come first: --configfile takes every word after it as a file. This
     environment's bin folder goes first on PATH, as an activated venv's (Slurm jobs need it).
-    cores=None leaves --cores to the arguments or the profile."""
+    cores=None leaves --cores to the arguments or the profile; configfile=None selects the full study
+    (config/config.yaml alone), as a user's command without --configfile does."""
     environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
                    "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
     command = [sys.executable, "-m", "snakemake", *arguments,
                *(["--cores", str(cores)] if cores else []),
-               "--configfile", configfile, "--replace-workflow-config"]
+               *(["--configfile", configfile, "--replace-workflow-config"] if configfile else [])]
     return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
 
 

@@ -114,6 +114,7 @@ def test_missing_mnist_folder_matters_only_while_fetching(tmp_path):
 def test_a_config_file_of_its_own_can_drop_experiments(workdir, mnist_dir):
     """With --replace-workflow-config (the README's advice) the file given is the whole study."""
     (workdir / "config" / "one.yaml").write_text(
+        "study: one\n"
         "experiments: {mnist: {ann: {batch_size: 32}}}\n"
         "seed_study: {seeds: [1], lr: 0.01, momentum: 0.9}\n"
         "grid: {seed: 1, lr: [0.01, 0.1], momentum: [0.9]}\n")

@@ -2,6 +2,7 @@
 says. tests/slurm/start-local-slurm.sh starts a single-node Slurm on this machine (.ci/run does);
 without one the tests skip, except in CI (CI=true), where they fail."""
 
+import contextlib
 import json
 import math
 import os
@@ -50,11 +51,9 @@ def slurm_cpus():
     return min(int(value.rstrip("+")) for value in cpus.stdout.split())
 
 
-def slurm_arguments(cpus):
-    """The options README gives for a small test cluster: jobs no larger than a node, and quick
-    status checks (the plugin's default first check, after 40 s, suits a busy cluster)."""
-    return ("--profile", "slurm", "--cores", str(min(cpus, PROFILE["cores"])),
-            "--slurm-init-seconds-before-status-checks", "5")
+# The profile as shipped, without --cores: the workflow sizes its jobs to the node. Only the first
+# status check comes sooner than the plugin's 40 s, which suits a busy cluster, not a test.
+SLURM_ARGUMENTS = ("--profile", "slurm", "--slurm-init-seconds-before-status-checks", "5")
 
 
 def submitted_jobs(output):
@@ -78,16 +77,18 @@ def slurm_study(tmp_path_factory, mnist_dir, slurm_cpus):
     """A copy of the workflow in which the quick study has run through Slurm; and the output."""
     workdir = copy_workflow(tmp_path_factory.mktemp("slurm_study"))
     started = time.perf_counter()
-    finished = snakemake(workdir, *slurm_arguments(slurm_cpus), mnist_dir=mnist_dir, cores=None)
+    finished = snakemake(workdir, *SLURM_ARGUMENTS, mnist_dir=mnist_dir, cores=None)
     seconds = time.perf_counter() - started
     output = finished.stdout + finished.stderr
     assert finished.returncode == 0, output[-4000:]
+    if slurm_cpus < PROFILE["cores"]:  # the profile's groups would ask for more CPUs than the node has
+        assert f"Slurm: a group job asks for at most {slurm_cpus} CPUs" in output
     jobs = submitted_jobs(output)
     print(f"\nquick study through Slurm: {seconds:.0f} s, {len(jobs)} Slurm jobs")
     return workdir, jobs
 
 
-def test_every_training_run_went_through_slurm(slurm_study):
+def test_every_training_run_went_through_slurm(slurm_study, slurm_cpus):
     workdir, jobs = slurm_study
     runs = run_dirs(workdir)
     assert len(runs) == len(EXPERIMENTS) * 3
@@ -102,6 +103,7 @@ def test_every_training_run_went_through_slurm(slurm_study):
         job = slurm_job(job_id)
         assert job["JobState"] == "COMPLETED", job
         assert "gpu" not in job["TRES"], "a CPU study must not ask for a GPU"
+        assert int(job["NumCPUs"]) <= slurm_cpus
 
 
 def test_grouping_runs_several_training_runs_per_slurm_job(slurm_study):
@@ -138,21 +140,19 @@ def without_cost(summary):
     return cost.sub("", summary)
 
 
-def test_cuda_training_asks_slurm_for_one_gpu_per_job(slurm_study, slurm_cpus, mnist_dir, tmp_path):
-    """The sbatch call the plugin makes for a group of cuda runs (refused on a node without GPUs)."""
+def test_cuda_training_asks_slurm_for_one_gpu_per_group_job(slurm_study, mnist_dir, tmp_path):
+    """A group of three cuda runs asks for one GPU, which no node of this Slurm has: refused before
+    sbatch (on a GPU cluster the same group job goes out with --gpus=1)."""
     workdir = tmp_path / "cuda"
     shutil.copytree(slurm_study[0], workdir, symlinks=True)
     quick = (workdir / "config" / "quick.yaml").read_text()
     (workdir / "config" / "cuda.yaml").write_text(quick.replace("device: cpu", "device: cuda"))
-    runs = [f"{run.relative_to(workdir)}/metrics.json" for run in run_dirs(workdir)
-            if run.parent.name == "ann" and run.parent.parent.name == "mnist"]
-    submitted = snakemake(workdir, *runs, *slurm_arguments(slurm_cpus),
-                          "--forcerun", "train_run", "--allowed-rules", "train_run", "--verbose",
-                          configfile="config/cuda.yaml", mnist_dir=mnist_dir, cores=None)
-    calls = re.findall(r"^sbatch call: (.*)$", submitted.stdout + submitted.stderr, re.MULTILINE)
-    assert len(calls) == 1, (submitted.stdout + submitted.stderr)[-3000:]
-    assert "--comment rule_train_mnist_ann_train_run" in calls[0]
-    assert re.search(r" --gpus=1( |$)", calls[0]) and calls[0].count("--gpus") == 1
+    returncode, output = finish(retrain(workdir, ann_runs(workdir), mnist_dir=mnist_dir,
+                                        configfile="config/cuda.yaml"))
+    assert returncode != 0
+    assert not submitted_jobs(output), output[-3000:]
+    assert re.search(r"^Slurm: group job train_mnist_ann \(3 jobs\) cannot start in partition \w+: it asks for "
+                     r"1 GPU\(s\), the nodes have 0\.", output, re.MULTILINE), output[-3000:]
 
 
 def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm_cpus, mnist_dir,
@@ -163,7 +163,7 @@ def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm
     (workdir / "config" / "long.yaml").write_text(
         "experiments:\n  mnist:\n    cnn: {batch_size: 32, epochs: 60}\n")
     run = "results/runs/mnist/cnn/seed66_lr0.01_mom0.9"
-    arguments = [f"{run}/metrics.json", *slurm_arguments(slurm_cpus),
+    arguments = [f"{run}/metrics.json", *SLURM_ARGUMENTS,
                  "--configfile", "config/quick.yaml", "config/long.yaml"]
     environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
                    "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
@@ -203,3 +203,108 @@ def wait_for_training(process, log, out_path, timeout=120):
         time.sleep(0.5)
     process.kill()
     pytest.fail(f"training did not start within {timeout} s:\n{out_path.read_text()[-3000:]}")
+
+
+# --- jobs that cannot start: stopped before sbatch, or cancelled with Slurm's reason ------------------
+
+@contextlib.contextmanager
+def slurm_partition(name, **settings):
+    """A partition of this Slurm's nodes, made for one test (root, as .ci/run is) and deleted after."""
+    nodes = ",".join(subprocess.run(["sinfo", "-h", "-N", "-o", "%N"], capture_output=True, text=True,
+                                    check=True).stdout.split())
+    subprocess.run(["scontrol", "create", f"PartitionName={name}", f"Nodes={nodes}",
+                    *(f"{key}={value}" for key, value in settings.items())], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["scontrol", "delete", f"PartitionName={name}"], check=True)
+
+
+def ann_runs(workdir):
+    return [f"{run.relative_to(workdir)}/metrics.json" for run in run_dirs(workdir)
+            if run.parent.name == "ann" and run.parent.parent.name == "mnist"]
+
+
+def retrain(workdir, targets, *options, mnist_dir, configfile=QUICK_CONFIG):
+    """snakemake --profile slurm, started, on training runs that exist already (forced)."""
+    command = [*targets, *SLURM_ARGUMENTS, "--forcerun", "train_run", "--allowed-rules", "train_run",
+               *options]
+    environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
+                   "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    return subprocess.Popen([sys.executable, "-m", "snakemake", *command, "--configfile", configfile],
+                            cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def finish(process, timeout=120):
+    """The return code and output of `process`, within `timeout` s: far below the plugin's patience, so
+    that a hang fails the test instead of stalling it."""
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"snakemake --profile slurm still waiting after {timeout} s:\n{process.communicate()[0][-3000:]}")
+    return process.returncode, output
+
+
+def test_a_job_larger_than_any_node_is_stopped_before_sbatch(slurm_study, mnist_dir, tmp_path):
+    workdir = tmp_path / "large"
+    shutil.copytree(slurm_study[0], workdir, symlinks=True)
+    memory = max(int(value.rstrip("+")) for value in
+                 subprocess.run(["sinfo", "-h", "-N", "-o", "%m"], capture_output=True, text=True).stdout.split())
+    run = ann_runs(workdir)[0]
+    returncode, output = finish(retrain(workdir, [run], "--set-resources", f"train_run:mem_mb={memory + 1000}",
+                                        mnist_dir=mnist_dir))
+    assert returncode != 0
+    assert not submitted_jobs(output), output[-3000:]
+    (line,) = [line for line in output.splitlines() if line.startswith("Slurm: train_run")]
+    assert re.search(rf"cannot start in partition \w+: it asks for {memory + 1000} MB of memory, the largest "
+                     rf"node has {memory} MB\. Change it with --set-resources train_run:mem_mb=N", line), line
+
+
+def test_a_group_longer_than_the_partition_allows_is_stopped_before_sbatch(slurm_study, mnist_dir, tmp_path):
+    """Each run fits the partition's MaxTime, three of them one after another in one group do not."""
+    workdir = tmp_path / "short"
+    shutil.copytree(slurm_study[0], workdir, symlinks=True)
+    with slurm_partition("short", MaxTime=10, State="UP"):
+        returncode, output = finish(retrain(workdir, ann_runs(workdir), "--set-resources",
+                                            "train_run:slurm_partition=short", mnist_dir=mnist_dir))
+    assert returncode != 0
+    assert not submitted_jobs(output), output[-3000:]
+    (line,) = [line for line in output.splitlines() if line.startswith("Slurm: group job train_mnist_ann")]
+    asked = re.search(r"\(3 jobs\) cannot start in partition short: it asks for (\d+) minutes, the partition's "
+                      r"MaxTime is 10\. Put fewer jobs in one Slurm job \(--group-components "
+                      r"train_\{dataset\}_\{model\}=N", line)
+    assert asked and int(asked.group(1)) > 10, line
+
+
+def test_a_job_that_can_no_longer_start_is_cancelled_with_slurms_reason(slurm_study, mnist_dir, tmp_path):
+    """The partition changes under a waiting job (it was down; it comes up with a MaxTime below the
+    job's limit): the pending watch cancels it within seconds, and Snakemake ends."""
+    workdir = tmp_path / "changed"
+    shutil.copytree(slurm_study[0], workdir, symlinks=True)
+    with slurm_partition("changing", State="DOWN"):
+        process = retrain(workdir, ann_runs(workdir)[:1], "--set-resources", "train_run:slurm_partition=changing",
+                          mnist_dir=mnist_dir)
+        job_id = wait_for_pending(workdir, "changing")
+        subprocess.run(["scontrol", "update", "PartitionName=changing", "MaxTime=1", "State=UP"], check=True)
+        returncode, output = finish(process, timeout=150)
+    assert returncode != 0
+    cancelled = (f"Slurm job {job_id} (rule_train_mnist_ann_train_run) can never start: PartitionTimeLimit (the job's time "
+                 "limit exceeds the partition's MaxTime); cancelled.")
+    assert cancelled in output, output[-3000:]
+    assert output.count(cancelled) == 2, output[-3000:]  # when cancelled, and again at the end
+    assert slurm_job(job_id)["JobState"] == "CANCELLED"
+
+
+def wait_for_pending(workdir, partition, timeout=60):
+    """The id of this folder's job once Slurm lists it as pending in `partition`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = subprocess.run(["squeue", "-h", "-p", partition, "-t", "PENDING", "-o", "%i|%Z"],
+                                capture_output=True, text=True).stdout.split()
+        jobs = [line.split("|")[0] for line in listed if os.path.realpath(line.split("|")[1]) == str(workdir.resolve())]
+        if jobs:
+            return int(jobs[0])
+        time.sleep(1)
+    pytest.fail(f"no job pending in partition {partition} after {timeout} s")

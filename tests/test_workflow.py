@@ -141,7 +141,7 @@ def test_summary_states_findings_with_numbers_and_uncertainty(study):
     assert 3 <= len(findings) <= 5
     assert all(re.search(r"\d+\.\d\d", finding) for finding in findings)
     assert "95% interval" in findings[0] and "McNemar" in findings[0]
-    assert f"{QUICK['data']['n_train']:,} train" in summary  # says which study produced it
+    assert f"Study '{QUICK['study']}': {QUICK['data']['n_train']:,} train" in summary  # which study produced it
 
 
 def test_load_run_reproduces_a_recorded_test_error_as_the_readme_shows(study):

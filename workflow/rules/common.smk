@@ -8,7 +8,6 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from digitstudy.cluster import (
-    slurm_settings_problems,
     training_gpus,
     training_mem_mb,
     training_runtime_minutes,
@@ -16,6 +15,7 @@ from digitstudy.cluster import (
 from digitstudy.config import config_error, load_schema, mnist_source_error
 from digitstudy.mnist import MNIST_FILES
 from digitstudy.paths import run_name
+from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
 from digitstudy.study import (
     DIGIT_PAIR_DATASETS,
     all_runs,
@@ -39,8 +39,22 @@ def stop_on_bad_config(config):
         sys.exit(1)
 
 
+def stop_on_other_study(config):
+    """One line, before any job, when this folder's results belong to another study (quick vs full)."""
+    configfiles = relative_configfiles(workflow.overwrite_configfiles or [], Path.cwd())
+    try:
+        problem = other_study_error(read_record(RECORD), config["study"], configfiles)
+    except ValueError as error:
+        problem = str(error)
+    if problem:
+        print(f"study error: {problem}", file=sys.stderr)
+        sys.exit(1)
+    return configfiles
+
+
 stop_on_bad_config(config)
 validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults
+CONFIGFILES = stop_on_other_study(config)
 
 
 wildcard_constraints:
@@ -151,20 +165,26 @@ def train_runtime(wildcards, threads):
 TRAIN_GPUS = training_gpus(config["training"]["device"])
 
 
-def check_slurm_site():
-    """Stop before the first sbatch when this Slurm site needs a partition or account that the
-    profile does not set (the plugin would otherwise guess, and every submission fail)."""
-    if workflow.executor_plugin is None or workflow.executor_plugin.name != "slurm":
-        return
-    jobs = list(workflow.dag.needrun_jobs())
-    if not jobs:
-        return
-    partition = all(job.resources.get("slurm_partition") for job in jobs)
-    account = all(job.resources.get("slurm_account") for job in jobs)
-    problems = slurm_settings_problems(partition, account)
-    if problems:
-        raise WorkflowError("Slurm: " + "; ".join(problems))
+PENDING_WATCH = None
+
+
+def start_study():
+    """onstart: under Slurm, check the site and what every job asks (slurm.smk), watch pending jobs;
+    then record this folder's study."""
+    global PENDING_WATCH
+    PENDING_WATCH = prepare_slurm()
+    write_record(RECORD, config["study"], CONFIGFILES)
+
+
+def report_cancelled_jobs():
+    """onerror: the Slurm jobs the pending watch cancelled, again at the end, where a user looks."""
+    if PENDING_WATCH is not None and PENDING_WATCH.cancelled:
+        print("\n".join(PENDING_WATCH.cancelled), file=sys.stderr)
 
 
 onstart:
-    check_slurm_site()
+    start_study()
+
+
+onerror:
+    report_cancelled_jobs()

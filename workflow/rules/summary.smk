@@ -41,6 +41,7 @@ rule write_summary:
         findings="results/report/findings.html",
     params:
         study={
+            "name": config["study"],
             "seeds": config["seed_study"]["seeds"],
             "lr": config["seed_study"]["lr"],
             "momentum": config["seed_study"]["momentum"],

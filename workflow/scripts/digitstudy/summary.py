@@ -135,7 +135,7 @@ def findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs
 def study_block(study):
     data = study["data"]
     epochs = sorted(set(study["epochs"].values()))
-    return (f"Study: {data['n_train']:,} train / {data['n_valid']:,} validation / {data['n_test']:,} test images per "
+    return (f"Study '{study['name']}': {data['n_train']:,} train / {data['n_valid']:,} validation / {data['n_test']:,} test images per "
             f"dataset; {' or '.join(str(e) for e in epochs)} epochs; seed study over seeds "
             f"{', '.join(str(s) for s in study['seeds'])} at lr {study['lr']:g}, momentum {study['momentum']:g}; "
             f"grid lr {{{', '.join(f'{v:g}' for v in study['grid_lr'])}}} x momentum "

@@ -1,0 +1,109 @@
+"""A folder holds one study: a command that selects another one stops with one line, before any job."""
+
+import re
+import shlex
+
+import pytest
+import yaml
+
+from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
+from helpers import QUICK_CONFIG, REPO, copy_study, copy_workflow, snakemake
+
+QUICK_RECORD = {"study": "quick", "configfiles": [QUICK_CONFIG]}
+
+
+def test_a_folder_without_a_record_accepts_any_study(tmp_path):
+    assert read_record(tmp_path / RECORD) is None
+    assert other_study_error(None, "full", []) is None
+
+
+def test_the_first_record_stays(tmp_path):
+    path = tmp_path / RECORD
+    write_record(path, "quick", [QUICK_CONFIG])
+    write_record(path, "full", [])
+    assert read_record(path) == QUICK_RECORD
+    assert path.read_text().startswith("# The study whose results this folder holds")
+    assert not path.with_name(path.name + ".tmp").exists()
+
+
+@pytest.mark.parametrize("text", ["[quick]\n", "study: [1, 2\n", "configfiles: []\n"])
+def test_a_damaged_record_is_named_in_one_line(tmp_path, text):
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as refused:
+        read_record(path)
+    assert str(refused.value) == (f"{path}: not a study record (YAML with the key 'study'); "
+                                  "delete it to record anew")
+
+
+def test_the_same_study_with_other_settings_is_accepted():
+    """Changing a parameter of a study is the workflow's point: only the name must match."""
+    assert other_study_error(QUICK_RECORD, "quick", ["config/quick-more-epochs.yaml"]) is None
+
+
+def test_another_study_is_refused_with_the_options_that_select_the_recorded_one():
+    assert other_study_error(QUICK_RECORD, "full", []) == (
+        "results/study.yaml says this folder holds the study 'quick' (made with --configfile config/quick.yaml), "
+        "but this command selects 'full' (no --configfile): add --configfile config/quick.yaml (after any "
+        "targets) to work on it, or run 'full' in another clone, or remove data/processed, results, logs and "
+        "benchmarks first")
+    full = other_study_error({"study": "full", "configfiles": []}, "quick", [QUICK_CONFIG])
+    assert "holds the study 'full' (made with no --configfile)" in full
+    assert "leave out --configfile to work on it" in full
+
+
+def test_configfiles_are_recorded_as_typed_in_the_folder(tmp_path):
+    outside = tmp_path.parent / "elsewhere.yaml"
+    assert relative_configfiles([tmp_path / "config" / "quick.yaml", outside], tmp_path) == [
+        "config/quick.yaml", str(outside)]
+
+
+# --- the real snakemake on a copy of the finished quick study ----------------------------------------
+
+@pytest.fixture(scope="module")
+def study(quick_study, tmp_path_factory):
+    return copy_study(quick_study, tmp_path_factory.mktemp("record") / "study")
+
+
+def test_the_quick_study_recorded_its_name_and_config(study):
+    assert read_record(study / RECORD) == QUICK_RECORD
+
+
+@pytest.mark.parametrize("command", [["--dry-run"], ["--report", "report.html"]])
+def test_a_command_for_the_full_study_stops_on_the_quick_one(study, mnist_dir, command):
+    """The README's commands typed without --configfile in a quick study's folder: before, they planned
+    the full study over the quick results or reported the wrong study."""
+    before = sorted(path for path in study.rglob("*") if ".snakemake" not in path.parts)
+    finished = snakemake(study, *command, mnist_dir=mnist_dir, configfile=None)
+    assert finished.returncode == 1
+    assert finished.stderr.splitlines() == ["study error: " + other_study_error(QUICK_RECORD, "full", [])]
+    assert "Job stats" not in finished.stdout
+    assert sorted(path for path in study.rglob("*") if ".snakemake" not in path.parts) == before
+
+
+def test_a_dry_run_records_nothing(tmp_path, mnist_dir):
+    workdir = copy_workflow(tmp_path / "fresh")
+    dry = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert not (workdir / RECORD).exists()
+    assert yaml.safe_load((workdir / QUICK_CONFIG).read_text())["study"] == "quick"
+
+
+def readme_commands(study_option):
+    """Every `snakemake ...` command of the README (code spans and code blocks) with `study_option`."""
+    readme = (REPO / "README.md").read_text()
+    commands = re.findall(r"(?:^|`)(snakemake [^`\n]*)", readme, re.MULTILINE)
+    return [shlex.split(command)[1:] for command in commands if study_option in command]
+
+
+def test_the_readmes_quick_study_commands_work_on_the_quick_study(study, mnist_dir):
+    """Typed as the README shows them (targets first, --configfile last): nothing to train, and the
+    report is written. Slurm commands are left to test_slurm."""
+    commands = [words for words in readme_commands("--configfile config/quick.yaml") if "--profile" not in words]
+    assert len(commands) >= 3, commands
+    for words in commands:
+        planned = words if "--report" in words else ["--dry-run", *words]
+        finished = snakemake(study, *planned, mnist_dir=mnist_dir, configfile=None, cores=None)
+        assert finished.returncode == 0, (words, finished.stderr[-2000:])
+        assert "train_run" not in finished.stdout, words
+    assert (study / "results" / "report.html").stat().st_size > 100_000
