@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
+
 # The library sits beside the workflow's rule scripts rather than in an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
@@ -49,8 +50,13 @@ from digitstudy.datasets import Split, make_pairs, pixel_stats  # noqa: E402
 from digitstudy.idx import read_images_and_labels  # noqa: E402
 from digitstudy.models import build_model  # noqa: E402
 from digitstudy.training import (  # noqa: E402
-    RunSettings, TensorSplit, make_model, to_tensor_split, train_one_epoch,
+    RunSettings,
+    TensorSplit,
+    make_model,
+    to_tensor_split,
+    train_one_epoch,
 )
+
 
 SEED = 0
 LR = 0.01
@@ -67,12 +73,18 @@ class Case:
     batch_size: int
 
 
-CASES = (Case("ann", "mnist", 32), Case("cnn", "mnist", 32), Case("cnn_dropout", "mnist", 32),
-         Case("cnn_dropout", "two_digit", 32), Case("lenet5", "two_digit", 128))
+CASES = (
+    Case("ann", "mnist", 32),
+    Case("cnn", "mnist", 32),
+    Case("cnn_dropout", "mnist", 32),
+    Case("cnn_dropout", "two_digit", 32),
+    Case("lenet5", "two_digit", 128),
+)
 N_CLASSES = {"mnist": 10, "two_digit": 19}
 
 
 # --- data ----------------------------------------------------------------------------------------
+
 
 def load_digits(samples, rng):
     """`samples` single-digit images (N x 28 x 28 uint8) with labels, and a line saying whence."""
@@ -83,8 +95,9 @@ def load_digits(samples, rng):
         return images, rng.integers(0, 10, size=samples), "synthetic random uint8 images (MNIST_DIR not set)"
     if not Path(folder).is_dir():
         raise DigitstudyError(f"MNIST_DIR={folder} is not a folder")
-    images, labels = read_images_and_labels(Path(folder) / "train-images-idx3-ubyte.gz",
-                                            Path(folder) / "train-labels-idx1-ubyte.gz")
+    images, labels = read_images_and_labels(
+        Path(folder) / "train-images-idx3-ubyte.gz", Path(folder) / "train-labels-idx1-ubyte.gz"
+    )
     chosen = np.sort(rng.choice(len(labels), size=samples, replace=False))
     return images[chosen], labels[chosen], f"real MNIST training images (MNIST_DIR={folder})"
 
@@ -113,14 +126,23 @@ class ArrayDataset(Dataset):
 
 # --- the three variants --------------------------------------------------------------------------
 
+
 def plain_model(case, image_shape):
     torch.manual_seed(SEED)  # every variant starts from the same weights
     return build_model(case.model, image_shape, N_CLASSES[case.dataset])
 
 
 def workflow_model(case, image_shape):
-    settings = RunSettings(model=case.model, seed=SEED, lr=LR, momentum=MOMENTUM,
-                           batch_size=case.batch_size, epochs=1)
+    settings = RunSettings(
+        model=case.model,
+        seed=SEED,
+        lr=LR,
+        momentum=MOMENTUM,
+        batch_size=case.batch_size,
+        epochs=1,
+        chance_patience=5,
+        device="cpu",
+    )
     return make_model(settings, image_shape, N_CLASSES[case.dataset])
 
 
@@ -137,6 +159,7 @@ def ours_runner(model, case, split):
     def run(count):
         head = TensorSplit(data.images[:count], data.labels[:count])  # views: no copy in the timing
         train_one_epoch(model, optimizer, head, case.batch_size, generator)
+
     return run
 
 
@@ -162,20 +185,23 @@ def tutorial_runner(model, case, split):
     def run(count):
         # Building a DataLoader costs microseconds; tutorials create a fresh iterator each epoch anyway.
         subset = dataset if count >= len(dataset) else Subset(dataset, range(count))
-        loader = DataLoader(subset, batch_size=case.batch_size, shuffle=True, generator=generator,
-                            num_workers=0)
+        loader = DataLoader(subset, batch_size=case.batch_size, shuffle=True, generator=generator, num_workers=0)
         tutorial_epoch(model, optimizer, loader)
+
     return run
 
 
 def make_runners(case, split):
     image_shape = split.images.shape[1:]
-    return {"tutorial": tutorial_runner(plain_model(case, image_shape), case, split),
-            "ours": ours_runner(workflow_model(case, image_shape), case, split),
-            "ours_nocl": ours_runner(plain_model(case, image_shape), case, split)}
+    return {
+        "tutorial": tutorial_runner(plain_model(case, image_shape), case, split),
+        "ours": ours_runner(workflow_model(case, image_shape), case, split),
+        "ours_nocl": ours_runner(plain_model(case, image_shape), case, split),
+    }
 
 
 # --- timing --------------------------------------------------------------------------------------
+
 
 def seconds_of(run, count):
     started = time.perf_counter()
@@ -200,6 +226,7 @@ def benchmark_case(case, split, repeats):
 
 # --- report --------------------------------------------------------------------------------------
 
+
 def case_label(case, split):
     shape = "x".join(str(size) for size in split.images.shape[1:])
     return f"{case.model} {case.dataset} {shape} b{case.batch_size}"
@@ -208,24 +235,30 @@ def case_label(case, split):
 def format_table(rows):
     """Rows of (label, {variant: samples/s}) as a plain aligned table with the two ratios."""
     width = max(len("case"), *(len(label) for label, _ in rows))
-    header = (f"{'case':<{width}}  {'tutorial/s':>10}  {'ours/s':>10}  {'ours_nocl/s':>11}"
-              f"  {'ours/tut':>8}  {'nocl/tut':>8}")
+    header = (
+        f"{'case':<{width}}  {'tutorial/s':>10}  {'ours/s':>10}  {'ours_nocl/s':>11}  {'ours/tut':>8}  {'nocl/tut':>8}"
+    )
     lines = [header, "-" * len(header)]
     for label, rate in rows:
-        lines.append(f"{label:<{width}}  {rate['tutorial']:>10.0f}  {rate['ours']:>10.0f}"
-                     f"  {rate['ours_nocl']:>11.0f}  {rate['ours'] / rate['tutorial']:>8.2f}"
-                     f"  {rate['ours_nocl'] / rate['tutorial']:>8.2f}")
+        lines.append(
+            f"{label:<{width}}  {rate['tutorial']:>10.0f}  {rate['ours']:>10.0f}"
+            f"  {rate['ours_nocl']:>11.0f}  {rate['ours'] / rate['tutorial']:>8.2f}"
+            f"  {rate['ours_nocl'] / rate['tutorial']:>8.2f}"
+        )
     return "\n".join(lines)
 
 
 def summary_line(rows):
     ours = statistics.median(rate["ours"] / rate["tutorial"] for _, rate in rows)
     nocl = statistics.median(rate["ours_nocl"] / rate["tutorial"] for _, rate in rows)
-    return (f"median ratio across {len(rows)} cases: ours/tutorial {ours:.2f}x, "
-            f"ours without channels_last/tutorial {nocl:.2f}x")
+    return (
+        f"median ratio across {len(rows)} cases: ours/tutorial {ours:.2f}x, "
+        f"ours without channels_last/tutorial {nocl:.2f}x"
+    )
 
 
 # --- entry point ---------------------------------------------------------------------------------
+
 
 def positive_int(text):
     value = int(text)
@@ -236,8 +269,12 @@ def positive_int(text):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", choices=sorted({case.model for case in CASES}),
-                        help="keep only the cases of these models (default: all five cases)")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=sorted({case.model for case in CASES}),
+        help="keep only the cases of these models (default: all five cases)",
+    )
     parser.add_argument("--samples", type=positive_int, default=10000, help="samples per timed epoch")
     parser.add_argument("--repeats", type=positive_int, default=5, help="timed epochs per variant")
     parser.add_argument("--threads", type=positive_int, default=1, help="torch.set_num_threads")
@@ -253,10 +290,14 @@ def main(argv=None):
     datasets, source = build_datasets(args.samples)
     cases = [case for case in CASES if not args.models or case.model in args.models]
     print(f"data: {source}")
-    print(f"torch {torch.__version__}, {args.threads} thread(s), {args.samples} samples per epoch, "
-          f"{args.repeats} repeats, SGD lr {LR} momentum {MOMENTUM}; medians in samples/s")
-    rows = [(case_label(case, datasets[case.dataset]),
-             benchmark_case(case, datasets[case.dataset], args.repeats)) for case in cases]
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s), {args.samples} samples per epoch, "
+        f"{args.repeats} repeats, SGD lr {LR} momentum {MOMENTUM}; medians in samples/s"
+    )
+    rows = [
+        (case_label(case, datasets[case.dataset]), benchmark_case(case, datasets[case.dataset], args.repeats))
+        for case in cases
+    ]
     print(format_table(rows))
     print(summary_line(rows))
 

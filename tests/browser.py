@@ -16,12 +16,21 @@ import numpy as np
 import pytest
 from matplotlib import image
 
+
 TIMEOUT_S = 60
 WINDOW = "1400,1000"
 # Offline and as root (CI runs as root): no sandbox, no GPU, and none of the background connections
 # that a closed network refuses; a fresh profile each time so no earlier run leaks in.
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 # Virtual time lets the page's timers (the report's Vega rule graph, the first-screen probe) run
 # before Chromium dumps or shoots the page, without waiting as long in wall-clock time.
 SETTLE = "--virtual-time-budget=5000"
@@ -34,8 +43,7 @@ def chromium_path(environ=os.environ):
     if path:
         return path
     if environ.get("CI") == "true":
-        pytest.fail("chromium is not on PATH, and CI must run the browser tests (.ci/run "
-                    "installs it)")
+        pytest.fail("chromium is not on PATH, and CI must run the browser tests (.ci/run installs it)")
     pytest.skip("chromium is not on PATH (Debian: apt-get install chromium)")
 
 
@@ -46,8 +54,9 @@ def run_chromium(html_path, *arguments, chromium=None):
     url = Path(html_path).resolve().as_uri()
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         command = [chromium, *FLAGS, f"--user-data-dir={profile}", *arguments, url]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
             stdout, stderr = process.communicate(timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -63,8 +72,30 @@ class _TextParser(HTMLParser):
     """The text a reader sees: no scripts or styles, a line break around each block element."""
 
     HIDDEN = {"script", "style", "template", "noscript", "head"}
-    BLOCKS = {"p", "div", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-              "br", "section", "header", "footer", "nav", "dt", "dd", "pre", "blockquote"}
+    BLOCKS = {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "br",
+        "section",
+        "header",
+        "footer",
+        "nav",
+        "dt",
+        "dd",
+        "pre",
+        "blockquote",
+    }
 
     def __init__(self):
         super().__init__()
@@ -136,8 +167,7 @@ def first_screen_text(html_path, chromium=None):
     with tempfile.TemporaryDirectory() as folder:
         probed = Path(folder) / "page.html"
         probed.write_text(page[:end] + FIRST_SCREEN_PROBE + page[end:], encoding="utf-8")
-        dom = run_chromium(probed, SETTLE, f"--window-size={WINDOW}", "--dump-dom",
-                           chromium=chromium)
+        dom = run_chromium(probed, SETTLE, f"--window-size={WINDOW}", "--dump-dom", chromium=chromium)
     found = re.search(r'<pre id="first-screen">(.*?)</pre>', dom, re.DOTALL)
     if not found:
         raise RuntimeError(f"{html_path}: the page never reported its first screen")
@@ -148,8 +178,7 @@ def screenshot(html_path, png_path, chromium=None):
     """A WINDOW-sized PNG of the rendered page at png_path; returns png_path."""
     png_path = Path(png_path).resolve()
     png_path.unlink(missing_ok=True)
-    run_chromium(html_path, SETTLE, f"--window-size={WINDOW}", f"--screenshot={png_path}",
-                 chromium=chromium)
+    run_chromium(html_path, SETTLE, f"--window-size={WINDOW}", f"--screenshot={png_path}", chromium=chromium)
     if not png_path.is_file():
         raise RuntimeError(f"chromium wrote no screenshot to {png_path}")
     return png_path

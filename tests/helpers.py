@@ -18,10 +18,12 @@ from digitstudy.idx import read_images_and_labels
 from digitstudy.mnist import find_source_file
 from digitstudy.training import TensorSplit
 
+
 IMAGE_SIDE = 28
 
 
 # --- IDX files ---------------------------------------------------------------------------------
+
 
 def idx_bytes(array, magic_dtype=0x08):
     """An IDX byte string (header + data) holding a uint8 array; magic_dtype lets a test break it."""
@@ -43,6 +45,7 @@ def random_images(count, seed=0, height=IMAGE_SIDE, width=IMAGE_SIDE):
 
 
 # --- synthetic MNIST-like data ---------------------------------------------------------------------
+
 
 def identified_images(count, tag):
     """`count` 28 x 28 images whose pixels say where they came from: pixel (0, 0) holds `tag`,
@@ -90,11 +93,14 @@ def standardised(split):
 
 def learnable_tensor_data(sizes=(512, 128, 128), seed=0):
     """{'train', 'valid', 'test'} TensorSplits of learnable_split, different samples in each."""
-    return {name: standardised(learnable_split(count, seed + offset))
-            for offset, (name, count) in enumerate(zip(("train", "valid", "test"), sizes))}
+    return {
+        name: standardised(learnable_split(count, seed + offset))
+        for offset, (name, count) in enumerate(zip(("train", "valid", "test"), sizes))
+    }
 
 
 # --- real MNIST ----------------------------------------------------------------------------------
+
 
 def mnist_dir_from(environ):
     """The folder of real MNIST named by MNIST_DIR. Without it, tests skip on a developer's machine
@@ -113,11 +119,14 @@ def mnist_dir_from(environ):
 def load_real_mnist(folder):
     """Real MNIST as load_mnist returns it, read straight from the folder (.gz or not); cached
     because several test modules need it and decompressing takes a second."""
+
     def split(images_name, labels_name):
-        return read_images_and_labels(find_source_file(folder, images_name),
-                                      find_source_file(folder, labels_name))
-    return {"train": split("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-            "test": split("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+        return read_images_and_labels(find_source_file(folder, images_name), find_source_file(folder, labels_name))
+
+    return {
+        "train": split("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        "test": split("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    }
 
 
 # --- the real workflow in a temporary folder -------------------------------------------------------
@@ -150,11 +159,19 @@ def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2):
     environment's bin folder goes first on PATH, as an activated venv's (Slurm jobs need it).
     cores=None leaves --cores to the arguments or the profile; configfile=None selects the full study
     (config/config.yaml alone), as a user's command without --configfile does."""
-    environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
-                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
-    command = [sys.executable, "-m", "snakemake", *arguments,
-               *(["--cores", str(cores)] if cores else []),
-               *(["--configfile", configfile, "--replace-workflow-config"] if configfile else [])]
+    environment = {
+        **os.environ,
+        "MNIST_DIR": str(mnist_dir),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *arguments,
+        *(["--cores", str(cores)] if cores else []),
+        *(["--configfile", configfile, "--replace-workflow-config"] if configfile else []),
+    ]
     return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
 
 

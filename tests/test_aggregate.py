@@ -10,36 +10,57 @@ from digitstudy.summary import best_of_task
 
 
 def run(lr, momentum, valid_error, test_error, valid_loss=0.1, status="ok", seed=1, train_error=0.01):
-    return {"run": f"seed{seed}_lr{lr}_mom{momentum}", "seed": seed, "lr": lr, "momentum": momentum,
-            "status": status, "reason": None if status == "ok" else "non-finite loss",
-            "diverged_epoch": None if status == "ok" else 3, "train_error": train_error,
-            "valid_error": valid_error, "test_error": test_error, "valid_loss": valid_loss, "test_loss": 0.1,
-            "best_epoch": 4, "best_valid_error": valid_error, "epochs_completed": 5}
+    return {
+        "run": f"seed{seed}_lr{lr}_mom{momentum}",
+        "seed": seed,
+        "lr": lr,
+        "momentum": momentum,
+        "status": status,
+        "reason": None if status == "ok" else "non-finite loss",
+        "diverged_epoch": None if status == "ok" else 3,
+        "train_error": train_error,
+        "valid_error": valid_error,
+        "test_error": test_error,
+        "valid_loss": valid_loss,
+        "test_loss": 0.1,
+        "best_epoch": 4,
+        "best_valid_error": valid_error,
+        "epochs_completed": 5,
+    }
 
 
 def test_choice_is_made_on_validation_never_on_test():
-    runs = pd.DataFrame([run(0.01, 0.9, valid_error=0.020, test_error=0.030),
-                         run(0.1, 0.9, valid_error=0.025, test_error=0.010)])
+    runs = pd.DataFrame(
+        [run(0.01, 0.9, valid_error=0.020, test_error=0.030), run(0.1, 0.9, valid_error=0.025, test_error=0.010)]
+    )
     assert choose(runs)["lr"] == 0.01
 
 
 def test_ties_on_validation_error_go_to_the_lower_validation_loss():
-    runs = pd.DataFrame([run(0.01, 0.9, 0.02, 0.02, valid_loss=0.09),
-                         run(0.1, 0.5, 0.02, 0.02, valid_loss=0.07)])
+    runs = pd.DataFrame([run(0.01, 0.9, 0.02, 0.02, valid_loss=0.09), run(0.1, 0.5, 0.02, 0.02, valid_loss=0.07)])
     assert choose(runs)["lr"] == 0.1
 
 
 def test_diverged_runs_are_never_chosen_and_all_diverged_gives_none():
-    runs = pd.DataFrame([run(0.5, 0.9, math.nan, math.nan, status="diverged"),
-                         run(0.2, 0.9, 0.001, 0.5, status="diverged"),
-                         run(0.01, 0.0, 0.05, 0.05)])
+    runs = pd.DataFrame(
+        [
+            run(0.5, 0.9, math.nan, math.nan, status="diverged"),
+            run(0.2, 0.9, 0.001, 0.5, status="diverged"),
+            run(0.01, 0.0, 0.05, 0.05),
+        ]
+    )
     assert choose(runs)["lr"] == 0.01
     assert choose(runs[runs["status"] == "diverged"]) is None
 
 
 def test_seed_table_mean_and_sd_skip_diverged_seeds():
-    runs = pd.DataFrame([run(0.01, 0.9, 0.02, 0.03, seed=1), run(0.01, 0.9, 0.04, 0.05, seed=2),
-                         run(0.01, 0.9, math.nan, math.nan, status="diverged", seed=3)])
+    runs = pd.DataFrame(
+        [
+            run(0.01, 0.9, 0.02, 0.03, seed=1),
+            run(0.01, 0.9, 0.04, 0.05, seed=2),
+            run(0.01, 0.9, math.nan, math.nan, status="diverged", seed=3),
+        ]
+    )
     table = seed_table(runs).set_index("seed")
     assert table.loc["mean", "valid_error"] == pytest.approx(0.03)
     assert table.loc["sd", "valid_error"] == pytest.approx(0.0141421, rel=1e-4)
@@ -48,8 +69,9 @@ def test_seed_table_mean_and_sd_skip_diverged_seeds():
 
 
 def test_seed_table_states_the_generalisation_gap_and_best_epoch():
-    runs = pd.DataFrame([run(0.01, 0.9, 0.05, 0.05, seed=1, train_error=0.01),
-                         run(0.01, 0.9, 0.04, 0.05, seed=2, train_error=0.03)])
+    runs = pd.DataFrame(
+        [run(0.01, 0.9, 0.05, 0.05, seed=1, train_error=0.01), run(0.01, 0.9, 0.04, 0.05, seed=2, train_error=0.03)]
+    )
     table = seed_table(runs).set_index("seed")
     assert table.loc["1", "gap"] == pytest.approx(0.04)  # 0.05 valid - 0.01 train
     assert table.loc["mean", "gap"] == pytest.approx(0.025)  # (0.04 + 0.01) / 2
@@ -57,16 +79,33 @@ def test_seed_table_states_the_generalisation_gap_and_best_epoch():
 
 
 def test_far_worse_flags_healthy_runs_far_above_the_chosen_one():
-    runs = pd.DataFrame([run(0.01, 0.9, 0.02, 0.02), run(0.1, 0.9, 0.72, 0.7),
-                         run(0.1, 0.5, 0.11, 0.1), run(0.5, 0.9, 0.9, 0.9, status="diverged")])
-    assert list(far_worse(runs, choose(runs)["valid_error"])) == [False, True, False, False]  # 0.11 is not > 0.02 + 0.10
+    runs = pd.DataFrame(
+        [
+            run(0.01, 0.9, 0.02, 0.02),
+            run(0.1, 0.9, 0.72, 0.7),
+            run(0.1, 0.5, 0.11, 0.1),
+            run(0.5, 0.9, 0.9, 0.9, status="diverged"),
+        ]
+    )
+    assert list(far_worse(runs, choose(runs)["valid_error"])) == [
+        False,
+        True,
+        False,
+        False,
+    ]  # 0.11 is not > 0.02 + 0.10
     assert not far_worse(runs, None).any()
     assert grid_table(runs, choose(runs))["far_worse"].sum() == 1
 
 
 def test_grid_markdown_marks_diverged_cells_and_the_chosen_one():
-    runs = pd.DataFrame([run(0.01, 0.0, 0.03, 0.03), run(0.01, 0.9, 0.02, 0.02),
-                         run(0.5, 0.0, 0.04, 0.04), run(0.5, 0.9, math.nan, math.nan, status="diverged")])
+    runs = pd.DataFrame(
+        [
+            run(0.01, 0.0, 0.03, 0.03),
+            run(0.01, 0.9, 0.02, 0.02),
+            run(0.5, 0.0, 0.04, 0.04),
+            run(0.5, 0.9, math.nan, math.nan, status="diverged"),
+        ]
+    )
     text = grid_markdown(grid_table(runs, choose(runs)))
     assert "diverged (epoch 3)" in text
     assert "2.00 **chosen**" in text

@@ -23,9 +23,16 @@ from helpers import learnable_split
 
 def predictions(labels, predicted, digits=None):
     labels, predicted = np.asarray(labels), np.asarray(predicted)
-    frame = pd.DataFrame({"index": np.arange(len(labels)), "label": labels, "prediction": predicted,
-                          "correct": (labels == predicted).astype(int),
-                          "p_label": np.linspace(0.1, 0.9, len(labels)), "p_prediction": 0.9})
+    frame = pd.DataFrame(
+        {
+            "index": np.arange(len(labels)),
+            "label": labels,
+            "prediction": predicted,
+            "correct": (labels == predicted).astype(int),
+            "p_label": np.linspace(0.1, 0.9, len(labels)),
+            "p_prediction": 0.9,
+        }
+    )
     if digits is not None:
         frame["digit_left"], frame["digit_right"] = np.asarray(digits).T
     return frame
@@ -56,22 +63,47 @@ def test_worst_predictions_are_the_wrong_ones_least_sure_of_their_label():
 
 
 def seeds_of(test_errors):
-    return seed_table(pd.DataFrame([{"run": f"s{seed}", "seed": seed, "status": "ok", "train_error": 0.0,
-                                     "valid_error": error, "test_error": error, "valid_loss": 0.1,
-                                     "test_loss": 0.1, "best_epoch": 1, "best_valid_error": error,
-                                     "epochs_completed": 1} for seed, error in enumerate(test_errors, 1)]))
+    return seed_table(
+        pd.DataFrame(
+            [
+                {
+                    "run": f"s{seed}",
+                    "seed": seed,
+                    "status": "ok",
+                    "train_error": 0.0,
+                    "valid_error": error,
+                    "test_error": error,
+                    "valid_loss": 0.1,
+                    "test_loss": 0.1,
+                    "best_epoch": 1,
+                    "best_valid_error": error,
+                    "epochs_completed": 1,
+                }
+                for seed, error in enumerate(test_errors, 1)
+            ]
+        )
+    )
 
 
 def task(n=2000, wrong_a=100, wrong_b=40):
     """Two models on the same n test images: a wrong on the first wrong_a, b on the first wrong_b."""
     labels = np.zeros(n, dtype=int)
-    frames = {model: predictions(labels, np.where(np.arange(n) < wrong, 1, 0))
-              for model, wrong in (("ann", wrong_a), ("cnn", wrong_b))}
-    choices = [{"dataset": "mnist", "model": model, "chosen": {"lr": 0.1, "momentum": 0.5, "valid_error": error,
-                                                              "valid_loss": 0.1, "seed": 1}}
-               for model, error in (("ann", 0.05), ("cnn", 0.02))]
-    seeds = {"ann": seed_test_errors(seeds_of([0.050, 0.052, 0.049])),
-             "cnn": seed_test_errors(seeds_of([0.020, 0.021, 0.019]))}
+    frames = {
+        model: predictions(labels, np.where(np.arange(n) < wrong, 1, 0))
+        for model, wrong in (("ann", wrong_a), ("cnn", wrong_b))
+    }
+    choices = [
+        {
+            "dataset": "mnist",
+            "model": model,
+            "chosen": {"lr": 0.1, "momentum": 0.5, "valid_error": error, "valid_loss": 0.1, "seed": 1},
+        }
+        for model, error in (("ann", 0.05), ("cnn", 0.02))
+    ]
+    seeds = {
+        "ann": seed_test_errors(seeds_of([0.050, 0.052, 0.049])),
+        "cnn": seed_test_errors(seeds_of([0.020, 0.021, 0.019])),
+    }
     return choices, frames, seeds
 
 
@@ -98,20 +130,44 @@ def test_paired_comparison_says_which_model_is_better_and_why():
 
 def benchmark(path, seconds, cpu):
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("s\th:m:s\tmax_rss\tcpu_time\n" f"{seconds}\t0:00:01\t100\t{cpu}\n")
+    path.write_text(f"s\th:m:s\tmax_rss\tcpu_time\n{seconds}\t0:00:01\t100\t{cpu}\n")
     return str(path)
 
 
 def study_runs():
     base = {"dataset": "mnist", "model": "ann", "seed": 1, "momentum": 0.9, "epochs": 40, "reason": None}
-    return pd.DataFrame([
-        {**base, "run": "seed1_lr0.01_mom0.9", "lr": 0.01, "status": "ok", "valid_error": 0.02,
-         "epochs_completed": 40, "wall_seconds": 400.0},
-        {**base, "run": "seed1_lr0.1_mom0.9", "lr": 0.1, "status": "ok", "valid_error": 0.72,
-         "epochs_completed": 40, "wall_seconds": 400.0},
-        {**base, "run": "seed1_lr0.5_mom0.9", "lr": 0.5, "status": "diverged", "valid_error": 0.9,
-         "reason": "validation error at chance level (0.887) for 5 epochs", "epochs_completed": 10,
-         "wall_seconds": 100.0}])
+    return pd.DataFrame(
+        [
+            {
+                **base,
+                "run": "seed1_lr0.01_mom0.9",
+                "lr": 0.01,
+                "status": "ok",
+                "valid_error": 0.02,
+                "epochs_completed": 40,
+                "wall_seconds": 400.0,
+            },
+            {
+                **base,
+                "run": "seed1_lr0.1_mom0.9",
+                "lr": 0.1,
+                "status": "ok",
+                "valid_error": 0.72,
+                "epochs_completed": 40,
+                "wall_seconds": 400.0,
+            },
+            {
+                **base,
+                "run": "seed1_lr0.5_mom0.9",
+                "lr": 0.5,
+                "status": "diverged",
+                "valid_error": 0.9,
+                "reason": "validation error at chance level (0.887) for 5 epochs",
+                "epochs_completed": 10,
+                "wall_seconds": 100.0,
+            },
+        ]
+    )
 
 
 def test_costs_add_up_per_experiment_and_count_what_early_stopping_saved(tmp_path):
@@ -140,12 +196,14 @@ def test_tables_show_percent_and_p_values_for_readers():
     assert list(shown.columns) == ["model", "test error (%)", "p value", "test errors"]
     assert list(shown.iloc[0]) == ["ann", "1.23", "p < 0.001", "123"]
     page = table_html(frame, "A title", "what it shows")
-    assert "<th onclick=\"sortBy(this)\">test error (%)</th>" in page and "filterRows" in page
+    assert '<th onclick="sortBy(this)">test error (%)</th>' in page and "filterRows" in page
 
 
 def test_predictions_from_saved_weights_reproduce_the_evaluated_test_error(tmp_path):
-    splits = {name: learnable_split(count, seed) for seed, (name, count) in
-              enumerate((("train", 64), ("valid", 32), ("test", 300)))}
+    splits = {
+        name: learnable_split(count, seed)
+        for seed, (name, count) in enumerate((("train", 64), ("valid", 32), ("test", 300)))
+    }
     data = tmp_path / "data.h5"
     write_splits(data, splits, n_classes=10, attributes={"dataset": "mnist"})
     torch.manual_seed(0)
@@ -154,8 +212,9 @@ def test_predictions_from_saved_weights_reproduce_the_evaluated_test_error(tmp_p
     run_dir.mkdir()
     torch.save(model.state_dict(), run_dir / "model.pt")
     choice = {"model": "cnn", "chosen": {"run": "seed1_lr0.1_mom0.5"}}
-    assert chosen_model_path(choice, ["x/seed1_lr0.01_mom0.5/model.pt", str(run_dir / "model.pt")]) == \
-        str(run_dir / "model.pt")
+    assert chosen_model_path(choice, ["x/seed1_lr0.01_mom0.5/model.pt", str(run_dir / "model.pt")]) == str(
+        run_dir / "model.pt"
+    )
     frame = predict_test(choice, [str(run_dir / "model.pt")], data)
     read, attributes = read_splits(data, names=("test",))
     tensors = to_tensor_split(read["test"], float(attributes["pixel_mean"]), float(attributes["pixel_std"]), "cpu")
@@ -167,15 +226,29 @@ def test_predictions_from_saved_weights_reproduce_the_evaluated_test_error(tmp_p
 def test_no_choice_reads_a_test_value():
     """Perturb every test number at random: the chosen configuration and the best model stay."""
     rng = np.random.default_rng(0)
-    runs = pd.DataFrame([{"run": f"r{i}", "lr": lr, "momentum": m, "status": "ok", "valid_error": v,
-                          "valid_loss": 0.1 + v, "test_error": v, "test_loss": 0.1}
-                         for i, (lr, m, v) in enumerate([(0.01, 0.0, 0.03), (0.1, 0.5, 0.02), (0.5, 0.9, 0.04)])])
+    runs = pd.DataFrame(
+        [
+            {
+                "run": f"r{i}",
+                "lr": lr,
+                "momentum": m,
+                "status": "ok",
+                "valid_error": v,
+                "valid_loss": 0.1 + v,
+                "test_error": v,
+                "test_loss": 0.1,
+            }
+            for i, (lr, m, v) in enumerate([(0.01, 0.0, 0.03), (0.1, 0.5, 0.02), (0.5, 0.9, 0.04)])
+        ]
+    )
     before = choose(runs)["run"]
     for _ in range(20):
         perturbed = runs.assign(test_error=rng.random(len(runs)), test_loss=rng.random(len(runs)) * 10)
         assert choose(perturbed)["run"] == before
-    choices = [{"dataset": "mnist", "model": m, "chosen": {"valid_error": v, "valid_loss": 0.1, "test_error": t}}
-               for m, v, t in (("ann", 0.03, 0.001), ("cnn", 0.02, 0.9))]
+    choices = [
+        {"dataset": "mnist", "model": m, "chosen": {"valid_error": v, "valid_loss": 0.1, "test_error": t}}
+        for m, v, t in (("ann", 0.03, 0.001), ("cnn", 0.02, 0.9))
+    ]
     assert best_of_task(choices)["model"] == "cnn"
 
 
@@ -183,23 +256,38 @@ def test_summary_links_and_report_form():
     links = linked_files([("mnist", "ann"), ("twodigit", "lenet5")], ["twodigit"])
     assert "tables/twodigit/lenet5/digit_pairs.md" in links and "tables/mnist/ann/digit_pairs.md" not in links
     assert "plots/comparison.png" in links and "tables/mnist/chosen.md" in links
-    assert without_links("see [the grid](tables/grid.md) and ![x](a.png)") == \
-        "see the grid and (figure: see the report's study section)"
+    assert (
+        without_links("see [the grid](tables/grid.md) and ![x](a.png)")
+        == "see the grid and (figure: see the report's study section)"
+    )
 
 
 def test_findings_state_numbers_with_their_uncertainty():
     choices, frames, seeds = task()
     for choice in choices:
-        choice["seed_study"] = json.loads(json.dumps({
-            "n_ok": "3/3 ok", "gap_mean": 0.01, "gap_sd": 0.002, "gap_min": 0.008, "gap_max": 0.012,
-            "best_epoch_mean": 30.0, "epochs_completed_mean": 40.0, "valid_error_mean": 0.03,
-            "best_valid_error_mean": 0.028}))
+        choice["seed_study"] = json.loads(
+            json.dumps(
+                {
+                    "n_ok": "3/3 ok",
+                    "gap_mean": 0.01,
+                    "gap_sd": 0.002,
+                    "gap_min": 0.008,
+                    "gap_max": 0.012,
+                    "best_epoch_mean": 30.0,
+                    "epochs_completed_mean": 40.0,
+                    "valid_error_mean": 0.03,
+                    "best_valid_error_mean": 0.028,
+                }
+            )
+        )
     chosen = {"mnist": chosen_models_table(choices, frames, seeds)}
     paired = {"mnist": paired_models_table("mnist", ["ann", "cnn"], frames, seeds)}
-    costs = pd.DataFrame([{"part": "whole study", "runs": 3, "diverged": 1, "wall_hours": 2.0, "cpu_hours": 1.5,
-                           "saved_hours": 0.25}])
-    problems = problem_runs_table(run_costs(study_runs(), []).assign(seconds=1.0, cpu_seconds=1.0),
-                                  {("mnist", "ann"): 0.02})
+    costs = pd.DataFrame(
+        [{"part": "whole study", "runs": 3, "diverged": 1, "wall_hours": 2.0, "cpu_hours": 1.5, "saved_hours": 0.25}]
+    )
+    problems = problem_runs_table(
+        run_costs(study_runs(), []).assign(seconds=1.0, cpu_seconds=1.0), {("mnist", "ann"): 0.02}
+    )
     items = findings(choices, chosen, paired, problems, costs, total_runs=3)
     assert 3 <= len(items) <= 5
     assert "**cnn**, with test error 2.00% (95% interval" in items[0]

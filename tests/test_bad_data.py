@@ -11,6 +11,7 @@ from digitstudy.files import sha256_of
 from digitstudy.mnist import MNIST_FILES, find_source_file
 from helpers import copy_workflow, snakemake
 
+
 pytestmark = pytest.mark.workflow
 RUN = "results/runs/mnist/ann/seed1_lr0.01_mom0.9"
 
@@ -66,8 +67,10 @@ def one_label_changed(folder):
     # Well-formed, right counts, one label off by one: only the checksum can tell.
     path = folder / "train-labels-idx1-ubyte.gz"
     content = rewrite(path, lambda content: content[:8] + bytes([(content[8] + 1) % 10]) + content[9:])
-    return (f"{path}: content SHA-256 {sha256_of(content)[:16]}... does not match genuine MNIST "
-            "train-labels-idx1-ubyte (65a50cbbf4e906d7...): corrupt or not MNIST")
+    return (
+        f"{path}: content SHA-256 {sha256_of(content)[:16]}... does not match genuine MNIST "
+        "train-labels-idx1-ubyte (65a50cbbf4e906d7...): corrupt or not MNIST"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,17 @@ import pytest
 
 from digitstudy import DigitstudyError
 from digitstudy.datasets import (
-    SPLITS, Split, digit_split_indices, mnist_digit_pools, pixel_stats, read_splits, two_digit_splits,
+    SPLITS,
+    Split,
+    digit_split_indices,
+    mnist_digit_pools,
+    pixel_stats,
+    read_splits,
+    two_digit_splits,
     write_splits,
 )
 from helpers import fake_mnist, identified_images, image_identity
+
 
 SMALL_SIZES = {"train": 300, "valid": 100, "test": 80}
 FULL_SIZES = {"train": 50_000, "valid": 10_000, "test": 10_000}
@@ -23,12 +30,16 @@ SPLIT_TAGS = {"train": 1, "valid": 2, "test": 3}
 def identified_pools(sizes, seed=0):
     """Digit pools whose every image is unique and tells its split and index (see identified_images)."""
     rng = np.random.default_rng(seed)
-    return {split: Split(identified_images(sizes[split], SPLIT_TAGS[split]),
-                         rng.integers(0, 10, sizes[split]).astype(np.int64))
-            for split in SPLITS}
+    return {
+        split: Split(
+            identified_images(sizes[split], SPLIT_TAGS[split]), rng.integers(0, 10, sizes[split]).astype(np.int64)
+        )
+        for split in SPLITS
+    }
 
 
 # --- digit_split_indices -----------------------------------------------------------------------
+
 
 def test_split_indices_have_requested_sizes_and_ranges():
     indices = digit_split_indices(1000, 200, SMALL_SIZES, seed=0)
@@ -61,6 +72,7 @@ def test_split_sizes_beyond_mnist_are_refused():
 
 
 # --- mnist_digit_pools ----------------------------------------------------------------------------
+
 
 def test_digit_pools_shapes_and_sources():
     mnist = fake_mnist(n_train=400, n_test=100)
@@ -98,6 +110,7 @@ def test_real_mnist_full_train_statistics(real_mnist):
 
 
 # --- two_digit_splits -----------------------------------------------------------------------------
+
 
 def halves(images):
     return images[..., :28], images[..., 28:]
@@ -152,6 +165,7 @@ def test_real_two_digit_splits(real_mnist):
 
 
 # --- HDF5 round trip ------------------------------------------------------------------------------
+
 
 def write_two_digit_file(path, sizes=SMALL_SIZES):
     splits = two_digit_splits(identified_pools(SMALL_SIZES), sizes, seed=0)

@@ -10,6 +10,7 @@ from digitstudy import DigitstudyError
 from digitstudy.idx import IMAGES_DIMS, LABELS_DIMS, parse_idx, read_bytes, read_images_and_labels
 from helpers import idx_bytes, random_images, write_file
 
+
 LABELS = np.array([5, 0, 4, 1, 9], dtype=np.uint8)
 
 
@@ -68,7 +69,7 @@ def test_truncated_gzip_is_refused(tmp_path, keep_fraction):
     # Cutting the compressed bytes (a partial download), not the decompressed content.
     compressed = gzip.compress(idx_bytes(random_images(20)))
     path = tmp_path / "images-idx3-ubyte.gz"
-    path.write_bytes(compressed[:int(len(compressed) * keep_fraction)])
+    path.write_bytes(compressed[: int(len(compressed) * keep_fraction)])
     with raises_naming(path, "truncated gzip"):
         read_bytes(path)
 
@@ -93,12 +94,15 @@ def test_missing_file_is_named(tmp_path):
         read_bytes(tmp_path / "absent.gz")
 
 
-@pytest.mark.parametrize("content, expected_dims", [
-    (idx_bytes(LABELS), IMAGES_DIMS),  # a labels file where images are expected
-    (idx_bytes(random_images(2)), LABELS_DIMS),  # and the other way round
-    (idx_bytes(LABELS, magic_dtype=0x0D), LABELS_DIMS),  # float32 data, not unsigned bytes
-    (b"\x01\x00" + idx_bytes(LABELS)[2:], LABELS_DIMS),  # the two leading bytes must be zero
-])
+@pytest.mark.parametrize(
+    "content, expected_dims",
+    [
+        (idx_bytes(LABELS), IMAGES_DIMS),  # a labels file where images are expected
+        (idx_bytes(random_images(2)), LABELS_DIMS),  # and the other way round
+        (idx_bytes(LABELS, magic_dtype=0x0D), LABELS_DIMS),  # float32 data, not unsigned bytes
+        (b"\x01\x00" + idx_bytes(LABELS)[2:], LABELS_DIMS),  # the two leading bytes must be zero
+    ],
+)
 def test_wrong_magic_number_is_refused(content, expected_dims):
     with pytest.raises(DigitstudyError, match=r"x\.idx: wrong IDX magic number 0x[0-9a-f]{8}, expected"):
         parse_idx(content, "x.idx", expected_dims)

@@ -71,6 +71,7 @@ def test_plain_file_wins_over_gz(tmp_path):
 
 # --- the mnist_dir fixture's rule: skip on a developer machine, fail in CI -----------------------------
 
+
 def test_mnist_dir_is_taken_from_environment(tmp_path):
     assert mnist_dir_from({"MNIST_DIR": str(tmp_path), "CI": "true"}) == tmp_path
 
@@ -86,6 +87,7 @@ def test_missing_mnist_dir_fails_in_ci():
 
 
 # --- real MNIST ----------------------------------------------------------------------------------
+
 
 def assert_genuine_copy(sums, out_dir):
     assert sums == MNIST_SHA256

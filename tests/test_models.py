@@ -7,7 +7,10 @@ import torch
 import yaml
 from torch import nn
 
-from digitstudy.models import MODELS, build_model, first_layer, has_convolutions
+from digitstudy.cluster import training_runtime_minutes
+from digitstudy.config import config_error, load_schema
+from digitstudy.models import MODELS, build_model, first_layer, has_convolutions, pictured_layer
+
 
 MNIST_SHAPE, TWO_DIGIT_SHAPE = (1, 28, 28), (1, 28, 56)
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
@@ -22,8 +25,9 @@ def linear_shapes(model):
 
 
 def conv_shapes(model):
-    return [(layer.in_channels, layer.out_channels, layer.kernel_size, layer.padding)
-            for layer in layers(model, nn.Conv2d)]
+    return [
+        (layer.in_channels, layer.out_channels, layer.kernel_size, layer.padding) for layer in layers(model, nn.Conv2d)
+    ]
 
 
 def dropout_rates(model):
@@ -48,8 +52,9 @@ def test_ann_layers():
     assert len(layers(model, nn.ReLU)) == 1
 
 
-@pytest.mark.parametrize("image_shape, n_classes, flat", [(MNIST_SHAPE, 10, 8 * 14 * 14),
-                                                          (TWO_DIGIT_SHAPE, 19, 8 * 14 * 28)])
+@pytest.mark.parametrize(
+    "image_shape, n_classes, flat", [(MNIST_SHAPE, 10, 8 * 14 * 14), (TWO_DIGIT_SHAPE, 19, 8 * 14 * 28)]
+)
 def test_cnn_layers(image_shape, n_classes, flat):
     model = build_model("cnn", image_shape, n_classes)
     assert conv_shapes(model) == [(1, 8, (3, 3), (1, 1))]
@@ -69,8 +74,9 @@ def test_cnn_dropout_layers_on_two_digits():
 
 def test_cnn_dropout_matches_cnn_apart_from_dropout():
     plain, dropout = build_model("cnn", MNIST_SHAPE, 10), build_model("cnn_dropout", MNIST_SHAPE, 10)
-    assert [parameter.shape for parameter in plain.parameters()] == \
-        [parameter.shape for parameter in dropout.parameters()]
+    assert [parameter.shape for parameter in plain.parameters()] == [
+        parameter.shape for parameter in dropout.parameters()
+    ]
 
 
 def test_lenet5_layers_on_two_digits():
@@ -97,8 +103,18 @@ def test_first_layer_is_the_pictured_one():
     assert isinstance(conv, nn.Conv2d) and conv.out_channels == 6
 
 
-def test_schema_lists_exactly_the_registered_models():
-    # The config schema and the registry are two lists of the same names; a model added to one
-    # must be added to the other, or configs naming it are refused (or accepted, then crash).
-    schema = yaml.safe_load(SCHEMA.read_text())
+def test_the_schema_accepts_exactly_the_registered_models():
+    """One list of model names, the registry's: the schema as the workflow loads it takes them."""
+    schema = load_schema(SCHEMA)
     assert schema["definitions"]["models"]["propertyNames"]["enum"] == sorted(MODELS)
+    config = yaml.safe_load((SCHEMA.parents[2] / "config" / "quick.yaml").read_text())
+    config["experiments"]["mnist"]["resnet"] = {"batch_size": 32}
+    assert config_error(config, schema).startswith("experiments.mnist: 'resnet' is not one of ['ann',")
+
+
+def test_every_model_carries_its_cost_and_pictured_layer():
+    for name, spec in MODELS.items():
+        assert spec.name == name and spec.epoch_seconds_per_1000 > 0
+        model = build_model(name, TWO_DIGIT_SHAPE, 19)
+        assert pictured_layer(name, model) is first_layer(model)
+        assert training_runtime_minutes(name, "twodigit", 40, 50000, 10000) > 5

@@ -12,8 +12,18 @@ from matplotlib import colors
 from matplotlib.text import Text
 
 from digitstudy.models import MODELS
-from digitstudy.plots import (class_errors, comparison, confusion_matrix, grid_heatmap, learning_curves,
-                              model_colour, save, tile_grid, worst_predictions)
+from digitstudy.plots import (
+    class_errors,
+    comparison,
+    confusion_matrix,
+    grid_heatmap,
+    learning_curves,
+    model_colour,
+    save,
+    tile_grid,
+    worst_predictions,
+)
+
 
 LONG_TITLE = "two_digit / cnn_dropout: first layer of lr 0.03, momentum 0.9 (chosen by validation error)"
 
@@ -22,9 +32,15 @@ def history(epochs, scale=1.0, seed=0):
     """A plausible run's history: losses and errors falling with the epoch, a little noise."""
     noise = np.random.default_rng(seed).uniform(0.9, 1.1, size=(4, epochs))
     decay = scale / np.arange(1, epochs + 1)
-    return pd.DataFrame({"epoch": np.arange(1, epochs + 1), "train_loss": decay * noise[0],
-                         "train_error": 0.3 * decay * noise[1], "valid_loss": 1.2 * decay * noise[2],
-                         "valid_error": 0.35 * decay * noise[3]})
+    return pd.DataFrame(
+        {
+            "epoch": np.arange(1, epochs + 1),
+            "train_loss": decay * noise[0],
+            "train_error": 0.3 * decay * noise[1],
+            "valid_loss": 1.2 * decay * noise[2],
+            "valid_error": 0.35 * decay * noise[3],
+        }
+    )
 
 
 def diverged_history():
@@ -40,26 +56,68 @@ def grid():
     rows = []
     for lr in (0.01, 0.1, 1.0):
         for momentum in (0.0, 0.5, 0.9):
-            rows.append({"lr": lr, "momentum": momentum, "status": "ok", "reason": None,
-                         "valid_error": 0.01 + 0.01 * lr + 0.005 * momentum, "chosen": False, "far_worse": False})
+            rows.append(
+                {
+                    "lr": lr,
+                    "momentum": momentum,
+                    "status": "ok",
+                    "reason": None,
+                    "valid_error": 0.01 + 0.01 * lr + 0.005 * momentum,
+                    "chosen": False,
+                    "far_worse": False,
+                }
+            )
     table = pd.DataFrame(rows)
     table.loc[0, "chosen"] = True
     table.loc[6, ["valid_error", "far_worse"]] = [0.45, True]
     table.loc[7, ["status", "reason", "valid_error"]] = ["diverged", "non-finite loss", np.nan]
     table.loc[8, ["status", "reason", "valid_error"]] = [
-        "diverged", "validation error at chance level (0.887) for 5 epochs", np.nan]
+        "diverged",
+        "validation error at chance level (0.887) for 5 epochs",
+        np.nan,
+    ]
     return table
 
 
 def comparison_rows():
-    return [{"dataset": "mnist", "model": "ann", "test_error": 0.024, "low": 0.021, "high": 0.027,
-             "seed_test_mean": 0.025, "seed_test_sd": 0.002},
-            {"dataset": "mnist", "model": "lenet5", "test_error": 0.009, "low": 0.007, "high": 0.011,
-             "seed_test_mean": 0.010, "seed_test_sd": None},
-            {"dataset": "two_digit", "model": "cnn", "test_error": 0.061, "low": 0.056, "high": 0.066,
-             "seed_test_mean": None, "seed_test_sd": None},
-            {"dataset": "two_digit", "model": "cnn_dropout", "test_error": 0.052, "low": 0.047, "high": 0.057,
-             "seed_test_mean": 0.055, "seed_test_sd": 0.004}]
+    return [
+        {
+            "dataset": "mnist",
+            "model": "ann",
+            "test_error": 0.024,
+            "low": 0.021,
+            "high": 0.027,
+            "seed_test_mean": 0.025,
+            "seed_test_sd": 0.002,
+        },
+        {
+            "dataset": "mnist",
+            "model": "lenet5",
+            "test_error": 0.009,
+            "low": 0.007,
+            "high": 0.011,
+            "seed_test_mean": 0.010,
+            "seed_test_sd": None,
+        },
+        {
+            "dataset": "two_digit",
+            "model": "cnn",
+            "test_error": 0.061,
+            "low": 0.056,
+            "high": 0.066,
+            "seed_test_mean": None,
+            "seed_test_sd": None,
+        },
+        {
+            "dataset": "two_digit",
+            "model": "cnn_dropout",
+            "test_error": 0.052,
+            "low": 0.047,
+            "high": 0.057,
+            "seed_test_mean": 0.055,
+            "seed_test_sd": 0.004,
+        },
+    ]
 
 
 def class_table(n_classes=19):
@@ -68,8 +126,16 @@ def class_table(n_classes=19):
     errors = rng.binomial(n, 0.05)
     error = errors / n
     margin = 1.96 * np.sqrt(error * (1 - error) / n)
-    table = pd.DataFrame({"class": np.arange(n_classes), "n": n, "errors": errors, "error": error,
-                          "low": np.clip(error - margin, 0, 1), "high": error + margin})
+    table = pd.DataFrame(
+        {
+            "class": np.arange(n_classes),
+            "n": n,
+            "errors": errors,
+            "error": error,
+            "low": np.clip(error - margin, 0, 1),
+            "high": error + margin,
+        }
+    )
     table.loc[n_classes - 1, ["n", "errors", "error", "low", "high"]] = [0, 0, np.nan, np.nan, np.nan]
     return table  # the last class without test images: no error to draw
 
@@ -91,15 +157,17 @@ def worst():
 
 
 FIGURES = {
-    "curves": lambda: learning_curves({0: history(20), 1: history(20, 1.1, 1), 2: diverged_history()},
-                                      "mnist / cnn: seed study", "cnn"),
+    "curves": lambda: learning_curves(
+        {0: history(20), 1: history(20, 1.1, 1), 2: diverged_history()}, "mnist / cnn: seed study", "cnn"
+    ),
     "grid": lambda: grid_heatmap(grid(), "mnist / lenet5: validation error"),
     "tiles_6": lambda: tile_grid(np.random.default_rng(0).normal(size=(6, 5, 5)), LONG_TITLE),
     "tiles_8": lambda: tile_grid(np.random.default_rng(0).normal(size=(8, 3, 3)), LONG_TITLE),
     "tiles_100": lambda: tile_grid(np.random.default_rng(0).normal(size=(100, 28, 56)), LONG_TITLE),
     "comparison": lambda: comparison(comparison_rows()),
-    "confusion_3": lambda: confusion_matrix(np.array([[50, 2, 0], [1, 40, 5], [0, 0, 60]]), "toy: confusion",
-                                            ["zero", "one", "two"]),
+    "confusion_3": lambda: confusion_matrix(
+        np.array([[50, 2, 0], [1, 40, 5], [0, 0, 60]]), "toy: confusion", ["zero", "one", "two"]
+    ),
     "confusion_19": lambda: confusion_matrix(confusion(19), "two_digit / cnn: confusion on the test split"),
     "class_errors": lambda: class_errors(class_table(), "two_digit / cnn: test error per sum", "cnn"),
     "worst": lambda: worst_predictions(*worst()),
@@ -160,18 +228,27 @@ def test_curves_and_comparison_draw_a_model_in_the_same_colour(pictures):
 
 
 def test_curves_mean_is_per_epoch_over_the_seeds_that_reached_it():
-    flat = pd.DataFrame({"epoch": [1, 2, 3, 4], "train_loss": 1.0, "train_error": 0.1,
-                         "valid_loss": 1.0, "valid_error": 0.1})
-    short = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [3.0, 3.0, np.nan], "train_error": 0.3,
-                          "valid_loss": [3.0, 3.0, np.inf], "valid_error": 0.3})
+    flat = pd.DataFrame(
+        {"epoch": [1, 2, 3, 4], "train_loss": 1.0, "train_error": 0.1, "valid_loss": 1.0, "valid_error": 0.1}
+    )
+    short = pd.DataFrame(
+        {
+            "epoch": [1, 2, 3],
+            "train_loss": [3.0, 3.0, np.nan],
+            "train_error": 0.3,
+            "valid_loss": [3.0, 3.0, np.inf],
+            "valid_error": 0.3,
+        }
+    )
     figure = learning_curves({1: flat, 2: short}, "toy", "ann")
     thick = [line for line in figure.axes[0].lines if line.get_linewidth() > 2]
     assert [list(line.get_ydata()) for line in thick] == [[2.0, 2.0, 1.0, 1.0]] * 2
 
 
 def test_curves_survive_a_seed_that_never_had_a_finite_value():
-    dead = pd.DataFrame({"epoch": [1], "train_loss": [np.nan], "train_error": [np.nan],
-                         "valid_loss": [np.inf], "valid_error": [np.nan]})
+    dead = pd.DataFrame(
+        {"epoch": [1], "train_loss": [np.nan], "train_error": [np.nan], "valid_loss": [np.inf], "valid_error": [np.nan]}
+    )
     figure = learning_curves({0: history(5), 1: dead}, "toy", "lenet5")
     figure.canvas.draw()
     assert figure.axes[1].get_ylim()[0] > 0
@@ -196,8 +273,12 @@ def test_curves_legend_explains_styles_not_seeds(pictures):
 def test_titles_lie_inside_the_figure(pictures, name):
     figure = pictures[name]
     assert figure.get_suptitle()
-    titles = [text for label in (figure.get_suptitle(), figure.get_supxlabel()) if label
-              for text in figure_texts(figure, label)]
+    titles = [
+        text
+        for label in (figure.get_suptitle(), figure.get_supxlabel())
+        if label
+        for text in figure_texts(figure, label)
+    ]
     assert all(inside(figure, title) for title in titles)
 
 
@@ -232,8 +313,9 @@ def test_heatmap_reads_a_table_without_reason_or_far_worse():
 
 
 def test_heatmap_of_a_grid_where_every_run_diverged():
-    table = grid().assign(status="diverged", reason="non-finite loss", valid_error=np.nan, chosen=False,
-                          far_worse=False)
+    table = grid().assign(
+        status="diverged", reason="non-finite loss", valid_error=np.nan, chosen=False, far_worse=False
+    )
     figure = grid_heatmap(table, "every run diverged")
     figure.canvas.draw()
     assert [text.get_text() for text in figure.axes[0].texts] == ["diverged\nnon-finite"] * 9

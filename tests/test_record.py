@@ -9,6 +9,7 @@ import yaml
 from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
 from helpers import QUICK_CONFIG, REPO, copy_study, copy_workflow, snakemake
 
+
 QUICK_RECORD = {"study": "quick", "configfiles": [QUICK_CONFIG]}
 
 
@@ -32,8 +33,7 @@ def test_a_damaged_record_is_named_in_one_line(tmp_path, text):
     path.write_text(text)
     with pytest.raises(ValueError) as refused:
         read_record(path)
-    assert str(refused.value) == (f"{path}: not a study record (YAML with the key 'study'); "
-                                  "delete it to record anew")
+    assert str(refused.value) == (f"{path}: not a study record (YAML with the key 'study'); delete it to record anew")
 
 
 def test_the_same_study_with_other_settings_is_accepted():
@@ -46,7 +46,8 @@ def test_another_study_is_refused_with_the_options_that_select_the_recorded_one(
         "results/study.yaml says this folder holds the study 'quick' (made with --configfile config/quick.yaml), "
         "but this command selects 'full' (no --configfile): add --configfile config/quick.yaml (after any "
         "targets) to work on it, or run 'full' in another clone, or remove data/processed, results, logs and "
-        "benchmarks first")
+        "benchmarks first"
+    )
     full = other_study_error({"study": "full", "configfiles": []}, "quick", [QUICK_CONFIG])
     assert "holds the study 'full' (made with no --configfile)" in full
     assert "leave out --configfile to work on it" in full
@@ -55,20 +56,25 @@ def test_another_study_is_refused_with_the_options_that_select_the_recorded_one(
 def test_configfiles_are_recorded_as_typed_in_the_folder(tmp_path):
     outside = tmp_path.parent / "elsewhere.yaml"
     assert relative_configfiles([tmp_path / "config" / "quick.yaml", outside], tmp_path) == [
-        "config/quick.yaml", str(outside)]
+        "config/quick.yaml",
+        str(outside),
+    ]
 
 
 # --- the real snakemake on a copy of the finished quick study ----------------------------------------
+
 
 @pytest.fixture(scope="module")
 def study(quick_study, tmp_path_factory):
     return copy_study(quick_study, tmp_path_factory.mktemp("record") / "study")
 
 
+@pytest.mark.workflow
 def test_the_quick_study_recorded_its_name_and_config(study):
     assert read_record(study / RECORD) == QUICK_RECORD
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("command", [["--dry-run"], ["--report", "report.html"]])
 def test_a_command_for_the_full_study_stops_on_the_quick_one(study, mnist_dir, command):
     """The README's commands typed without --configfile in a quick study's folder: before, they planned
@@ -81,6 +87,7 @@ def test_a_command_for_the_full_study_stops_on_the_quick_one(study, mnist_dir, c
     assert sorted(path for path in study.rglob("*") if ".snakemake" not in path.parts) == before
 
 
+@pytest.mark.workflow
 def test_a_dry_run_records_nothing(tmp_path, mnist_dir):
     workdir = copy_workflow(tmp_path / "fresh")
     dry = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir)
@@ -96,6 +103,7 @@ def readme_commands(study_option):
     return [shlex.split(command)[1:] for command in commands if study_option in command]
 
 
+@pytest.mark.workflow
 def test_the_readmes_quick_study_commands_work_on_the_quick_study(study, mnist_dir):
     """Typed as the README shows them (targets first, --configfile last): nothing to train, and the
     report is written. Slurm commands are left to test_slurm."""

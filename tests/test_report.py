@@ -7,15 +7,14 @@ from pathlib import PurePosixPath
 import pytest
 import yaml
 
-from browser import (chromium_path, first_screen_text, is_blank, rendered_text, report_results,
-                     screenshot, visible_text)
+from browser import chromium_path, first_screen_text, is_blank, rendered_text, report_results, screenshot, visible_text
 from conftest import REPO
 from helpers import copy_study, snakemake
 
+
 pytestmark = pytest.mark.workflow
 QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
-EXPERIMENTS = [(dataset, model)
-               for dataset, models in QUICK["experiments"].items() for model in models]
+EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
 REPORT = "results/report.html"
 
 

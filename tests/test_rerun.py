@@ -10,12 +10,23 @@ import yaml
 
 from helpers import QUICK_CONFIG, REPO, copy_study, snakemake, write_config
 
+
 pytestmark = pytest.mark.workflow
-QUICK_EXPERIMENTS = [(dataset, model) for dataset, models in
-                     yaml.safe_load((REPO / QUICK_CONFIG).read_text())["experiments"].items() for model in models]
+QUICK_EXPERIMENTS = [
+    (dataset, model)
+    for dataset, models in yaml.safe_load((REPO / QUICK_CONFIG).read_text())["experiments"].items()
+    for model in models
+]
 AGGREGATES = {"collect_runs": 1, "tabulate_costs": 1, "plot_comparison": 1, "write_summary": 1, "all": 1}
-EXPERIMENT_AGGREGATES = ("make_tables", "plot_curves", "plot_grid", "plot_weights", "predict_test",
-                         "analyse_errors", "plot_errors")
+EXPERIMENT_AGGREGATES = (
+    "make_tables",
+    "plot_curves",
+    "plot_grid",
+    "plot_weights",
+    "predict_test",
+    "analyse_errors",
+    "plot_errors",
+)
 DIGIT_PAIR_DATASETS = ("twodigit",)
 
 
@@ -43,8 +54,12 @@ def planned_jobs(dry_run):
 
 def file_times(study):
     """{path: modification time} of every data and result file."""
-    return {str(path.relative_to(study)): path.stat().st_mtime_ns
-            for folder in ("data", "results") for path in (study / folder).rglob("*") if path.is_file()}
+    return {
+        str(path.relative_to(study)): path.stat().st_mtime_ns
+        for folder in ("data", "results")
+        for path in (study / folder).rglob("*")
+        if path.is_file()
+    }
 
 
 def plan(quick_study, tmp_path, mnist_dir, change):
@@ -76,16 +91,25 @@ def rules(jobs):
 
 def trained(jobs):
     """(dataset, model, run) of every planned training job."""
-    return {(job.wildcards["dataset"], job.wildcards["model"],
-             f"seed{job.wildcards['seed']}_lr{job.wildcards['lr']}_mom{job.wildcards['momentum']}")
-            for job in jobs if job.rule == "train_run"}
+    return {
+        (
+            job.wildcards["dataset"],
+            job.wildcards["model"],
+            f"seed{job.wildcards['seed']}_lr{job.wildcards['lr']}_mom{job.wildcards['momentum']}",
+        )
+        for job in jobs
+        if job.rule == "train_run"
+    }
 
 
 def experiment_aggregates(experiments, rules=EXPERIMENT_AGGREGATES):
     """{rule: job count} of the per-experiment and per-task tables and plots of `experiments`."""
     pairs = sum(dataset in DIGIT_PAIR_DATASETS for dataset, _ in experiments)
-    return {**{rule: len(experiments) for rule in rules}, **({"tabulate_digit_pairs": pairs} if pairs else {}),
-            "compare_models": len({dataset for dataset, _ in experiments})}
+    return {
+        **{rule: len(experiments) for rule in rules},
+        **({"tabulate_digit_pairs": pairs} if pairs else {}),
+        "compare_models": len({dataset for dataset, _ in experiments}),
+    }
 
 
 def rules_outputs(jobs, rule):
@@ -93,8 +117,11 @@ def rules_outputs(jobs, rule):
 
 
 def experiments_of(jobs):
-    return {(job.wildcards["dataset"], job.wildcards["model"])
-            for job in jobs if job.rule in EXPERIMENT_AGGREGATES + ("train_run",)}
+    return {
+        (job.wildcards["dataset"], job.wildcards["model"])
+        for job in jobs
+        if job.rule in EXPERIMENT_AGGREGATES + ("train_run",)
+    }
 
 
 def test_nothing_changed_reruns_nothing(quick_study, tmp_path, mnist_dir):
@@ -107,34 +134,48 @@ def test_added_learning_rate_trains_only_its_runs(quick_study, tmp_path, mnist_d
     assert trained(jobs) == {(dataset, model, "seed1_lr0.2_mom0.9") for dataset, model in QUICK_EXPERIMENTS}
     # The seed study is untouched, so are its learning curves.
     unchanged = ("plot_curves",)
-    assert rules(jobs) == {"train_run": 5, **experiment_aggregates(
-        QUICK_EXPERIMENTS, [rule for rule in EXPERIMENT_AGGREGATES if rule not in unchanged]), **AGGREGATES}
+    assert rules(jobs) == {
+        "train_run": 5,
+        **experiment_aggregates(QUICK_EXPERIMENTS, [rule for rule in EXPERIMENT_AGGREGATES if rule not in unchanged]),
+        **AGGREGATES,
+    }
 
 
 def retrains_only_mnist_ann(jobs):
-    assert trained(jobs) == {("mnist", "ann", run)
-                             for run in ("seed1_lr0.01_mom0.9", "seed66_lr0.01_mom0.9", "seed1_lr0.1_mom0.9")}
+    assert trained(jobs) == {
+        ("mnist", "ann", run) for run in ("seed1_lr0.01_mom0.9", "seed66_lr0.01_mom0.9", "seed1_lr0.1_mom0.9")
+    }
     assert experiments_of(jobs) == {("mnist", "ann")}
     assert rules(jobs) == {"train_run": 3, **experiment_aggregates({("mnist", "ann")}), **AGGREGATES}
 
 
 def test_one_experiments_batch_size_retrains_only_that_experiment(quick_study, tmp_path, mnist_dir):
-    jobs, _ = rerun(quick_study, tmp_path, mnist_dir,
-                    lambda config: config["experiments"]["mnist"]["ann"].update(batch_size=64))
+    jobs, _ = rerun(
+        quick_study, tmp_path, mnist_dir, lambda config: config["experiments"]["mnist"]["ann"].update(batch_size=64)
+    )
     retrains_only_mnist_ann(jobs)
 
 
 def test_one_experiments_epochs_plan_only_that_experiment(quick_study, tmp_path, mnist_dir):
     # The plan only: the real rerun is the batch-size case's, through the same params mechanism.
-    _, _, jobs = plan(quick_study, tmp_path, mnist_dir,
-                      lambda config: config["experiments"]["mnist"]["ann"].update(epochs=3))
+    _, _, jobs = plan(
+        quick_study, tmp_path, mnist_dir, lambda config: config["experiments"]["mnist"]["ann"].update(epochs=3)
+    )
     retrains_only_mnist_ann(jobs)
 
 
 def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
     jobs, written = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["plots"].update(dpi=60))
-    assert rules(jobs) == {"plot_curves": 5, "plot_grid": 5, "plot_weights": 5, "plot_errors": 5,
-                           "plot_comparison": 1, "plot_two_digit_samples": 1, "write_summary": 1, "all": 1}
+    assert rules(jobs) == {
+        "plot_curves": 5,
+        "plot_grid": 5,
+        "plot_weights": 5,
+        "plot_errors": 5,
+        "plot_comparison": 1,
+        "plot_two_digit_samples": 1,
+        "write_summary": 1,
+        "all": 1,
+    }
     summary = set(rules_outputs(jobs, "write_summary"))
     assert all(path.endswith(".png") for path in written - summary)
 
@@ -146,5 +187,10 @@ def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study,
     assert experiments_of(jobs) == {("twodigit", "cnn_dropout"), ("twodigit", "lenet5")}
     assert len(trained(jobs)) == 6
     assert not any("mnist" in path.split("/") or path.endswith("mnist.h5") for path in written)
-    assert rules(jobs) == {"make_two_digit": 1, "plot_two_digit_samples": 1, "train_run": 6,
-                           **experiment_aggregates(experiments_of(jobs)), **AGGREGATES}
+    assert rules(jobs) == {
+        "make_two_digit": 1,
+        "plot_two_digit_samples": 1,
+        "train_run": 6,
+        **experiment_aggregates(experiments_of(jobs)),
+        **AGGREGATES,
+    }

@@ -14,6 +14,7 @@ import torch
 
 from helpers import copy_study, write_config
 
+
 pytestmark = pytest.mark.workflow
 RUN = "results/runs/mnist/cnn_dropout/seed1_lr0.01_mom0.9"
 LOG = "logs/train/mnist/cnn_dropout/seed1_lr0.01_mom0.9.log"
@@ -30,8 +31,18 @@ def one_longer_run(config):
 
 def command(study, *arguments):
     configfile = write_config(study, one_longer_run)
-    return [sys.executable, "-m", "snakemake", f"{RUN}/metrics.json", *arguments, "--cores", "1",
-            "--configfile", configfile, "--replace-workflow-config"]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        f"{RUN}/metrics.json",
+        *arguments,
+        "--cores",
+        "1",
+        "--configfile",
+        configfile,
+        "--replace-workflow-config",
+    ]
 
 
 def checkpoint_epoch(path):
@@ -64,18 +75,26 @@ def test_killed_study_resumes_to_the_uninterrupted_result(quick_study, tmp_path,
     environment = {**os.environ, "MNIST_DIR": str(mnist_dir)}
     killed, whole = copy_study(quick_study, tmp_path / "killed"), copy_study(quick_study, tmp_path / "whole")
     # The uninterrupted run goes on beside the one that is killed.
-    uninterrupted = subprocess.Popen(command(whole), cwd=whole, env=environment,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    victim = subprocess.Popen(command(killed), cwd=killed, env=environment, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    uninterrupted = subprocess.Popen(
+        command(whole), cwd=whole, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    victim = subprocess.Popen(
+        command(killed),
+        cwd=killed,
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     kill_when_checkpointed(victim, killed / RUN / "checkpoint.pt", epoch=2)
     saved = checkpoint_epoch(killed / RUN / "checkpoint.pt")
     assert 2 <= saved < EPOCHS and not (killed / RUN / "metrics.json").exists()
 
     # A killed snakemake leaves its lock behind; --unlock is the documented way out, not --nolock.
     assert subprocess.run(command(killed, "--unlock"), cwd=killed, env=environment).returncode == 0
-    resumed = subprocess.run(command(killed, "--rerun-incomplete"), cwd=killed, env=environment,
-                             capture_output=True, text=True)
+    resumed = subprocess.run(
+        command(killed, "--rerun-incomplete"), cwd=killed, env=environment, capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert uninterrupted.wait() == 0, uninterrupted.stderr.read()[-3000:]
 

@@ -16,6 +16,7 @@ from digitstudy.runs import HISTORY_COLUMNS, run_training
 from digitstudy.training import RunSettings, evaluate, to_tensor_split
 from helpers import learnable_split
 
+
 SOURCE_SHA256 = {"train-images-idx3-ubyte": "12" * 32, "t10k-images-idx3-ubyte": "34" * 32}
 OUTPUTS = {"history.csv", "metrics.json", "model.pt"}
 
@@ -26,19 +27,36 @@ def data_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "mnist.h5"
     sizes = {"train": 300, "valid": 100, "test": 100}
     splits = {name: learnable_split(sizes[name], seed) for seed, name in enumerate(SPLITS)}
-    write_splits(path, splits, n_classes=10,
-                 attributes={"dataset": "mnist", "source_sha256": SOURCE_SHA256, "split_seed": 0})
+    write_splits(
+        path, splits, n_classes=10, attributes={"dataset": "mnist", "source_sha256": SOURCE_SHA256, "split_seed": 0}
+    )
     return path
 
 
 def run(data_file, out_dir, **changes):
     """run_training with its outputs in out_dir, as the train_run rule calls it."""
-    values = {"model": "cnn", "seed": 3, "lr": 0.05, "momentum": 0.9, "batch_size": 32, "epochs": 3}
+    values = {
+        "model": "cnn",
+        "seed": 3,
+        "lr": 0.05,
+        "momentum": 0.9,
+        "batch_size": 32,
+        "epochs": 3,
+        "chance_patience": 5,
+        "device": "cpu",
+    }
     settings = RunSettings(**{**values, **changes})
     messages = []
-    record = run_training("mnist", data_file, settings, threads=1, history_path=out_dir / "history.csv",
-                          metrics_path=out_dir / "metrics.json", model_path=out_dir / "model.pt",
-                          log=messages.append)
+    record = run_training(
+        "mnist",
+        data_file,
+        settings,
+        threads=1,
+        history_path=out_dir / "history.csv",
+        metrics_path=out_dir / "metrics.json",
+        model_path=out_dir / "model.pt",
+        log=messages.append,
+    )
     return settings, record, messages
 
 
@@ -50,8 +68,10 @@ def read_history(path):
 
 def strict_json(path):
     """metrics.json must be standard JSON: NaN or Infinity would break other readers."""
+
     def refuse(constant):
         raise ValueError(f"{path}: non-standard JSON constant {constant}")
+
     return json.loads(path.read_text(), parse_constant=refuse)
 
 
@@ -81,8 +101,11 @@ def test_outputs_are_not_private(finished_run):
 def test_history_has_one_row_per_epoch(finished_run):
     out_dir, settings = finished_run[:2]
     columns, rows = read_history(out_dir / "history.csv")
-    assert tuple(columns) == HISTORY_COLUMNS == (
-        "epoch", "train_loss", "train_error", "valid_loss", "valid_error", "seconds")
+    assert (
+        tuple(columns)
+        == HISTORY_COLUMNS
+        == ("epoch", "train_loss", "train_error", "valid_loss", "valid_error", "seconds")
+    )
     assert [int(row["epoch"]) for row in rows] == list(range(1, settings.epochs + 1))
     for row in rows:
         assert 0 <= float(row["train_error"]) <= 1 and 0 <= float(row["valid_error"]) <= 1
@@ -95,8 +118,13 @@ def test_metrics_record_the_run(finished_run, data_file):
     metrics = strict_json(out_dir / "metrics.json")
     assert metrics == json.loads(json.dumps(record))  # the file holds what was returned
     assert metrics["status"] == "ok" and metrics["reason"] is None
-    assert (metrics["dataset"], metrics["model"], metrics["seed"], metrics["lr"], metrics["momentum"]) == \
-        ("mnist", settings.model, settings.seed, settings.lr, settings.momentum)
+    assert (metrics["dataset"], metrics["model"], metrics["seed"], metrics["lr"], metrics["momentum"]) == (
+        "mnist",
+        settings.model,
+        settings.seed,
+        settings.lr,
+        settings.momentum,
+    )
     assert metrics["epochs_completed"] == settings.epochs and metrics["threads"] == 1
     assert 0 <= metrics["test"]["error"] <= 1 and metrics["test"]["loss"] > 0
     assert metrics["versions"]["torch"] == torch.__version__
@@ -140,6 +168,7 @@ def test_diverged_run_still_writes_valid_outputs(data_file, tmp_path):
 
 # --- reproducibility of a whole job ----------------------------------------------------------------
 
+
 def outputs_of(out_dir):
     """(metrics without the timing fields, history without seconds, weights) of a finished run."""
     metrics = strict_json(out_dir / "metrics.json")
@@ -174,25 +203,44 @@ def test_other_seed_gives_other_outputs(data_file, finished_run, tmp_path):
 
 # --- checkpoints ---------------------------------------------------------------------------------
 
+
 class Killed(Exception):
     """Stands for SIGKILL: the job ends at once, between two log lines."""
 
 
 def killed_at_epoch(epoch):
     """A log that kills the job when training reaches `epoch` (before that epoch is saved)."""
+
     def log(message):
         if message.startswith(f"epoch {epoch:3d}"):
             raise Killed
+
     return log
 
 
 def kill(data_file, out_dir, epoch, **changes):
-    values = {"model": "cnn_dropout", "seed": 3, "lr": 0.05, "momentum": 0.9, "batch_size": 32, "epochs": 4}
+    values = {
+        "model": "cnn_dropout",
+        "seed": 3,
+        "lr": 0.05,
+        "momentum": 0.9,
+        "batch_size": 32,
+        "epochs": 4,
+        "chance_patience": 5,
+        "device": "cpu",
+    }
     settings = RunSettings(**{**values, **changes})
     with pytest.raises(Killed):
-        run_training("mnist", data_file, settings, threads=1, history_path=out_dir / "history.csv",
-                     metrics_path=out_dir / "metrics.json", model_path=out_dir / "model.pt",
-                     log=killed_at_epoch(epoch))
+        run_training(
+            "mnist",
+            data_file,
+            settings,
+            threads=1,
+            history_path=out_dir / "history.csv",
+            metrics_path=out_dir / "metrics.json",
+            model_path=out_dir / "model.pt",
+            log=killed_at_epoch(epoch),
+        )
     return settings
 
 

@@ -18,6 +18,7 @@ import yaml
 
 from helpers import QUICK_CONFIG, REPO, copy_workflow, snakemake
 
+
 pytestmark = pytest.mark.workflow
 SLURM_TOOLS = ("sbatch", "sinfo", "squeue", "scontrol", "scancel")
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: .*/(rule|group)_([^/]+)/")
@@ -63,8 +64,7 @@ def submitted_jobs(output):
 
 def slurm_job(job_id):
     """`scontrol show job` as a dict (Slurm keeps finished jobs for MinJobAge, an hour here)."""
-    shown = subprocess.run(["scontrol", "show", "job", "-o", str(job_id)], capture_output=True,
-                           text=True, check=True)
+    shown = subprocess.run(["scontrol", "show", "job", "-o", str(job_id)], capture_output=True, text=True, check=True)
     return dict(re.findall(r"(\S+?)=(\S*)", shown.stdout))
 
 
@@ -118,8 +118,9 @@ def test_grouping_runs_several_training_runs_per_slurm_job(slurm_study):
 def test_slurm_results_equal_local_results(slurm_study, quick_study):
     slurm_dir, _ = slurm_study
     study = quick_study  # the same configuration, run locally with --cores 2
-    assert [run.relative_to(slurm_dir) for run in run_dirs(slurm_dir)] == \
-        [run.relative_to(study) for run in run_dirs(study)]
+    assert [run.relative_to(slurm_dir) for run in run_dirs(slurm_dir)] == [
+        run.relative_to(study) for run in run_dirs(study)
+    ]
     for run in run_dirs(slurm_dir):
         local_run = study / run.relative_to(slurm_dir)
         history = pd.read_csv(run / "history.csv").drop(columns="seconds")
@@ -147,32 +148,34 @@ def test_cuda_training_asks_slurm_for_one_gpu_per_group_job(slurm_study, mnist_d
     shutil.copytree(slurm_study[0], workdir, symlinks=True)
     quick = (workdir / "config" / "quick.yaml").read_text()
     (workdir / "config" / "cuda.yaml").write_text(quick.replace("device: cpu", "device: cuda"))
-    returncode, output = finish(retrain(workdir, ann_runs(workdir), mnist_dir=mnist_dir,
-                                        configfile="config/cuda.yaml"))
+    returncode, output = finish(retrain(workdir, ann_runs(workdir), mnist_dir=mnist_dir, configfile="config/cuda.yaml"))
     assert returncode != 0
     assert not submitted_jobs(output), output[-3000:]
-    assert re.search(r"^Slurm: group job train_mnist_ann \(3 jobs\) cannot start in partition \w+: it asks for "
-                     r"1 GPU\(s\), the nodes have 0\.", output, re.MULTILINE), output[-3000:]
+    assert re.search(
+        r"^Slurm: group job train_mnist_ann \(3 jobs\) cannot start in partition \w+: it asks for "
+        r"1 GPU\(s\), the nodes have 0\.",
+        output,
+        re.MULTILINE,
+    ), output[-3000:]
 
 
-def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm_cpus, mnist_dir,
-                                                              tmp_path):
+def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm_cpus, mnist_dir, tmp_path):
     workdir = tmp_path / "cancel"
     shutil.copytree(slurm_study[0], workdir, symlinks=True)
     # Longer training of one run, so that there is time to cancel it in the middle.
-    (workdir / "config" / "long.yaml").write_text(
-        "experiments:\n  mnist:\n    cnn: {batch_size: 32, epochs: 60}\n")
+    (workdir / "config" / "long.yaml").write_text("experiments:\n  mnist:\n    cnn: {batch_size: 32, epochs: 60}\n")
     run = "results/runs/mnist/cnn/seed66_lr0.01_mom0.9"
-    arguments = [f"{run}/metrics.json", *SLURM_ARGUMENTS,
-                 "--configfile", "config/quick.yaml", "config/long.yaml"]
-    environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
-                   "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    arguments = [f"{run}/metrics.json", *SLURM_ARGUMENTS, "--configfile", "config/quick.yaml", "config/long.yaml"]
+    environment = {
+        **os.environ,
+        "MNIST_DIR": str(mnist_dir),
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
+    }
     command = [sys.executable, "-m", "snakemake", *arguments]
     log = workdir / "logs" / "train" / "mnist" / "cnn" / "seed66_lr0.01_mom0.9.log"
     log.unlink()
     with open(tmp_path / "first.out", "w") as out:
-        first = subprocess.Popen(command, cwd=workdir, env=environment, stdout=out,
-                                 stderr=subprocess.STDOUT, text=True)
+        first = subprocess.Popen(command, cwd=workdir, env=environment, stdout=out, stderr=subprocess.STDOUT, text=True)
         job_id = wait_for_training(first, log, out_path=tmp_path / "first.out")
         subprocess.run(["scancel", str(job_id)], check=True)
         returncode = first.wait(timeout=120)
@@ -207,13 +210,23 @@ def wait_for_training(process, log, out_path, timeout=120):
 
 # --- jobs that cannot start: stopped before sbatch, or cancelled with Slurm's reason ------------------
 
+
 @contextlib.contextmanager
 def slurm_partition(name, **settings):
     """A partition of this Slurm's nodes, made for one test (root, as .ci/run is) and deleted after."""
-    nodes = ",".join(subprocess.run(["sinfo", "-h", "-N", "-o", "%N"], capture_output=True, text=True,
-                                    check=True).stdout.split())
-    subprocess.run(["scontrol", "create", f"PartitionName={name}", f"Nodes={nodes}",
-                    *(f"{key}={value}" for key, value in settings.items())], check=True)
+    nodes = ",".join(
+        subprocess.run(["sinfo", "-h", "-N", "-o", "%N"], capture_output=True, text=True, check=True).stdout.split()
+    )
+    subprocess.run(
+        [
+            "scontrol",
+            "create",
+            f"PartitionName={name}",
+            f"Nodes={nodes}",
+            *(f"{key}={value}" for key, value in settings.items()),
+        ],
+        check=True,
+    )
     try:
         yield name
     finally:
@@ -221,19 +234,29 @@ def slurm_partition(name, **settings):
 
 
 def ann_runs(workdir):
-    return [f"{run.relative_to(workdir)}/metrics.json" for run in run_dirs(workdir)
-            if run.parent.name == "ann" and run.parent.parent.name == "mnist"]
+    return [
+        f"{run.relative_to(workdir)}/metrics.json"
+        for run in run_dirs(workdir)
+        if run.parent.name == "ann" and run.parent.parent.name == "mnist"
+    ]
 
 
 def retrain(workdir, targets, *options, mnist_dir, configfile=QUICK_CONFIG):
     """snakemake --profile slurm, started, on training runs that exist already (forced)."""
-    command = [*targets, *SLURM_ARGUMENTS, "--forcerun", "train_run", "--allowed-rules", "train_run",
-               *options]
-    environment = {**os.environ, "MNIST_DIR": str(mnist_dir),
-                   "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
-    return subprocess.Popen([sys.executable, "-m", "snakemake", *command, "--configfile", configfile],
-                            cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    command = [*targets, *SLURM_ARGUMENTS, "--forcerun", "train_run", "--allowed-rules", "train_run", *options]
+    environment = {
+        **os.environ,
+        "MNIST_DIR": str(mnist_dir),
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *command, "--configfile", configfile],
+        cwd=workdir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def finish(process, timeout=120):
@@ -250,16 +273,22 @@ def finish(process, timeout=120):
 def test_a_job_larger_than_any_node_is_stopped_before_sbatch(slurm_study, mnist_dir, tmp_path):
     workdir = tmp_path / "large"
     shutil.copytree(slurm_study[0], workdir, symlinks=True)
-    memory = max(int(value.rstrip("+")) for value in
-                 subprocess.run(["sinfo", "-h", "-N", "-o", "%m"], capture_output=True, text=True).stdout.split())
+    memory = max(
+        int(value.rstrip("+"))
+        for value in subprocess.run(["sinfo", "-h", "-N", "-o", "%m"], capture_output=True, text=True).stdout.split()
+    )
     run = ann_runs(workdir)[0]
-    returncode, output = finish(retrain(workdir, [run], "--set-resources", f"train_run:mem_mb={memory + 1000}",
-                                        mnist_dir=mnist_dir))
+    returncode, output = finish(
+        retrain(workdir, [run], "--set-resources", f"train_run:mem_mb={memory + 1000}", mnist_dir=mnist_dir)
+    )
     assert returncode != 0
     assert not submitted_jobs(output), output[-3000:]
     (line,) = [line for line in output.splitlines() if line.startswith("Slurm: train_run")]
-    assert re.search(rf"cannot start in partition \w+: it asks for {memory + 1000} MB of memory, the largest "
-                     rf"node has {memory} MB\. Change it with --set-resources train_run:mem_mb=N", line), line
+    assert re.search(
+        rf"cannot start in partition \w+: it asks for {memory + 1000} MB of memory, the largest "
+        rf"node has {memory} MB\. Change it with --set-resources train_run:mem_mb=N",
+        line,
+    ), line
 
 
 def test_a_group_longer_than_the_partition_allows_is_stopped_before_sbatch(slurm_study, mnist_dir, tmp_path):
@@ -267,14 +296,20 @@ def test_a_group_longer_than_the_partition_allows_is_stopped_before_sbatch(slurm
     workdir = tmp_path / "short"
     shutil.copytree(slurm_study[0], workdir, symlinks=True)
     with slurm_partition("short", MaxTime=10, State="UP"):
-        returncode, output = finish(retrain(workdir, ann_runs(workdir), "--set-resources",
-                                            "train_run:slurm_partition=short", mnist_dir=mnist_dir))
+        returncode, output = finish(
+            retrain(
+                workdir, ann_runs(workdir), "--set-resources", "train_run:slurm_partition=short", mnist_dir=mnist_dir
+            )
+        )
     assert returncode != 0
     assert not submitted_jobs(output), output[-3000:]
     (line,) = [line for line in output.splitlines() if line.startswith("Slurm: group job train_mnist_ann")]
-    asked = re.search(r"\(3 jobs\) cannot start in partition short: it asks for (\d+) minutes, the partition's "
-                      r"MaxTime is 10\. Put fewer jobs in one Slurm job \(--group-components "
-                      r"train_\{dataset\}_\{model\}=N", line)
+    asked = re.search(
+        r"\(3 jobs\) cannot start in partition short: it asks for (\d+) minutes, the partition's "
+        r"MaxTime is 10\. Put fewer jobs in one Slurm job \(--group-components "
+        r"train_\{dataset\}_\{model\}=N",
+        line,
+    )
     assert asked and int(asked.group(1)) > 10, line
 
 
@@ -284,14 +319,17 @@ def test_a_job_that_can_no_longer_start_is_cancelled_with_slurms_reason(slurm_st
     workdir = tmp_path / "changed"
     shutil.copytree(slurm_study[0], workdir, symlinks=True)
     with slurm_partition("changing", State="DOWN"):
-        process = retrain(workdir, ann_runs(workdir)[:1], "--set-resources", "train_run:slurm_partition=changing",
-                          mnist_dir=mnist_dir)
+        process = retrain(
+            workdir, ann_runs(workdir)[:1], "--set-resources", "train_run:slurm_partition=changing", mnist_dir=mnist_dir
+        )
         job_id = wait_for_pending(workdir, "changing")
         subprocess.run(["scontrol", "update", "PartitionName=changing", "MaxTime=1", "State=UP"], check=True)
         returncode, output = finish(process, timeout=150)
     assert returncode != 0
-    cancelled = (f"Slurm job {job_id} (rule_train_mnist_ann_train_run) can never start: PartitionTimeLimit (the job's time "
-                 "limit exceeds the partition's MaxTime); cancelled.")
+    cancelled = (
+        f"Slurm job {job_id} (rule_train_mnist_ann_train_run) can never start: PartitionTimeLimit (the job's time "
+        "limit exceeds the partition's MaxTime); cancelled."
+    )
     assert cancelled in output, output[-3000:]
     assert output.count(cancelled) == 2, output[-3000:]  # when cancelled, and again at the end
     assert slurm_job(job_id)["JobState"] == "CANCELLED"
@@ -301,8 +339,9 @@ def wait_for_pending(workdir, partition, timeout=60):
     """The id of this folder's job once Slurm lists it as pending in `partition`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        listed = subprocess.run(["squeue", "-h", "-p", partition, "-t", "PENDING", "-o", "%i|%Z"],
-                                capture_output=True, text=True).stdout.split()
+        listed = subprocess.run(
+            ["squeue", "-h", "-p", partition, "-t", "PENDING", "-o", "%i|%Z"], capture_output=True, text=True
+        ).stdout.split()
         jobs = [line.split("|")[0] for line in listed if os.path.realpath(line.split("|")[1]) == str(workdir.resolve())]
         if jobs:
             return int(jobs[0])

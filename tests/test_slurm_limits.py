@@ -6,10 +6,13 @@ import pytest
 from digitstudy.slurm_limits import PartitionLimits, gpu_count, misfits, partition_limits, slurm_minutes
 from digitstudy.slurm_watch import PendingWatch, never_starts, pending_jobs
 
-SCONTROL = ("PartitionName=debug AllowGroups=ALL Default=YES MaxNodes=UNLIMITED MaxTime=UNLIMITED "
-            "MaxCPUsPerNode=UNLIMITED Nodes=vm State=UP TotalCPUs=2 DefMemPerNode=UNLIMITED "
-            "MaxMemPerNode=UNLIMITED TRES=cpu=2,mem=24105M,node=1\n"
-            "PartitionName=short Default=NO MaxTime=00:30:00 MaxCPUsPerNode=16 MaxMemPerNode=64000\n")
+
+SCONTROL = (
+    "PartitionName=debug AllowGroups=ALL Default=YES MaxNodes=UNLIMITED MaxTime=UNLIMITED "
+    "MaxCPUsPerNode=UNLIMITED Nodes=vm State=UP TotalCPUs=2 DefMemPerNode=UNLIMITED "
+    "MaxMemPerNode=UNLIMITED TRES=cpu=2,mem=24105M,node=1\n"
+    "PartitionName=short Default=NO MaxTime=00:30:00 MaxCPUsPerNode=16 MaxMemPerNode=64000\n"
+)
 NODES = {"debug": "2|24105|(null)\n", "short": "32|128000|gpu:a100:4(S:0-1)\n64+|256000|(null)\n"}
 
 
@@ -23,9 +26,21 @@ def fake_site(command):
     return None
 
 
-@pytest.mark.parametrize("text, minutes", [
-    ("UNLIMITED", None), ("infinite", None), ("00:30:00", 30), ("1:00", 1), ("30", 30), ("2:00:00", 120),
-    ("1-00:00:00", 1440), ("2-12", 3600), ("1-02:03", 1563), ("0:59", 0)])
+@pytest.mark.parametrize(
+    "text, minutes",
+    [
+        ("UNLIMITED", None),
+        ("infinite", None),
+        ("00:30:00", 30),
+        ("1:00", 1),
+        ("30", 30),
+        ("2:00:00", 120),
+        ("1-00:00:00", 1440),
+        ("2-12", 3600),
+        ("1-02:03", 1563),
+        ("0:59", 0),
+    ],
+)
 def test_slurm_times_are_read_in_minutes(text, minutes):
     assert slurm_minutes(text) == minutes
 
@@ -51,8 +66,11 @@ def test_a_job_that_fits_and_one_that_does_not():
     limits = PartitionLimits("debug", 2, 24105, 0, 60)
     assert misfits({"cpus": 2, "mem_mb": 24105, "gpus": 0, "runtime": 60}, limits) == []
     assert misfits({"cpus": 3, "mem_mb": 30000, "gpus": 1, "runtime": 61}, limits) == [
-        "3 CPUs, the largest node has 2", "30000 MB of memory, the largest node has 24105 MB",
-        "1 GPU(s), the nodes have 0", "61 minutes, the partition's MaxTime is 60"]
+        "3 CPUs, the largest node has 2",
+        "30000 MB of memory, the largest node has 24105 MB",
+        "1 GPU(s), the nodes have 0",
+        "61 minutes, the partition's MaxTime is 60",
+    ]
 
 
 def test_never_starting_reasons():
@@ -64,27 +82,37 @@ def test_never_starting_reasons():
 
 
 def test_only_this_folders_pending_jobs_are_watched(tmp_path):
-    squeue = (f"7|PENDING|PartitionTimeLimit|{tmp_path}|rule_train_run\n"
-              f"8|RUNNING|None|{tmp_path}|rule_make_tables\n"
-              f"9|PENDING|PartitionConfig|/elsewhere|rule_train_run\n")
+    squeue = (
+        f"7|PENDING|PartitionTimeLimit|{tmp_path}|rule_train_run\n"
+        f"8|RUNNING|None|{tmp_path}|rule_make_tables\n"
+        f"9|PENDING|PartitionConfig|/elsewhere|rule_train_run\n"
+    )
     assert pending_jobs(squeue, tmp_path) == [("7", "PartitionTimeLimit", "rule_train_run")]
 
 
 def test_the_watch_cancels_what_never_starts_and_says_why_the_rest_waits(tmp_path):
     commands, said = [], []
-    squeue = (f"7|PENDING|PartitionTimeLimit|{tmp_path}|group_train_mnist_ann\n"
-              f"8|PENDING|Resources|{tmp_path}|rule_make_tables\n")
+    squeue = (
+        f"7|PENDING|PartitionTimeLimit|{tmp_path}|group_train_mnist_ann\n"
+        f"8|PENDING|Resources|{tmp_path}|rule_make_tables\n"
+    )
 
     def run(command):
         commands.append(command)
         return squeue if command[0] == "squeue" else ""
+
     watch = PendingWatch(tmp_path, report_minutes=5, run=run, say=said.append)
     watch.check(now=0)
     assert ["scancel", "7"] in commands and ["scancel", "8"] not in commands
-    assert said == watch.cancelled == [
-        "Slurm job 7 (group_train_mnist_ann) can never start: PartitionTimeLimit (the job's time limit exceeds "
-        "the partition's MaxTime); cancelled. Change what it asks with --set-resources or its partition, then "
-        "run again."]
+    assert (
+        said
+        == watch.cancelled
+        == [
+            "Slurm job 7 (group_train_mnist_ann) can never start: PartitionTimeLimit (the job's time limit exceeds "
+            "the partition's MaxTime); cancelled. Change what it asks with --set-resources or its partition, then "
+            "run again."
+        ]
+    )
     watch.check(now=299)
     assert len(said) == 2  # job 7 again (squeue still lists it here); job 8 not yet 5 minutes
     watch.check(now=300)

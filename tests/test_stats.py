@@ -70,8 +70,8 @@ def wrong_vectors(n, only_a, only_b, both=0):
     """Misclassification vectors of two models with the given counts of each kind of image."""
     a = np.zeros(n, dtype=bool)
     b = np.zeros(n, dtype=bool)
-    a[:only_a + both] = True
-    b[only_a:only_a + both + only_b] = True
+    a[: only_a + both] = True
+    b[only_a : only_a + both + only_b] = True
     return a, b
 
 
@@ -80,8 +80,13 @@ def test_paired_comparison_counts_errors_and_discordant_images():
     a, b = wrong_vectors(20, only_a=3, only_b=1, both=2)
     result = paired_comparison(a, b, seed=0, resamples=1000)
     # error_a = 5/20 = 0.25, error_b = 3/20 = 0.15, difference = (3 - 1)/20 = 0.1
-    assert {key: result[key] for key in ("n", "errors_a", "errors_b", "only_a_wrong", "only_b_wrong")} == \
-        {"n": 20, "errors_a": 5, "errors_b": 3, "only_a_wrong": 3, "only_b_wrong": 1}
+    assert {key: result[key] for key in ("n", "errors_a", "errors_b", "only_a_wrong", "only_b_wrong")} == {
+        "n": 20,
+        "errors_a": 5,
+        "errors_b": 3,
+        "only_a_wrong": 3,
+        "only_b_wrong": 1,
+    }
     assert (result["error_a"], result["error_b"]) == (0.25, 0.15)
     assert result["difference"] == pytest.approx(0.1)
     # McNemar b=3, c=1: 2 * (C(4,0) + C(4,1)) / 2**4 = 2 * 5/16 = 0.625
@@ -122,8 +127,9 @@ def test_paired_bootstrap_of_identical_models_is_a_point():
     assert (result["difference"], result["low"], result["high"], result["p_value"]) == (0.0, 0.0, 0.0, 1.0)
 
 
-@pytest.mark.parametrize("wrong_a, wrong_b", [([True, False], [True]), ([], []), ([0, 2], [1, 0]),
-                                              ([[True]], [[False]])])
+@pytest.mark.parametrize(
+    "wrong_a, wrong_b", [([True, False], [True]), ([], []), ([0, 2], [1, 0]), ([[True]], [[False]])]
+)
 def test_paired_comparison_refuses_mismatched_or_non_boolean_input(wrong_a, wrong_b):
     with pytest.raises(ValueError):
         paired_comparison(wrong_a, wrong_b, seed=0)
@@ -134,8 +140,13 @@ def test_welch_test_statistic_and_degrees_of_freedom():
     # se**2 = 2.5/5 + 4/3 = 0.5 + 1.333333 = 1.833333; t = (3 - 4)/sqrt(1.833333) = -1/1.354006 = -0.738549
     # df = 1.833333**2 / (0.5**2/4 + 1.333333**2/2) = 3.361111 / (0.0625 + 0.888889) = 3.532847
     result = welch_test([1, 2, 3, 4, 5], [2, 4, 6])
-    assert (result["n_a"], result["n_b"], result["mean_a"], result["mean_b"], result["difference"]) == \
-        (5, 3, 3.0, 4.0, -1.0)
+    assert (result["n_a"], result["n_b"], result["mean_a"], result["mean_b"], result["difference"]) == (
+        5,
+        3,
+        3.0,
+        4.0,
+        -1.0,
+    )
     assert result["t"] == pytest.approx(-0.738549, abs=1e-6)
     assert result["df"] == pytest.approx(3.532847, abs=1e-6)
     assert 0.4 < result["p_value"] < 0.6
@@ -156,9 +167,14 @@ def test_welch_test_p_value_where_the_t_distribution_has_a_closed_form():
     assert result["p_value"] == pytest.approx(1 - math.sqrt(12 / 14), abs=1e-9)
 
 
-@pytest.mark.parametrize("a, b", [([1.0, math.nan], [4.0, 6.0]),   # one value left on a side
-                                  ([0.1, 0.1, 0.1], [0.2, 0.2]),   # neither side has any spread
-                                  ([], [4.0, 6.0])])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ([1.0, math.nan], [4.0, 6.0]),  # one value left on a side
+        ([0.1, 0.1, 0.1], [0.2, 0.2]),  # neither side has any spread
+        ([], [4.0, 6.0]),
+    ],
+)
 def test_welch_test_is_not_testable_on_too_little_data(a, b):
     result = welch_test(a, b)
     assert (result["t"], result["df"], result["p_value"]) == (None, None, None)
@@ -167,8 +183,13 @@ def test_welch_test_is_not_testable_on_too_little_data(a, b):
 
 def test_spread_of_a_hand_case_and_with_nan():
     # 1..5: mean 3, sd = sqrt((4+1+0+1+4)/4) = sqrt(2.5) = 1.581139
-    assert spread([1, 2, 3, 4, 5]) == {"n": 5, "mean": 3.0, "sd": pytest.approx(1.581139, abs=1e-6),
-                                       "min": 1.0, "max": 5.0}
+    assert spread([1, 2, 3, 4, 5]) == {
+        "n": 5,
+        "mean": 3.0,
+        "sd": pytest.approx(1.581139, abs=1e-6),
+        "min": 1.0,
+        "max": 5.0,
+    }
     # 0.02, 0.04 (NaN dropped): mean 0.03, sd = sqrt((0.01**2 + 0.01**2)/1) = 0.0141421
     result = spread([0.02, math.nan, 0.04])
     assert (result["n"], result["mean"]) == (2, pytest.approx(0.03))
@@ -180,9 +201,18 @@ def test_spread_of_too_few_values():
     assert spread([math.nan]) == spread([]) == {"n": 0, "mean": None, "sd": None, "min": None, "max": None}
 
 
-@pytest.mark.parametrize("p_value, text", [(0.0703125, "p = 0.07"), (0.03, "p = 0.03"),
-                                           (0.1679497, "p = 0.17"), (0.001, "p = 0.001"),
-                                           (0.00099, "p < 0.001"), (1e-12, "p < 0.001"),
-                                           (1.0, "p = 1"), (None, "not testable")])
+@pytest.mark.parametrize(
+    "p_value, text",
+    [
+        (0.0703125, "p = 0.07"),
+        (0.03, "p = 0.03"),
+        (0.1679497, "p = 0.17"),
+        (0.001, "p = 0.001"),
+        (0.00099, "p < 0.001"),
+        (1e-12, "p < 0.001"),
+        (1.0, "p = 1"),
+        (None, "not testable"),
+    ],
+)
 def test_describe_p(p_value, text):
     assert describe_p(p_value) == text

@@ -8,10 +8,20 @@ import torch
 
 from digitstudy.models import build_model
 from digitstudy.training import (
-    CHANCE_MARGIN, RunSettings, TensorSplit, batch_indices, best_epoch, chance_error, divergence_reason,
-    evaluate, to_tensor_split, train, train_one_epoch,
+    CHANCE_MARGIN,
+    RunSettings,
+    TensorSplit,
+    batch_indices,
+    best_epoch,
+    chance_error,
+    divergence_reason,
+    evaluate,
+    to_tensor_split,
+    train,
+    train_one_epoch,
 )
 from helpers import learnable_split, learnable_tensor_data
+
 
 # Tests must stay fast and comparable on a shared machine; one thread also keeps float sums in
 # one order, which the bit-for-bit comparisons below rely on.
@@ -24,7 +34,16 @@ def data():
 
 
 def settings(**changes):
-    values = {"model": "cnn", "seed": 1, "lr": 0.05, "momentum": 0.9, "batch_size": 64, "epochs": 2}
+    values = {
+        "model": "cnn",
+        "seed": 1,
+        "lr": 0.05,
+        "momentum": 0.9,
+        "batch_size": 64,
+        "epochs": 2,
+        "chance_patience": 5,
+        "device": "cpu",
+    }
     return RunSettings(**{**values, **changes})
 
 
@@ -33,11 +52,18 @@ def history_without_seconds(history):
 
 
 def row(epoch, valid_error, train_loss=1.0, valid_loss=1.0):
-    return {"epoch": epoch, "train_loss": train_loss, "train_error": 0.5, "valid_loss": valid_loss,
-            "valid_error": valid_error, "seconds": 0.1}
+    return {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "train_error": 0.5,
+        "valid_loss": valid_loss,
+        "valid_error": valid_error,
+        "seconds": 0.1,
+    }
 
 
 # --- learning ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("model_name", ["ann", "cnn"])
 def test_one_epoch_lowers_the_loss(data, model_name):
@@ -75,6 +101,7 @@ def test_evaluate_is_independent_of_batch_size(data):
 
 # --- reproducibility -----------------------------------------------------------------------------
 
+
 def test_training_is_deterministic(data):
     runs = [train(settings(), data, n_classes=10) for _ in range(2)]
     (history, outcome, model), (history_again, outcome_again, model_again) = runs
@@ -106,6 +133,7 @@ def test_training_history_and_outcome(data):
 
 
 # --- divergence ----------------------------------------------------------------------------------
+
 
 def test_huge_learning_rate_is_reported_as_diverged(data):
     # The schema caps lr at 100, but RunSettings does not: the run must stop cleanly, not raise.
@@ -150,6 +178,7 @@ def test_chance_error_is_that_of_the_commonest_class():
 
 # --- best epoch ----------------------------------------------------------------------------------
 
+
 def test_best_epoch_is_first_lowest_valid_error():
     history = [row(1, 0.3), row(2, 0.1), row(3, 0.2), row(4, 0.1)]
     assert best_epoch(history)["epoch"] == 2
@@ -162,18 +191,22 @@ def test_best_epoch_treats_nan_as_worst():
 
 # --- batches -------------------------------------------------------------------------------------
 
+
 def batch_sizes(n_samples, batch_size, seed=0):
     generator = torch.Generator().manual_seed(seed)
     return [len(batch) for batch in batch_indices(n_samples, batch_size, generator, "cpu")]
 
 
-@pytest.mark.parametrize("n_samples, batch_size, sizes", [
-    (10, 4, [4, 4, 2]),
-    (8, 4, [4, 4]),
-    (9, 4, [4, 4]),  # a last batch of one sample is dropped (batch norm cannot train on it)
-    (1, 4, [1]),  # unless it is the only batch
-    (5, 10, [5]),
-])
+@pytest.mark.parametrize(
+    "n_samples, batch_size, sizes",
+    [
+        (10, 4, [4, 4, 2]),
+        (8, 4, [4, 4]),
+        (9, 4, [4, 4]),  # a last batch of one sample is dropped (batch norm cannot train on it)
+        (1, 4, [1]),  # unless it is the only batch
+        (5, 10, [5]),
+    ],
+)
 def test_batch_sizes(n_samples, batch_size, sizes):
     assert batch_sizes(n_samples, batch_size) == sizes
 
@@ -204,6 +237,7 @@ def test_batches_depend_only_on_seed():
 
 # --- standardisation -----------------------------------------------------------------------------
 
+
 def test_to_tensor_split_standardises_with_given_statistics():
     split = learnable_split(64, seed=0)
     scaled = split.images / 255.0
@@ -215,6 +249,7 @@ def test_to_tensor_split_standardises_with_given_statistics():
 
 
 # --- resuming ------------------------------------------------------------------------------------
+
 
 def test_resumed_training_is_bit_for_bit_the_uninterrupted_one(data):
     # cnn_dropout: dropout draws from torch's global generator, which the state must carry too.
@@ -235,8 +270,9 @@ def test_resumed_training_is_bit_for_bit_the_uninterrupted_one(data):
 
 def test_diverged_run_saves_no_state(data):
     states = []
-    history, outcome, _ = train(settings(model="ann", lr=1e6, epochs=10, chance_patience=2), data, 10,
-                                save=states.append)
+    history, outcome, _ = train(
+        settings(model="ann", lr=1e6, epochs=10, chance_patience=2), data, 10, save=states.append
+    )
     assert outcome["status"] == "diverged"
     assert len(states) == len(history) - 1  # the diverged epoch ends the run, nothing to resume
 

@@ -14,6 +14,7 @@ import pytest
 from helpers import REPO, copy_workflow, snakemake
 from test_rerun import planned_jobs
 
+
 pytestmark = pytest.mark.workflow
 # The last main before per-image predictions, error analysis and paired tests (issue 7).
 BEFORE_ANALYSIS = "1bb498f"
@@ -25,8 +26,9 @@ def extract_commit(commit, workdir):
     found = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True)
     if found.returncode != 0:
         pytest.skip(f"commit {commit} is not in this clone's history (a shallow clone?)")
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, *WORKFLOW_PATHS],
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit, *WORKFLOW_PATHS], capture_output=True, check=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(workdir, filter="data")
     return workdir

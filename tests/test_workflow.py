@@ -14,6 +14,7 @@ import yaml
 from conftest import REPO
 from helpers import copy_study, snakemake
 
+
 pytestmark = pytest.mark.workflow
 QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
 EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
@@ -42,10 +43,21 @@ def test_data_files_are_rebuilt_byte_for_byte(study, mnist_dir):
     files = [study / "data" / "processed" / f"{dataset}.h5" for dataset in ("mnist", "twodigit")]
     before = [path.read_bytes() for path in files]
     times = [(path.stat().st_atime_ns, path.stat().st_mtime_ns) for path in files]
-    benchmarks = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in (study / "benchmarks" / "data").iterdir()}
+    benchmarks = {
+        path: (path.read_bytes(), path.stat().st_mtime_ns) for path in (study / "benchmarks" / "data").iterdir()
+    }
     targets = [str(path.relative_to(study)) for path in files]  # Snakemake's own spelling of its outputs
-    rebuilt = snakemake(study, *targets, "--forcerun", "prepare_mnist", "make_two_digit",
-                        "--allowed-rules", "prepare_mnist", "make_two_digit", mnist_dir=mnist_dir)
+    rebuilt = snakemake(
+        study,
+        *targets,
+        "--forcerun",
+        "prepare_mnist",
+        "make_two_digit",
+        "--allowed-rules",
+        "prepare_mnist",
+        "make_two_digit",
+        mnist_dir=mnist_dir,
+    )
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
     assert [path.read_bytes() for path in files] == before
     for path, (accessed, modified) in zip(files, times):
@@ -106,8 +118,10 @@ def test_summary_names_the_best_model_per_task_and_links_existing_files(study):
         assert f"## {dataset}" in summary
         best = re.search(rf"## {dataset}\n\n\*\*Best model: (\w+)\*\*.*validation error ([\d.]+)%", summary)
         assert best, f"no best model line for {dataset}"
-        choices = [json.loads((study / "results" / "tables" / dataset / model / "choice.json").read_text())
-                   for model in QUICK["experiments"][dataset]]
+        choices = [
+            json.loads((study / "results" / "tables" / dataset / model / "choice.json").read_text())
+            for model in QUICK["experiments"][dataset]
+        ]
         lowest = min(choices, key=lambda c: c["chosen"]["valid_error"])
         assert best.group(1) == lowest["model"]
         assert float(best.group(2)) == pytest.approx(100 * lowest["chosen"]["valid_error"], abs=0.005)

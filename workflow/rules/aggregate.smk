@@ -61,13 +61,13 @@ rule plot_curves:
             subcategory="{model}",
             labels=experiment_labels("figure", "learning curves"),
         ),
-    params:
-        seeds=config["seed_study"]["seeds"],
-        dpi=config["plots"]["dpi"],
     log:
         "logs/plots/{dataset}/{model}/curves.log",
     conda:
         "../envs/report.yaml"
+    params:
+        seeds=config["seed_study"]["seeds"],
+        dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_curves.py"
 
@@ -83,12 +83,12 @@ rule plot_grid:
             subcategory="{model}",
             labels=experiment_labels("figure", "learning rate x momentum grid"),
         ),
-    params:
-        dpi=config["plots"]["dpi"],
     log:
         "logs/plots/{dataset}/{model}/grid.log",
     conda:
         "../envs/report.yaml"
+    params:
+        dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_grid.py"
 
@@ -106,11 +106,11 @@ rule plot_weights:
             subcategory="{model}",
             labels=experiment_labels("figure", "first-layer weights"),
         ),
-    params:
-        dpi=config["plots"]["dpi"],
     log:
         "logs/plots/{dataset}/{model}/weights.log",
     conda:
         "../envs/report.yaml"
+    params:
+        dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_weights.py"

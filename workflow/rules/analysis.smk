@@ -9,11 +9,11 @@ rule predict_test:
         data="data/processed/{dataset}.h5",
     output:
         "results/predictions/{dataset}/{model}/test.csv",
-    threads: config["training"]["threads"]
     log:
         "logs/analysis/predict/{dataset}/{model}.log",
     conda:
         "../envs/report.yaml"
+    threads: config["training"]["threads"]
     script:
         "../scripts/predict_test.py"
 
@@ -68,12 +68,12 @@ rule plot_errors:
             subcategory="{model}",
             labels=experiment_labels("figure", "worst-predicted test images"),
         ),
-    params:
-        dpi=config["plots"]["dpi"],
     log:
         "logs/plots/{dataset}/{model}/errors.log",
     conda:
         "../envs/report.yaml"
+    params:
+        dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_errors.py"
 

@@ -85,9 +85,7 @@ def experiment_files(pattern):
 
 def all_run_files(name):
     return [
-        path
-        for dataset, model in experiments(config)
-        for path in run_files(dataset, model, all_runs(config), name)
+        path for dataset, model in experiments(config) for path in run_files(dataset, model, all_runs(config), name)
     ]
 
 
@@ -103,8 +101,7 @@ def training_benchmarks():
 def get_task_files(pattern):
     """Input function: `pattern` filled in for every model of the wildcards' dataset (task)."""
     return lambda wildcards: [
-        pattern.format(dataset=wildcards.dataset, model=model)
-        for model in config["experiments"][wildcards.dataset]
+        pattern.format(dataset=wildcards.dataset, model=model) for model in config["experiments"][wildcards.dataset]
     ]
 
 

@@ -19,18 +19,18 @@ rule prepare_mnist:
         expand("data/raw/mnist/{name}", name=MNIST_FILES),
     output:
         "data/processed/mnist.h5",
-    params:
-        sizes=SPLIT_SIZES,
-        split_seed=config["data"]["split_seed"],
-    resources:
-        mem_mb=4000,
-        runtime=20,
     log:
         "logs/data/prepare_mnist.log",
     benchmark:
         "benchmarks/data/prepare_mnist.tsv"
     conda:
         "../envs/digitstudy.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        sizes=SPLIT_SIZES,
+        split_seed=config["data"]["split_seed"],
     script:
         "../scripts/prepare_mnist.py"
 
@@ -40,19 +40,19 @@ rule make_two_digit:
         expand("data/raw/mnist/{name}", name=MNIST_FILES),
     output:
         "data/processed/twodigit.h5",
-    params:
-        sizes=SPLIT_SIZES,
-        split_seed=config["data"]["split_seed"],
-        pair_seed=config["data"]["pair_seed"],
-    resources:
-        mem_mb=4000,
-        runtime=20,
     log:
         "logs/data/make_two_digit.log",
     benchmark:
         "benchmarks/data/make_two_digit.tsv"
     conda:
         "../envs/digitstudy.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        sizes=SPLIT_SIZES,
+        split_seed=config["data"]["split_seed"],
+        pair_seed=config["data"]["pair_seed"],
     script:
         "../scripts/make_two_digit.py"
 
@@ -68,11 +68,11 @@ rule plot_two_digit_samples:
             subcategory="data",
             labels={"task": "twodigit", "figure": "training images"},
         ),
-    params:
-        dpi=config["plots"]["dpi"],
     log:
         "logs/plots/twodigit_samples.log",
     conda:
         "../envs/digitstudy.yaml"
+    params:
+        dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_two_digit_samples.py"

@@ -36,16 +36,17 @@ def job_remedy(job):
     name = job.rule.name
     advice = f"Change it with --set-resources {name}:mem_mb=N, {name}:runtime=MINUTES"
     if name == "train_run":
-        advice += (" (a run stopped at its time limit resumes from its checkpoint: add --retries 3)"
-                   ", training.threads")
+        advice += " (a run stopped at its time limit resumes from its checkpoint: add --retries 3)" ", training.threads"
     return advice + f", or another partition with --set-resources {name}:slurm_partition=NAME"
 
 
 def group_remedy(group):
     name = next(iter(group.jobs)).rule.group
-    return (f"Put fewer jobs in one Slurm job (--group-components {name}=N, or remove the group from "
-            "slurm/config.yaml), give its jobs less time with --set-resources RULE:runtime=MINUTES, or "
-            "another partition with --set-resources RULE:slurm_partition=NAME")
+    return (
+        f"Put fewer jobs in one Slurm job (--group-components {name}=N, or remove the group from "
+        "slurm/config.yaml), give its jobs less time with --set-resources RULE:runtime=MINUTES, or "
+        "another partition with --set-resources RULE:slurm_partition=NAME"
+    )
 
 
 def cap_group_size(limits):
@@ -55,9 +56,12 @@ def cap_group_size(limits):
     cpus, mem_mb = min(limit.cpus for limit in limits), min(limit.mem_mb for limit in limits)
     if cores is None or cores > cpus:
         workflow.global_resources["_cores"] = cpus
-        print(f"Slurm: a group job asks for at most {cpus} CPUs, what the largest node of partition "
-              f"{', '.join(sorted({limit.name for limit in limits}))} has (cores: {cores}); its other runs "
-              "wait for a free CPU inside the allocation", file=sys.stderr)
+        print(
+            f"Slurm: a group job asks for at most {cpus} CPUs, what the largest node of partition "
+            f"{', '.join(sorted({limit.name for limit in limits}))} has (cores: {cores}); its other runs "
+            "wait for a free CPU inside the allocation",
+            file=sys.stderr,
+        )
     if mem is None or mem.value is None or mem.value > mem_mb:
         workflow.global_resources["mem_mb"] = mem_mb
 

@@ -9,12 +9,12 @@ rule plot_comparison:
             subcategory="tasks compared",
             labels={"task": "all", "figure": "chosen models compared"},
         ),
-    params:
-        dpi=config["plots"]["dpi"],
     log:
         "logs/plots/comparison.log",
     conda:
         "../envs/report.yaml"
+    params:
+        dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_comparison.py"
 
@@ -39,6 +39,10 @@ rule write_summary:
             labels={"task": "all", "table": "summary"},
         ),
         findings="results/report/findings.html",
+    log:
+        "logs/aggregate/summary.log",
+    conda:
+        "../envs/report.yaml"
     params:
         study={
             "name": config["study"],
@@ -54,9 +58,5 @@ rule write_summary:
                 for dataset, model in experiments(config)
             },
         },
-    log:
-        "logs/aggregate/summary.log",
-    conda:
-        "../envs/report.yaml"
     script:
         "../scripts/write_summary.py"

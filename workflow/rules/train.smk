@@ -5,11 +5,12 @@ rule train_run:
         history=f"{RUN_DIR}/history.csv",
         metrics=f"{RUN_DIR}/metrics.json",
         model=f"{RUN_DIR}/model.pt",
-    params:
-        batch_size=setting("batch_size"),
-        epochs=setting("epochs"),
-        chance_patience=config["training"]["chance_patience"],
-        device=config["training"]["device"],
+    log:
+        f"logs/train/{RUN}.log",
+    benchmark:
+        f"benchmarks/train/{RUN}.tsv"
+    conda:
+        "../envs/digitstudy.yaml"
     threads: config["training"]["threads"]
     resources:
         # On a cluster: cpus-per-task is `threads`; memory and time limit grow with the data,
@@ -17,12 +18,11 @@ rule train_run:
         mem_mb=train_mem_mb,
         runtime=train_runtime,
         gpu=TRAIN_GPUS,
-    log:
-        f"logs/train/{RUN}.log",
-    benchmark:
-        f"benchmarks/train/{RUN}.tsv"
-    conda:
-        "../envs/digitstudy.yaml"
+    params:
+        batch_size=setting("batch_size"),
+        epochs=setting("epochs"),
+        chance_patience=config["training"]["chance_patience"],
+        device=config["training"]["device"],
     script:
         "../scripts/train_run.py"
 

@@ -1,16 +1,20 @@
 """Rule make_tables: an experiment's seed-study and grid tables (CSV, Markdown, HTML) and its chosen run."""
 
-from digitstudy.aggregate import (choice_record, choose, grid_markdown, grid_table, runs_table,
-                                  seed_markdown, seed_table)
+from digitstudy.aggregate import choice_record, choose, grid_markdown, grid_table, runs_table, seed_markdown, seed_table
 from digitstudy.files import write_json_atomic, write_text_atomic
 from digitstudy.scripting import logged
 from digitstudy.tables import table_html
 
-SEED_NOTE = ("Final train, validation and test error of each seed, the generalisation gap (final validation "
-             "minus final train error), and the epoch of the best validation error beside the last epoch; "
-             "mean, sd, min and max over the seeds that did not diverge.")
-GRID_NOTE = ("Final validation error over learning rate x momentum (one seed); chosen: the lowest validation "
-             "error; far worse: did not diverge, yet ended far above the chosen run.")
+
+SEED_NOTE = (
+    "Final train, validation and test error of each seed, the generalisation gap (final validation "
+    "minus final train error), and the epoch of the best validation error beside the last epoch; "
+    "mean, sd, min and max over the seeds that did not diverge."
+)
+GRID_NOTE = (
+    "Final validation error over learning rate x momentum (one seed); chosen: the lowest validation "
+    "error; far worse: did not diverge, yet ended far above the chosen run."
+)
 
 
 def make_tables(dataset, model, seed_metrics, grid_metrics, outputs, log):
@@ -31,6 +35,11 @@ def make_tables(dataset, model, seed_metrics, grid_metrics, outputs, log):
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
-    make_tables(dataset=snakemake.wildcards.dataset, model=snakemake.wildcards.model,
-                seed_metrics=list(snakemake.input.seeds), grid_metrics=list(snakemake.input.grid),
-                outputs=snakemake.output, log=log)
+    make_tables(
+        dataset=snakemake.wildcards.dataset,
+        model=snakemake.wildcards.model,
+        seed_metrics=list(snakemake.input.seeds),
+        grid_metrics=list(snakemake.input.grid),
+        outputs=snakemake.output,
+        log=log,
+    )

@@ -1,8 +1,10 @@
 """Rule plot_comparison: the chosen models of every task side by side, test errors with intervals."""
 
 import pandas as pd
+
 from digitstudy.plots import comparison, save
 from digitstudy.scripting import logged
+
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:

@@ -1,8 +1,10 @@
 """Rule plot_grid: heatmap of validation error over learning rate x momentum."""
 
 import pandas as pd
+
 from digitstudy.plots import grid_heatmap, save
 from digitstudy.scripting import logged
+
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:

@@ -3,9 +3,11 @@
 import json
 
 import torch
+
 from digitstudy.files import write_text_atomic
 from digitstudy.predictions import predict_test
 from digitstudy.scripting import logged
+
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:

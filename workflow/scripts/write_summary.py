@@ -4,6 +4,7 @@ figure), and the same as HTML for `snakemake --report`, whose start page shows t
 import json
 
 import pandas as pd
+
 from digitstudy.files import write_text_atomic
 from digitstudy.scripting import logged
 from digitstudy.study import DIGIT_PAIR_DATASETS
@@ -19,8 +20,16 @@ def read_by_task(paths):
 def write_summary(inputs, study, outputs):
     choices = [json.loads(open(path).read()) for path in inputs.choices]
     grids = {(c["dataset"], c["model"]): pd.read_csv(path) for c, path in zip(choices, inputs.grids)}
-    text = summary_markdown(choices, grids, read_by_task(inputs.chosen), read_by_task(inputs.paired),
-                            pd.read_csv(inputs.problems), pd.read_csv(inputs.cost), study, DIGIT_PAIR_DATASETS)
+    text = summary_markdown(
+        choices,
+        grids,
+        read_by_task(inputs.chosen),
+        read_by_task(inputs.paired),
+        pd.read_csv(inputs.problems),
+        pd.read_csv(inputs.cost),
+        study,
+        DIGIT_PAIR_DATASETS,
+    )
     write_text_atomic(outputs.markdown, text)
     write_text_atomic(outputs.html, markdown_html(without_links(text), "digitstudy results"))
     write_text_atomic(outputs.findings, markdown_fragment(without_links(text)))

@@ -7,10 +7,30 @@ import pandas as pd
 
 from .paths import run_name
 
-RUN_COLUMNS = ("dataset", "model", "run", "seed", "lr", "momentum", "batch_size", "epochs", "status",
-               "reason", "diverged_epoch", "epochs_completed", "train_loss", "train_error",
-               "valid_loss", "valid_error", "best_epoch", "best_valid_error", "test_loss", "test_error",
-               "wall_seconds")
+
+RUN_COLUMNS = (
+    "dataset",
+    "model",
+    "run",
+    "seed",
+    "lr",
+    "momentum",
+    "batch_size",
+    "epochs",
+    "status",
+    "reason",
+    "diverged_epoch",
+    "epochs_completed",
+    "train_loss",
+    "train_error",
+    "valid_loss",
+    "valid_error",
+    "best_epoch",
+    "best_valid_error",
+    "test_loss",
+    "test_error",
+    "wall_seconds",
+)
 METRIC_COLUMNS = ("valid_error", "test_error", "valid_loss", "test_loss")
 # The seed study's columns: final errors of every split, the generalisation gap (final validation
 # minus final train error) and the epoch of the best validation error beside the last epoch.
@@ -25,14 +45,29 @@ def flatten_record(record):
     """One tidy row of a metrics.json record."""
     number = lambda value: math.nan if value is None else value  # noqa: E731 (JSON null = diverged)
     return {
-        **{key: record[key] for key in ("dataset", "model", "seed", "lr", "momentum", "batch_size",
-                                         "epochs", "status", "reason", "diverged_epoch",
-                                         "epochs_completed", "wall_seconds")},
+        **{
+            key: record[key]
+            for key in (
+                "dataset",
+                "model",
+                "seed",
+                "lr",
+                "momentum",
+                "batch_size",
+                "epochs",
+                "status",
+                "reason",
+                "diverged_epoch",
+                "epochs_completed",
+                "wall_seconds",
+            )
+        },
         "run": run_name(record["seed"], record["lr"], record["momentum"]),
         **{key: number(value) for key, value in record["final"].items()},
         "best_epoch": record["best_valid"]["epoch"],
         "best_valid_error": number(record["best_valid"]["valid_error"]),
-        "test_loss": number(record["test"]["loss"]), "test_error": number(record["test"]["error"]),
+        "test_loss": number(record["test"]["loss"]),
+        "test_error": number(record["test"]["error"]),
     }
 
 
@@ -59,8 +94,12 @@ def seed_table(runs):
     table = table[["seed", "status", *SEED_COLUMNS]].sort_values("seed").reset_index(drop=True)
     healthy = table[table["status"] == "ok"][list(SEED_COLUMNS)].astype(float)
     values = {"mean": healthy.mean(), "sd": healthy.std(ddof=1), "min": healthy.min(), "max": healthy.max()}
-    summary = pd.DataFrame([{"seed": name, "status": f"{len(healthy)}/{len(table)} ok" if name == "mean" else "",
-                             **values[name]} for name in SEED_SUMMARIES])
+    summary = pd.DataFrame(
+        [
+            {"seed": name, "status": f"{len(healthy)}/{len(table)} ok" if name == "mean" else "", **values[name]}
+            for name in SEED_SUMMARIES
+        ]
+    )
     table["seed"] = table["seed"].astype(str)
     return pd.concat([table, summary], ignore_index=True)
 
@@ -88,8 +127,11 @@ def percent(value):
 def grid_cell(row):
     if row["status"] != "ok":
         return f"diverged (epoch {int(row['diverged_epoch'])})"
-    return percent(row["valid_error"]) + (" **chosen**" if row["chosen"] else "") + \
-        (" (far worse)" if row["far_worse"] else "")
+    return (
+        percent(row["valid_error"])
+        + (" **chosen**" if row["chosen"] else "")
+        + (" (far worse)" if row["far_worse"] else "")
+    )
 
 
 def grid_markdown(grid):
@@ -98,8 +140,10 @@ def grid_markdown(grid):
     pivot = cells.pivot(index="lr", columns="momentum", values="cell")
     pivot.columns = [f"momentum {column:g}" for column in pivot.columns]
     pivot.index = [f"lr {index:g}" for index in pivot.index]
-    return ("Validation error (%) after the last epoch. Far worse: did not diverge, yet ended more than "
-            f"{100 * FAR_WORSE_MARGIN:g} points above the chosen run.\n\n" + pivot.to_markdown() + "\n")
+    return (
+        "Validation error (%) after the last epoch. Far worse: did not diverge, yet ended more than "
+        f"{100 * FAR_WORSE_MARGIN:g} points above the chosen run.\n\n" + pivot.to_markdown() + "\n"
+    )
 
 
 def seed_markdown(seeds):
@@ -107,14 +151,22 @@ def seed_markdown(seeds):
     shown = seeds.copy()
     for column in SEED_COLUMNS:
         if column in ("best_epoch", "epochs_completed"):
-            shown[column] = [f"{value:.1f}" if row in ("mean", "sd") else f"{value:.0f}"
-                             for row, value in zip(shown["seed"], shown[column])]
+            shown[column] = [
+                f"{value:.1f}" if row in ("mean", "sd") else f"{value:.0f}"
+                for row, value in zip(shown["seed"], shown[column])
+            ]
         elif "loss" in column:
             shown[column] = [f"{value:.4f}" for value in shown[column]]
         else:
             shown[column] = [percent(value) for value in shown[column]]
-    shown = shown.rename(columns={"gap": "gap: valid - train (points)", "best_epoch": "best valid epoch",
-                                  "best_valid_error": "best valid error (%)", "epochs_completed": "last epoch"})
+    shown = shown.rename(
+        columns={
+            "gap": "gap: valid - train (points)",
+            "best_epoch": "best valid epoch",
+            "best_valid_error": "best valid error (%)",
+            "epochs_completed": "last epoch",
+        }
+    )
     shown.columns = [column.replace("_error", " error (%)").replace("_", " ") for column in shown.columns]
     return shown.to_markdown(index=False, disable_numparse=True) + "\n"
 
@@ -122,9 +174,14 @@ def seed_markdown(seeds):
 def seed_summary(seeds):
     """{"n_ok": "k/n ok", "<column>_<mean|sd|min|max>": value} of a seed table."""
     rows = seeds.set_index("seed")
-    return {"n_ok": rows.loc["mean", "status"],
-            **{f"{column}_{name}": number_or_none(rows.loc[name, column])
-               for column in SEED_COLUMNS for name in SEED_SUMMARIES}}
+    return {
+        "n_ok": rows.loc["mean", "status"],
+        **{
+            f"{column}_{name}": number_or_none(rows.loc[name, column])
+            for column in SEED_COLUMNS
+            for name in SEED_SUMMARIES
+        },
+    }
 
 
 def number_or_none(value):
@@ -137,8 +194,22 @@ def choice_record(dataset, model, chosen, seeds):
     spread = {"seed_study": seed_summary(seeds)}
     if chosen is None:
         return {"dataset": dataset, "model": model, "chosen": None, **spread}
-    keys = ("run", "seed", "lr", "momentum", "train_error", "valid_error", "valid_loss", "test_error",
-            "test_loss", "best_epoch", "epochs_completed")
-    return {"dataset": dataset, "model": model,
-            "chosen": {key: chosen[key].item() if hasattr(chosen[key], "item") else chosen[key]
-                       for key in keys}, **spread}
+    keys = (
+        "run",
+        "seed",
+        "lr",
+        "momentum",
+        "train_error",
+        "valid_error",
+        "valid_loss",
+        "test_error",
+        "test_loss",
+        "best_epoch",
+        "epochs_completed",
+    )
+    return {
+        "dataset": dataset,
+        "model": model,
+        "chosen": {key: chosen[key].item() if hasattr(chosen[key], "item") else chosen[key] for key in keys},
+        **spread,
+    }

@@ -8,20 +8,20 @@ import getpass
 import math
 import subprocess
 
-# Seconds of one training epoch per 1,000 images of 28 x 28 pixels (training plus the validation
-# pass), on one CPU thread of the 2-core machine this project is developed on. Images of other
-# sizes scale with their pixel count. cuda runs are faster; the same limit then is only roomy.
-EPOCH_SECONDS_PER_1000 = {"ann": 0.02, "cnn": 0.1, "cnn_dropout": 0.1, "lenet5": 0.15}
+from .models import model_spec
+
+
 MNIST_PIXELS = 28 * 28
 # Image pixels per dataset, as prepare_mnist and make_two_digit write them.
 DATASET_PIXELS = {"mnist": 28 * 28, "twodigit": 28 * 56}
 
 
-def training_runtime_minutes(model, dataset, epochs, n_train, n_valid, threads=1,
-                             safety=3.0, overhead_minutes=5):
+def training_runtime_minutes(model, dataset, epochs, n_train, n_valid, threads=1, safety=3.0, overhead_minutes=5):
     """Wall-time limit (minutes) of one training run: the estimate times `safety`, plus start-up."""
     pixels = DATASET_PIXELS[dataset] / MNIST_PIXELS
-    seconds = EPOCH_SECONDS_PER_1000[model] * pixels * (n_train + n_valid) / 1000 * epochs
+    # The model's cost (models.py) is for 28 x 28 images on one CPU thread; other image sizes scale
+    # with their pixel count. cuda runs are faster: the same limit then is only roomy.
+    seconds = model_spec(model).epoch_seconds_per_1000 * pixels * (n_train + n_valid) / 1000 * epochs
     seconds /= max(1, threads) ** 0.5  # extra threads help these small models little
     return overhead_minutes + math.ceil(safety * seconds / 60)
 
@@ -40,6 +40,7 @@ def training_gpus(device):
 
 
 # --- Slurm site checks ------------------------------------------------------------------------------
+
 
 def run_command(command):
     """stdout of `command`, or None when it is missing or fails (a site without accounting)."""
@@ -81,16 +82,17 @@ def slurm_settings_problems(partition, account, run=run_command, user=None):
                 problems.append(
                     "this cluster has no default partition, so every job must name one. Set "
                     "`slurm_partition` under `default-resources` in slurm/config.yaml to one of: "
-                    + ", ".join(sorted(set(names))))
+                    + ", ".join(sorted(set(names)))
+                )
     if not account:
         config = run(["scontrol", "show", "config"])
         if config is not None and enforces_associations(config):
             user = user or getpass.getuser()
-            default_account = run(["sacctmgr", "-n", "-P", "show", "user", user,
-                                   "format=DefaultAccount"])
+            default_account = run(["sacctmgr", "-n", "-P", "show", "user", user, "format=DefaultAccount"])
             if default_account is not None and not default_account.strip():
                 problems.append(
                     "this cluster requires an account for every job and you have no default "
                     "account. Set `slurm_account` under `default-resources` in slurm/config.yaml "
-                    "(`sacctmgr show associations user=$USER` lists yours)")
+                    "(`sacctmgr show associations user=$USER` lists yours)"
+                )
     return problems

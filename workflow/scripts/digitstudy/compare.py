@@ -7,11 +7,32 @@ import pandas as pd
 
 from .stats import clopper_pearson, describe_p, paired_comparison, spread, welch_test
 
+
 BOOTSTRAP_SEED = 0  # the paired bootstrap's generator: the same study gives the same intervals
 SIGNIFICANCE = 0.05
-PAIRED_COLUMNS = ["dataset", "model_a", "model_b", "n", "errors_a", "errors_b", "only_a_wrong", "only_b_wrong",
-                  "error_a", "error_b", "difference", "low", "high", "resamples", "seed", "mcnemar_p_value",
-                  "seed_mean_a", "seed_mean_b", "seed_difference", "welch_p_value", "verdict"]
+PAIRED_COLUMNS = [
+    "dataset",
+    "model_a",
+    "model_b",
+    "n",
+    "errors_a",
+    "errors_b",
+    "only_a_wrong",
+    "only_b_wrong",
+    "error_a",
+    "error_b",
+    "difference",
+    "low",
+    "high",
+    "resamples",
+    "seed",
+    "mcnemar_p_value",
+    "seed_mean_a",
+    "seed_mean_b",
+    "seed_difference",
+    "welch_p_value",
+    "verdict",
+]
 
 
 def seed_test_errors(seeds):
@@ -27,27 +48,48 @@ def chosen_row(choice, predictions, seed_errors):
     low, high = clopper_pearson(errors, n) if n else (None, None)
     seeds = spread(seed_errors)
     chosen = choice["chosen"] or {}
-    return {"experiment": f"{choice['dataset']} / {choice['model']}", "dataset": choice["dataset"],
-            "model": choice["model"], "lr": chosen.get("lr"), "momentum": chosen.get("momentum"),
-            "valid_error": chosen.get("valid_error"), "n_test": n, "test_errors": errors,
-            "test_error": errors / n if n else None, "low": low, "high": high, "seeds_ok": seeds["n"],
-            **{f"seed_test_{key}": seeds[key] for key in ("mean", "sd", "min", "max")}}
+    return {
+        "experiment": f"{choice['dataset']} / {choice['model']}",
+        "dataset": choice["dataset"],
+        "model": choice["model"],
+        "lr": chosen.get("lr"),
+        "momentum": chosen.get("momentum"),
+        "valid_error": chosen.get("valid_error"),
+        "n_test": n,
+        "test_errors": errors,
+        "test_error": errors / n if n else None,
+        "low": low,
+        "high": high,
+        "seeds_ok": seeds["n"],
+        **{f"seed_test_{key}": seeds[key] for key in ("mean", "sd", "min", "max")},
+    }
 
 
 def chosen_models_table(choices, predictions, seed_errors):
     """A row per experiment of the task, in config order. predictions, seed_errors: keyed by model."""
-    return pd.DataFrame([chosen_row(choice, predictions[choice["model"]], seed_errors[choice["model"]])
-                         for choice in choices])
+    return pd.DataFrame(
+        [chosen_row(choice, predictions[choice["model"]], seed_errors[choice["model"]]) for choice in choices]
+    )
 
 
 def paired_row(dataset, model_a, model_b, predictions, seed_errors):
-    test = paired_comparison(predictions[model_a]["correct"].to_numpy() == 0,
-                             predictions[model_b]["correct"].to_numpy() == 0, seed=BOOTSTRAP_SEED)
+    test = paired_comparison(
+        predictions[model_a]["correct"].to_numpy() == 0,
+        predictions[model_b]["correct"].to_numpy() == 0,
+        seed=BOOTSTRAP_SEED,
+    )
     seeds = welch_test(seed_errors[model_a], seed_errors[model_b])
     test["mcnemar_p_value"] = test.pop("p_value")
-    row = {"dataset": dataset, "model_a": model_a, "model_b": model_b, **test,
-           "seed_mean_a": seeds["mean_a"], "seed_mean_b": seeds["mean_b"],
-           "seed_difference": seeds["difference"], "welch_p_value": seeds["p_value"]}
+    row = {
+        "dataset": dataset,
+        "model_a": model_a,
+        "model_b": model_b,
+        **test,
+        "seed_mean_a": seeds["mean_a"],
+        "seed_mean_b": seeds["mean_b"],
+        "seed_difference": seeds["difference"],
+        "welch_p_value": seeds["p_value"],
+    }
     return {**row, "verdict": verdict(row)}
 
 
@@ -68,11 +110,15 @@ def verdict(row):
     better, worse = (a, b) if row["difference"] < 0 else (b, a)
     interval = f"95% interval {points(row['low'])} to {points(row['high'])} points"
     if row["mcnemar_p_value"] < SIGNIFICANCE:
-        images = (f"{better} errs on fewer test images than {worse}: {a} - {b} = "
-                  f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['mcnemar_p_value'])}")
+        images = (
+            f"{better} errs on fewer test images than {worse}: {a} - {b} = "
+            f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['mcnemar_p_value'])}"
+        )
     else:
-        images = (f"no difference beyond chance on these test images: {a} - {b} = "
-                  f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['mcnemar_p_value'])}")
+        images = (
+            f"no difference beyond chance on these test images: {a} - {b} = "
+            f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['mcnemar_p_value'])}"
+        )
     return images + "; " + seed_verdict(row)
 
 

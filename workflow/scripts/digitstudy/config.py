@@ -7,11 +7,15 @@ import jsonschema
 import yaml
 
 from .mnist import MNIST_FILES
+from .models import MODELS
 from .study import mnist_source_setting
 
 
 def load_schema(path):
-    return yaml.safe_load(Path(path).read_text())
+    """The config schema, accepting exactly the registered model names."""
+    schema = yaml.safe_load(Path(path).read_text())
+    schema["definitions"]["models"]["propertyNames"]["enum"] = sorted(MODELS)
+    return schema
 
 
 def key_path(path):

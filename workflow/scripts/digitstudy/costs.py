@@ -7,6 +7,7 @@ import pandas as pd
 
 from .aggregate import far_worse
 
+
 HOUR = 3600.0
 
 
@@ -26,9 +27,13 @@ def benchmark_key(path):
 def run_costs(runs, benchmark_paths):
     """runs.csv with each run's wall and CPU seconds, and the seconds a diverged run saved by stopping
     early: its remaining epochs at its own mean epoch time."""
-    costs = pd.DataFrame([{"dataset": key[0], "model": key[1], "run": key[2], **read_benchmark(path)}
-                          for path, key in ((path, benchmark_key(path)) for path in benchmark_paths)],
-                         columns=["dataset", "model", "run", "seconds", "cpu_seconds"])
+    costs = pd.DataFrame(
+        [
+            {"dataset": key[0], "model": key[1], "run": key[2], **read_benchmark(path)}
+            for path, key in ((path, benchmark_key(path)) for path in benchmark_paths)
+        ],
+        columns=["dataset", "model", "run", "seconds", "cpu_seconds"],
+    )
     table = runs.merge(costs, on=["dataset", "model", "run"], how="left")
     per_epoch = table["wall_seconds"] / table["epochs_completed"]
     remaining = (table["epochs"] - table["epochs_completed"]).where(table["status"] != "ok", 0)
@@ -37,8 +42,15 @@ def run_costs(runs, benchmark_paths):
 
 def cost_table(costs, data_benchmarks):
     """Hours per experiment and for the whole study (data preparation included)."""
-    rows = [{"part": f"{dataset} / {model}", "runs": len(group), "diverged": int((group["status"] != "ok").sum()),
-             **hours(group)} for (dataset, model), group in costs.groupby(["dataset", "model"], sort=False)]
+    rows = [
+        {
+            "part": f"{dataset} / {model}",
+            "runs": len(group),
+            "diverged": int((group["status"] != "ok").sum()),
+            **hours(group),
+        }
+        for (dataset, model), group in costs.groupby(["dataset", "model"], sort=False)
+    ]
     data = pd.DataFrame([read_benchmark(path) for path in data_benchmarks], columns=["seconds", "cpu_seconds"])
     rows.append({"part": "data preparation", "runs": 0, "diverged": 0, **hours(data)})
     table = pd.DataFrame(rows)
@@ -48,8 +60,11 @@ def cost_table(costs, data_benchmarks):
 
 def hours(frame):
     saved = frame["saved_seconds"].sum() if "saved_seconds" in frame else 0.0
-    return {"wall_hours": frame["seconds"].sum() / HOUR, "cpu_hours": frame["cpu_seconds"].sum() / HOUR,
-            "saved_hours": saved / HOUR}
+    return {
+        "wall_hours": frame["seconds"].sum() / HOUR,
+        "cpu_hours": frame["cpu_seconds"].sum() / HOUR,
+        "saved_hours": saved / HOUR,
+    }
 
 
 def problem(row):
@@ -68,5 +83,20 @@ def problem_runs_table(costs, chosen_valid_errors):
         flagged.append(group[(group["status"] != "ok") | worse].assign(chosen_valid_error=chosen))
     table = pd.concat(flagged, ignore_index=True) if flagged else costs.iloc[:0]
     table = table.assign(problem=table.apply(problem, axis=1) if len(table) else [])
-    return table[["dataset", "model", "run", "lr", "momentum", "problem", "epochs_completed", "epochs",
-                  "valid_error", "chosen_valid_error", "seconds", "cpu_seconds", "saved_seconds"]]
+    return table[
+        [
+            "dataset",
+            "model",
+            "run",
+            "lr",
+            "momentum",
+            "problem",
+            "epochs_completed",
+            "epochs",
+            "valid_error",
+            "chosen_valid_error",
+            "seconds",
+            "cpu_seconds",
+            "saved_seconds",
+        ]
+    ]

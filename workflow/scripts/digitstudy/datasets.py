@@ -12,6 +12,7 @@ from .files import atomic_path, sha256_file
 from .idx import read_images_and_labels
 from .mnist import MNIST_FILES
 
+
 SPLITS = ("train", "valid", "test")
 CHUNK_SAMPLES = 1024
 
@@ -27,10 +28,8 @@ def load_mnist(raw_dir):
     """{'train': (images, labels), 'test': (images, labels)} from the four verified IDX files."""
     raw_dir = Path(raw_dir)
     return {
-        "train": read_images_and_labels(raw_dir / "train-images-idx3-ubyte",
-                                        raw_dir / "train-labels-idx1-ubyte"),
-        "test": read_images_and_labels(raw_dir / "t10k-images-idx3-ubyte",
-                                       raw_dir / "t10k-labels-idx1-ubyte"),
+        "train": read_images_and_labels(raw_dir / "train-images-idx3-ubyte", raw_dir / "train-labels-idx1-ubyte"),
+        "test": read_images_and_labels(raw_dir / "t10k-images-idx3-ubyte", raw_dir / "t10k-labels-idx1-ubyte"),
     }
 
 
@@ -43,14 +42,13 @@ def digit_split_indices(n_mnist_train, n_mnist_test, sizes, seed):
     """Which MNIST images form each split: valid is carved from MNIST train by a seeded permutation,
     test comes only from MNIST test. Sizes below the full counts take seeded subsets."""
     if sizes["train"] + sizes["valid"] > n_mnist_train or sizes["test"] > n_mnist_test:
-        raise DigitstudyError(
-            f"data sizes {sizes} exceed MNIST ({n_mnist_train} train, {n_mnist_test} test images)")
+        raise DigitstudyError(f"data sizes {sizes} exceed MNIST ({n_mnist_train} train, {n_mnist_test} test images)")
     rng = np.random.default_rng(seed)
     permutation = rng.permutation(n_mnist_train)
     test_order = rng.permutation(n_mnist_test)
     return {
         "valid": np.sort(permutation[: sizes["valid"]]),
-        "train": np.sort(permutation[sizes["valid"]: sizes["valid"] + sizes["train"]]),
+        "train": np.sort(permutation[sizes["valid"] : sizes["valid"] + sizes["train"]]),
         "test": np.sort(test_order[: sizes["test"]]),
     }
 
@@ -60,8 +58,7 @@ def mnist_digit_pools(mnist, sizes, seed):
     indices = digit_split_indices(len(mnist["train"][0]), len(mnist["test"][0]), sizes, seed)
     source = {"train": mnist["train"], "valid": mnist["train"], "test": mnist["test"]}
     return {
-        split: Split(source[split][0][indices[split]][:, None], source[split][1][indices[split]])
-        for split in SPLITS
+        split: Split(source[split][0][indices[split]][:, None], source[split][1][indices[split]]) for split in SPLITS
     }
 
 
@@ -77,8 +74,10 @@ def make_pairs(pool, count, rng):
 def two_digit_splits(pools, sizes, seed):
     """Pairs drawn within each MNIST split, so no digit image is shared between train, valid and test.
     Each split has a generator of its own: a change of n_train leaves the valid and test pairs alone."""
-    return {split: make_pairs(pools[split], sizes[split], np.random.default_rng([seed, index]))
-            for index, split in enumerate(SPLITS)}
+    return {
+        split: make_pairs(pools[split], sizes[split], np.random.default_rng([seed, index]))
+        for index, split in enumerate(SPLITS)
+    }
 
 
 def pixel_stats(images):
@@ -91,10 +90,17 @@ def write_splits(path, splits, n_classes, attributes):
     """One HDF5 file with a group per split; written beside `path`, then renamed into place."""
     mean, std = pixel_stats(splits["train"].images)
     with atomic_path(path) as temporary, h5py.File(temporary, "w", track_order=True) as handle:
-        handle.attrs.update({"n_classes": n_classes, "pixel_mean": mean, "pixel_std": std,
-                             "image_shape": splits["train"].images.shape[1:]})
-        handle.attrs.update({key: json.dumps(value) if isinstance(value, dict) else value
-                             for key, value in attributes.items()})
+        handle.attrs.update(
+            {
+                "n_classes": n_classes,
+                "pixel_mean": mean,
+                "pixel_std": std,
+                "image_shape": splits["train"].images.shape[1:],
+            }
+        )
+        handle.attrs.update(
+            {key: json.dumps(value) if isinstance(value, dict) else value for key, value in attributes.items()}
+        )
         for name in SPLITS:
             write_group(handle.create_group(name), splits[name])
 

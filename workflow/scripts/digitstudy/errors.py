@@ -13,8 +13,9 @@ def class_error_table(predictions, n_classes):
         of_class = predictions[predictions["label"] == label]
         n, errors = len(of_class), int((of_class["correct"] == 0).sum())
         low, high = clopper_pearson(errors, n) if n else (np.nan, np.nan)
-        rows.append({"class": label, "n": n, "errors": errors, "error": errors / n if n else np.nan,
-                     "low": low, "high": high})
+        rows.append(
+            {"class": label, "n": n, "errors": errors, "error": errors / n if n else np.nan, "low": low, "high": high}
+        )
     return pd.DataFrame(rows)
 
 

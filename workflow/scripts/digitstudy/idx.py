@@ -8,6 +8,7 @@ import numpy as np
 
 from . import DigitstudyError
 
+
 UBYTE = 0x08
 IMAGES_DIMS = 3
 LABELS_DIMS = 1
@@ -41,20 +42,18 @@ def parse_idx(content, name, expected_dims):
     header_size = 4 + 4 * ndims
     if len(content) < header_size:
         raise DigitstudyError(f"{name}: truncated IDX header")
-    shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndims))
+    shape = tuple(int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndims))
     expected_size = header_size + int(np.prod(shape))
     if len(content) != expected_size:
         state = "truncated" if len(content) < expected_size else "longer than its header says"
-        raise DigitstudyError(
-            f"{name}: {state}: {len(content)} bytes, header {shape} needs {expected_size}")
+        raise DigitstudyError(f"{name}: {state}: {len(content)} bytes, header {shape} needs {expected_size}")
     return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
 def check_pair(images, labels, images_path, labels_path):
     """Images and labels of one split must agree in count, and labels must be digits."""
     if len(images) != len(labels):
-        raise DigitstudyError(
-            f"{images_path}: {len(images)} images but {labels_path} has {len(labels)} labels")
+        raise DigitstudyError(f"{images_path}: {len(images)} images but {labels_path} has {len(labels)} labels")
     if labels.size and labels.max() > 9:
         raise DigitstudyError(f"{labels_path}: label {labels.max()} outside 0..9")
 

@@ -7,6 +7,7 @@ from . import DigitstudyError
 from .files import sha256_of, write_bytes_atomic
 from .idx import IMAGES_DIMS, LABELS_DIMS, check_pair, parse_idx, read_bytes
 
+
 # SHA-256 of the decompressed files of the genuine release (whatever mirror or compression).
 MNIST_SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -15,8 +16,10 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 MNIST_FILES = tuple(MNIST_SHA256)
-MNIST_SPLITS = (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-                ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+MNIST_SPLITS = (
+    ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+)
 
 
 def find_source_file(source_dir, name):
@@ -41,7 +44,8 @@ def check_sha256(content, path, name):
     if digest != MNIST_SHA256[name]:
         raise DigitstudyError(
             f"{path}: content SHA-256 {digest[:16]}... does not match genuine MNIST {name} "
-            f"({MNIST_SHA256[name][:16]}...): corrupt or not MNIST")
+            f"({MNIST_SHA256[name][:16]}...): corrupt or not MNIST"
+        )
 
 
 def verified_split(source_dir, images_name, labels_name):
@@ -78,7 +82,8 @@ def download_verified(out_dir):
             reason = " ".join(str(error).split())
             raise DigitstudyError(
                 f"could not download MNIST ({reason}); set mnist_dir in the config or MNIST_DIR "
-                "to a folder with the four IDX files") from None
+                "to a folder with the four IDX files"
+            ) from None
         return copy_verified(Path(scratch) / "MNIST" / "raw", out_dir)
 
 

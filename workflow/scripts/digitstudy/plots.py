@@ -6,6 +6,7 @@ import textwrap
 
 import matplotlib
 
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the file-only backend)
 import numpy as np  # noqa: E402
@@ -17,6 +18,7 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from .files import atomic_path  # noqa: E402
 from .models import MODELS  # noqa: E402
+
 
 PALETTE = [colors.to_hex(colour) for colour in matplotlib.colormaps["tab10"].colors]
 SPLITS = {"train": ("--", "train, mean over the epoch's batches"), "valid": ("-", "validation")}
@@ -33,7 +35,7 @@ def model_colour(model):
         return PALETTE[names.index(model) % len(PALETTE)]
     # Unregistered names take the colours the registry leaves free; sha256 because hash() is
     # salted per process and the colour must not change between two rule jobs.
-    spare = PALETTE[len(names):] or PALETTE
+    spare = PALETTE[len(names) :] or PALETTE
     return spare[int(hashlib.sha256(model.encode()).hexdigest(), 16) % len(spare)]
 
 
@@ -70,8 +72,10 @@ def seed_mean(histories, column):
 def curve_legend(figure, n_seeds, colour):
     """A legend of line styles (split, seed vs mean), not one entry per seed."""
     handles = [Line2D([], [], color="grey", linestyle=style, label=label) for style, label in SPLITS.values()]
-    handles += [Line2D([], [], color=colour, alpha=0.35, linewidth=1, label=f"{n_seeds} seeds, thin"),
-                Line2D([], [], color=colour, linewidth=2.5, label="mean, thick")]
+    handles += [
+        Line2D([], [], color=colour, alpha=0.35, linewidth=1, label=f"{n_seeds} seeds, thin"),
+        Line2D([], [], color=colour, linewidth=2.5, label="mean, thick"),
+    ]
     return figure.legend(handles=handles, loc="outside lower center", ncol=4, fontsize="small")
 
 
@@ -113,8 +117,9 @@ def learning_curves(histories, title, model):
         for split, (style, _) in SPLITS.items():
             column = f"{split}_{metric}"
             for history in histories.values():
-                axes.plot(history["epoch"], scale * finite(history[column]), style, color=colour,
-                          alpha=0.35, linewidth=1)
+                axes.plot(
+                    history["epoch"], scale * finite(history[column]), style, color=colour, alpha=0.35, linewidth=1
+                )
             mean = seed_mean(histories, column)
             axes.plot(mean.index, scale * mean.to_numpy(), style, color=colour, linewidth=2.5)
     log_axes(panels[0], "cross-entropy loss")
@@ -177,8 +182,7 @@ def cell_outline(axes, row, i, j, ink):
     if row["status"] != "ok":
         axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="xx", color="0.6", linewidth=0))
     elif flag(row, "far_worse"):
-        axes.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, linestyle=":", linewidth=2,
-                                 color=ink))
+        axes.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, linestyle=":", linewidth=2, color=ink))
     if flag(row, "chosen"):
         axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, linewidth=3, color="black"))
     return axes
@@ -190,10 +194,26 @@ def mark_cell(axes, row, i, j, image):
     ink = text_colour(image.cmap(image.norm(value))) if row["status"] == "ok" else "darkred"
     cell_outline(axes, row, i, j, ink)
     if row["status"] != "ok":  # on a white ground: hatching behind letters makes them hard to read
-        return axes.text(j, i, cell_label(row, value), ha="center", va="center", fontsize=8.5, color=ink,
-                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
-    return axes.text(j, i, cell_label(row, value), ha="center", va="center", fontsize=8.5, color=ink,
-                     fontweight="bold" if flag(row, "chosen") else "normal")
+        return axes.text(
+            j,
+            i,
+            cell_label(row, value),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            color=ink,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
+        )
+    return axes.text(
+        j,
+        i,
+        cell_label(row, value),
+        ha="center",
+        va="center",
+        fontsize=8.5,
+        color=ink,
+        fontweight="bold" if flag(row, "chosen") else "normal",
+    )
 
 
 def grid_heatmap(grid, title):
@@ -205,12 +225,19 @@ def grid_heatmap(grid, title):
     image = axes.imshow(values, cmap="YlOrRd", aspect="auto", norm=error_norm(values, far_worse))
     for _, row in grid.iterrows():
         mark_cell(axes, row, lrs.index(row["lr"]), momenta.index(row["momentum"]), image)
-    bar = figure.colorbar(image, ax=axes, label="final validation error (%)",
-                          extend="max" if far_worse.any() else "neither")  # the arrow: beyond, far worse
+    bar = figure.colorbar(
+        image, ax=axes, label="final validation error (%)", extend="max" if far_worse.any() else "neither"
+    )  # the arrow: beyond, far worse
     if isinstance(image.norm, colors.LogNorm):
         log_labels(bar.ax.yaxis)
-    axes.set(xticks=range(len(momenta)), xticklabels=[f"{m:g}" for m in momenta], xlabel="SGD momentum",
-             yticks=range(len(lrs)), yticklabels=[f"{lr:g}" for lr in lrs], ylabel="learning rate")
+    axes.set(
+        xticks=range(len(momenta)),
+        xticklabels=[f"{m:g}" for m in momenta],
+        xlabel="SGD momentum",
+        yticks=range(len(lrs)),
+        yticklabels=[f"{lr:g}" for lr in lrs],
+        ylabel="learning rate",
+    )
     fitted_title(figure, title)
     return figure
 
@@ -222,17 +249,34 @@ def tile_grid(tiles, title, columns=None):
     height, width = tiles.shape[1:]
     # At least 4.5 inches wide (a title wrapped to 2 inches would take six lines); few tiles fill it.
     tile = float(np.clip(4.1 / columns * height / width, *TILE_INCHES))
-    figure, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
-                                figsize=(max(4.5, columns * tile * width / height + 0.4), rows * tile + 1.2))
+    figure, axes = plt.subplots(
+        rows,
+        columns,
+        squeeze=False,
+        layout="constrained",
+        figsize=(max(4.5, columns * tile * width / height + 0.4), rows * tile + 1.2),
+    )
     for index, axis in enumerate(axes.flat):
         axis.set_axis_off()
         if index < len(tiles):
             limit = np.abs(tiles[index]).max() or 1.0
             axis.imshow(tiles[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
     fitted_title(figure, title)
-    fit_text(figure, figure.supxlabel("red positive, blue negative; each tile scaled to its own largest |weight|",
-                                      fontsize="small"))
+    fit_text(
+        figure,
+        figure.supxlabel("red positive, blue negative; each tile scaled to its own largest |weight|", fontsize="small"),
+    )
     return figure
+
+
+def weights_figure(choice, weights):
+    """The pictured layer's weights of an experiment's chosen run, one tile per unit; weights:
+    predictions.chosen_weights(), None when every run diverged."""
+    title = f"{choice['dataset']} / {choice['model']}: first layer"
+    if weights is None:
+        return tile_grid(np.zeros((1, 3, 3)), title + " (every run diverged)")
+    title += f" of lr {choice['chosen']['lr']:g}, momentum {choice['chosen']['momentum']:g}"
+    return tile_grid(first_layer_tiles(*weights), title)
 
 
 def first_layer_tiles(weight, image_shape):
@@ -250,16 +294,20 @@ def number(value):
 
 def task_separators(axes, datasets):
     """A thin vertical line wherever the next bar belongs to another task."""
-    return [axes.axvline(index - 0.5, color="0.5", linewidth=0.8)
-            for index in range(1, len(datasets)) if datasets[index] != datasets[index - 1]]
+    return [
+        axes.axvline(index - 0.5, color="0.5", linewidth=0.8)
+        for index in range(1, len(datasets))
+        if datasets[index] != datasets[index - 1]
+    ]
 
 
 def comparison_legend(axes, seeds):
     """One entry per kind of mark; the bars' colours are the models, named under each bar."""
     chosen = (Patch(facecolor="0.75", edgecolor="0.4"), Line2D([], [], color="0.2", linewidth=1))
     labels = ["chosen run, test error, 95% interval", "seed study, test mean \u00b1 sd"]
-    return axes.legend([chosen, seeds], labels, handler_map={tuple: HandlerTuple(ndivide=None)},
-                       fontsize="small", loc="best")
+    return axes.legend(
+        [chosen, seeds], labels, handler_map={tuple: HandlerTuple(ndivide=None)}, fontsize="small", loc="best"
+    )
 
 
 def comparison(rows):
@@ -269,15 +317,32 @@ def comparison(rows):
     figure, axes = plt.subplots(figsize=(1.3 * len(rows) + 2.5, 4.5), layout="constrained")
     error = 100 * np.array([number(row["test_error"]) for row in rows])
     bounds = 100 * np.array([[number(row["low"]), number(row["high"])] for row in rows])
-    axes.bar(position, error, 0.6, color=[model_colour(row["model"]) for row in rows],
-             yerr=np.clip([error - bounds[:, 0], bounds[:, 1] - error], 0, None),
-             error_kw={"ecolor": "0.2", "capsize": 4, "linewidth": 1})
-    seeds = axes.errorbar(position + 0.18, [100 * number(row["seed_test_mean"]) for row in rows],
-                          yerr=[100 * number(row["seed_test_sd"]) for row in rows], fmt="o", color="black",
-                          markersize=4, capsize=3, linewidth=1)
+    axes.bar(
+        position,
+        error,
+        0.6,
+        color=[model_colour(row["model"]) for row in rows],
+        yerr=np.clip([error - bounds[:, 0], bounds[:, 1] - error], 0, None),
+        error_kw={"ecolor": "0.2", "capsize": 4, "linewidth": 1},
+    )
+    seeds = axes.errorbar(
+        position + 0.18,
+        [100 * number(row["seed_test_mean"]) for row in rows],
+        yerr=[100 * number(row["seed_test_sd"]) for row in rows],
+        fmt="o",
+        color="black",
+        markersize=4,
+        capsize=3,
+        linewidth=1,
+    )
     task_separators(axes, [row["dataset"] for row in rows])
-    axes.set(xticks=position, xticklabels=[f"{row['dataset']}\n{row['model']}" for row in rows],
-             xlim=(-0.6, len(rows) - 0.4), ylabel="test error (%)", xlabel="task (dataset) and model")
+    axes.set(
+        xticks=position,
+        xticklabels=[f"{row['dataset']}\n{row['model']}" for row in rows],
+        xlim=(-0.6, len(rows) - 0.4),
+        ylabel="test error (%)",
+        xlabel="task (dataset) and model",
+    )
     axes.set_ylim(0, 1.25 * np.nanmax(np.concatenate([bounds[:, 1], error, [1.0]])))
     comparison_legend(axes, seeds)
     fitted_title(figure, "Chosen models: test error with 95% interval")
@@ -289,8 +354,15 @@ def confusion_cells(axes, matrix, image):
     size = 8 if len(matrix) <= 12 else 7
     for (i, j), count in np.ndenumerate(matrix):
         if count:
-            axes.text(j, i, f"{count:d}", ha="center", va="center", fontsize=size,
-                      color=text_colour(image.cmap(image.norm(count))))
+            axes.text(
+                j,
+                i,
+                f"{count:d}",
+                ha="center",
+                va="center",
+                fontsize=size,
+                color=text_colour(image.cmap(image.norm(count))),
+            )
     return axes
 
 
@@ -306,8 +378,14 @@ def confusion_matrix(matrix, title, class_names=None):
     confusion_cells(axes, matrix, image)
     log_labels(figure.colorbar(image, ax=axes, label="test images", shrink=0.8).ax.yaxis)
     ticks = range(len(matrix))
-    axes.set(xticks=ticks, xticklabels=names, yticks=ticks, yticklabels=names,
-             xlabel="predicted class (test)", ylabel="true class (test)")
+    axes.set(
+        xticks=ticks,
+        xticklabels=names,
+        yticks=ticks,
+        yticklabels=names,
+        xlabel="predicted class (test)",
+        ylabel="true class (test)",
+    )
     fitted_title(figure, title)
     return figure
 
@@ -317,11 +395,21 @@ def class_errors(table, title, model):
     position = np.arange(len(table))
     error, low, high = (100 * table[column].to_numpy(dtype=np.float64) for column in ("error", "low", "high"))
     figure, axes = plt.subplots(figsize=(max(5.0, 0.7 * len(table) + 2), 4), layout="constrained")
-    axes.bar(position, error, 0.7, color=model_colour(model),
-             yerr=np.clip([error - low, high - error], 0, None), error_kw={"ecolor": "0.2", "capsize": 3})
+    axes.bar(
+        position,
+        error,
+        0.7,
+        color=model_colour(model),
+        yerr=np.clip([error - low, high - error], 0, None),
+        error_kw={"ecolor": "0.2", "capsize": 3},
+    )
     labels = [f"{name}\n(n={int(n)})" for name, n in zip(table["class"], table["n"])]
-    axes.set(xticks=position, xlim=(-0.6, len(table) - 0.4), ylabel="test error (%)",
-             xlabel="true class (test), with its number of test images n")
+    axes.set(
+        xticks=position,
+        xlim=(-0.6, len(table) - 0.4),
+        ylabel="test error (%)",
+        xlabel="true class (test), with its number of test images n",
+    )
     axes.set_xticklabels(labels, fontsize=9 if len(table) <= 12 else 8)
     axes.set_ylim(0, 1.1 * np.nanmax(np.append(high, 1.0)))
     fitted_title(figure, title)
@@ -335,8 +423,13 @@ def worst_predictions(images, truths, predictions, confidences, title, columns=6
     rows = math.ceil(len(images) / columns)
     height, width = images.shape[2:]
     tile = max(1.5, 1.1 * width / height)  # wide enough for a two-line tile title
-    figure, axes = plt.subplots(rows, columns, squeeze=False, layout="constrained",
-                                figsize=(max(4.0, columns * tile), rows * (tile * height / width + 0.35) + 0.5))
+    figure, axes = plt.subplots(
+        rows,
+        columns,
+        squeeze=False,
+        layout="constrained",
+        figsize=(max(4.0, columns * tile), rows * (tile * height / width + 0.35) + 0.5),
+    )
     for axis in axes.flat:
         axis.set_axis_off()
     for axis, image, truth, guess, p in zip(axes.flat, images, truths, predictions, confidences):
@@ -349,8 +442,9 @@ def worst_predictions(images, truths, predictions, confidences, title, columns=6
 def two_digit_samples(images, digits, count=16):
     """The first `count` two-digit images with their digits and sum."""
     columns = 4
-    figure, axes = plt.subplots(math.ceil(count / columns), columns, figsize=(8, 1.2 * count / columns + 0.5),
-                                layout="constrained")
+    figure, axes = plt.subplots(
+        math.ceil(count / columns), columns, figsize=(8, 1.2 * count / columns + 0.5), layout="constrained"
+    )
     for axis, image, (left, right) in zip(axes.flat, images[:count], digits[:count]):
         axis.imshow(image[0], cmap="gray_r")
         axis.set_title(f"{left} + {right} = {left + right}", fontsize=9)

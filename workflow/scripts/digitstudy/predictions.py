@@ -10,8 +10,9 @@ import pandas as pd
 import torch
 
 from .datasets import open_h5, read_attributes, read_splits
-from .models import build_model
+from .models import build_model, pictured_layer
 from .training import EVAL_BATCH, on_device, standardise, to_tensor_split
+
 
 PREDICTION_COLUMNS = ("index", "label", "prediction", "correct", "p_label", "p_prediction")
 
@@ -28,6 +29,19 @@ def load_trained_model(model_name, model_path, attributes, device="cpu"):
     model = build_model(model_name, tuple(attributes["image_shape"]), int(attributes["n_classes"]))
     model.load_state_dict(torch.load(model_path, map_location=device, weights_only=True))
     return on_device(model, device).eval()
+
+
+def chosen_weights(choice, model_paths, data_path):
+    """(weights of the pictured layer as an array, image shape) of an experiment's chosen run, or
+    None when every grid run diverged."""
+    model_path = chosen_model_path(choice, model_paths)
+    if model_path is None:
+        return None
+    with open_h5(data_path) as handle:
+        attributes = read_attributes(handle, data_path)
+    model = load_trained_model(choice["model"], model_path, attributes)
+    weight = pictured_layer(choice["model"], model).weight.detach().numpy()
+    return weight, tuple(attributes["image_shape"])
 
 
 def load_run(run_dir, data_file=None, device="cpu"):
@@ -53,7 +67,7 @@ def test_logits(model, images, batch_size=EVAL_BATCH):
     """The model's logits, in the batches that evaluate() uses, so the argmax agrees with the
     recorded test error bit for bit on the same CPU."""
     model.eval()
-    return torch.cat([model(images[start:start + batch_size]) for start in range(0, len(images), batch_size)])
+    return torch.cat([model(images[start : start + batch_size]) for start in range(0, len(images), batch_size)])
 
 
 def predictions_table(split, logits):
@@ -62,10 +76,16 @@ def predictions_table(split, logits):
     probabilities = torch.softmax(logits.double(), dim=1).numpy()
     predicted = logits.argmax(dim=1).numpy()
     rows = np.arange(len(split.labels))
-    frame = pd.DataFrame({"index": rows, "label": split.labels, "prediction": predicted,
-                          "correct": (predicted == split.labels).astype(int),
-                          "p_label": probabilities[rows, split.labels],
-                          "p_prediction": probabilities[rows, predicted]})
+    frame = pd.DataFrame(
+        {
+            "index": rows,
+            "label": split.labels,
+            "prediction": predicted,
+            "correct": (predicted == split.labels).astype(int),
+            "p_label": probabilities[rows, split.labels],
+            "p_prediction": probabilities[rows, predicted],
+        }
+    )
     if split.digits is not None:
         frame["digit_left"], frame["digit_right"] = split.digits[:, 0], split.digits[:, 1]
     return frame

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import yaml
 
+
 RECORD = "results/study.yaml"
-HEADER = ("# The study whose results this folder holds (written by its first run). digitstudy refuses a\n"
-          "# command whose config names another study; delete this file with the results to start anew.\n")
+HEADER = (
+    "# The study whose results this folder holds (written by its first run). digitstudy refuses a\n"
+    "# command whose config names another study; delete this file with the results to start anew.\n"
+)
 
 
 def read_record(path):
@@ -49,11 +52,16 @@ def other_study_error(record, study, configfiles):
     if record is None or record["study"] == study:
         return None
     recorded = record.get("configfiles") or []
-    remedy = (f"add {selection(recorded)} (after any targets) to work on it" if recorded
-              else "leave out --configfile to work on it")
-    return (f"{RECORD} says this folder holds the study '{record['study']}' (made with {selection(recorded)}), "
-            f"but this command selects '{study}' ({selection(configfiles)}): {remedy}, or run '{study}' in "
-            f"another clone, or remove data/processed, results, logs and benchmarks first")
+    remedy = (
+        f"add {selection(recorded)} (after any targets) to work on it"
+        if recorded
+        else "leave out --configfile to work on it"
+    )
+    return (
+        f"{RECORD} says this folder holds the study '{record['study']}' (made with {selection(recorded)}), "
+        f"but this command selects '{study}' ({selection(configfiles)}): {remedy}, or run '{study}' in "
+        f"another clone, or remove data/processed, results, logs and benchmarks first"
+    )
 
 
 def write_record(path, study, configfiles):

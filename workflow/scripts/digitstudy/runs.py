@@ -18,6 +18,7 @@ from .datasets import read_splits
 from .files import atomic_path, sha256_file, write_json_atomic, write_text_atomic
 from .training import best_epoch, check_device, to_tensor_split, train
 
+
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_error", "valid_loss", "valid_error", "seconds")
 CHECKPOINT_NAME = "checkpoint.pt"
 # What torch.load raises on a damaged file, or on one that weights_only refuses to unpickle.
@@ -25,8 +26,12 @@ CHECKPOINT_ERRORS = (RuntimeError, pickle.UnpicklingError, EOFError, OSError, Va
 
 
 def library_versions():
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "numpy": np.__version__, "h5py": h5py.__version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "h5py": h5py.__version__,
+    }
 
 
 def host_record(environ=os.environ):
@@ -42,26 +47,46 @@ def history_csv(history):
     return text.getvalue()
 
 
-def run_record(dataset, settings, history, outcome, data_file, data_sha256, attributes, wall_seconds,
-               threads, resumed_from_epoch=None):
+def run_record(
+    dataset,
+    settings,
+    history,
+    outcome,
+    data_file,
+    data_sha256,
+    attributes,
+    wall_seconds,
+    threads,
+    resumed_from_epoch=None,
+):
     """Everything a reader needs to trust and reproduce the run (metrics.json)."""
     final, best = history[-1], best_epoch(history)
     return {
-        "dataset": dataset, **asdict(settings), "threads": threads,
-        "status": outcome["status"], "reason": outcome["reason"],
-        "diverged_epoch": outcome["diverged_epoch"], "epochs_completed": len(history),
+        "dataset": dataset,
+        **asdict(settings),
+        "threads": threads,
+        "status": outcome["status"],
+        "reason": outcome["reason"],
+        "diverged_epoch": outcome["diverged_epoch"],
+        "epochs_completed": len(history),
         "final": {key: final[key] for key in ("train_loss", "train_error", "valid_loss", "valid_error")},
-        "best_valid": {"epoch": best["epoch"], "valid_error": best["valid_error"],
-                       "valid_loss": best["valid_loss"]},
-        "test": outcome["test"], "chance_error": outcome["chance_error"],
-        "wall_seconds": wall_seconds, "resumed_from_epoch": resumed_from_epoch,
-        "versions": library_versions(), "host": host_record(),
-        "data": {"file": str(data_file), "sha256": data_sha256,
-                 "source_sha256": json.loads(attributes["source_sha256"])},
+        "best_valid": {"epoch": best["epoch"], "valid_error": best["valid_error"], "valid_loss": best["valid_loss"]},
+        "test": outcome["test"],
+        "chance_error": outcome["chance_error"],
+        "wall_seconds": wall_seconds,
+        "resumed_from_epoch": resumed_from_epoch,
+        "versions": library_versions(),
+        "host": host_record(),
+        "data": {
+            "file": str(data_file),
+            "sha256": data_sha256,
+            "source_sha256": json.loads(attributes["source_sha256"]),
+        },
     }
 
 
 # --- checkpoints: a killed job resumes after its last finished epoch ---------------------------------
+
 
 def checkpoint_path(model_path):
     """Beside the run's outputs but not one of them: Snakemake deletes the declared outputs of a job
@@ -122,9 +147,18 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
         save_checkpoint(checkpoint, identity, state, earlier_seconds + time.perf_counter() - started)
 
     history, outcome, model = train(settings, data, int(attributes["n_classes"]), log, resume, save)
-    record = run_record(dataset, settings, history, outcome, data_file, data_sha256, attributes,
-                        earlier_seconds + time.perf_counter() - started, threads,
-                        resume["epoch"] if resume else None)
+    record = run_record(
+        dataset,
+        settings,
+        history,
+        outcome,
+        data_file,
+        data_sha256,
+        attributes,
+        earlier_seconds + time.perf_counter() - started,
+        threads,
+        resume["epoch"] if resume else None,
+    )
     with atomic_path(model_path) as temporary:
         torch.save(model.state_dict(), temporary)
     write_text_atomic(history_path, history_csv(history))

@@ -60,8 +60,10 @@ def partition_limits(partition, run=run_command):
     if not shown:
         return None
     lines = shown.splitlines()
-    fields = next((partition_fields(line) for line in lines if not partition and "Default=YES" in line),
-                  partition_fields(lines[0]))
+    fields = next(
+        (partition_fields(line) for line in lines if not partition and "Default=YES" in line),
+        partition_fields(lines[0]),
+    )
     nodes = run(["sinfo", "-h", "-N", "-p", fields["PartitionName"], "-o", "%c|%m|%G"])
     rows = [line.split("|") for line in (nodes or "").splitlines() if line.count("|") == 2]
     if not rows:
@@ -92,5 +94,4 @@ def misfits(asks, limits):
 
 def misfit_message(job_name, problems, partition, remedy):
     """One line: the job, what it asks against what partition offers, and the option to change."""
-    return (f"Slurm: {job_name} cannot start in partition {partition}: it asks for "
-            f"{'; '.join(problems)}. {remedy}")
+    return f"Slurm: {job_name} cannot start in partition {partition}: it asks for {'; '.join(problems)}. {remedy}"

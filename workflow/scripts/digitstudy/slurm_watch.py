@@ -12,6 +12,7 @@ import time
 
 from .cluster import run_command
 
+
 # Reasons that change only when someone changes the job, the partition or the accounts.
 NEVER_REASONS = {
     "PartitionConfig": "the job asks for more than the partition's nodes have",
@@ -51,8 +52,10 @@ def pending_jobs(squeue_output, workdir):
 
 
 def cancel_message(job_id, reason, comment):
-    return (f"Slurm job {job_id} ({comment}) can never start: {reason} ({never_starts(reason)}); "
-            f"cancelled. Change what it asks with --set-resources or its partition, then run again.")
+    return (
+        f"Slurm job {job_id} ({comment}) can never start: {reason} ({never_starts(reason)}); "
+        f"cancelled. Change what it asks with --set-resources or its partition, then run again."
+    )
 
 
 def waiting_message(job_id, reason, comment, minutes):
@@ -88,5 +91,6 @@ class PendingWatch:
             while True:
                 time.sleep(self.interval)
                 self.check(time.monotonic())
+
         threading.Thread(target=loop, name="slurm-pending-watch", daemon=True).start()
         return self

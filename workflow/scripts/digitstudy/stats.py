@@ -6,6 +6,7 @@ import math
 import numpy as np
 from scipy import stats
 
+
 CONFIDENCE = 0.95
 
 
@@ -44,8 +45,7 @@ def paired_comparison(wrong_a, wrong_b, seed: int, resamples=10_000, confidence=
     (percentile) interval, and McNemar's exact p-value."""
     a, b = as_wrong(wrong_a, "wrong_a"), as_wrong(wrong_b, "wrong_b")
     if len(a) != len(b) or len(a) == 0:
-        raise ValueError(f"paired_comparison: need two non-empty arrays of one length, "
-                         f"got {len(a)} and {len(b)}")
+        raise ValueError(f"paired_comparison: need two non-empty arrays of one length, got {len(a)} and {len(b)}")
     n, only_a, only_b = len(a), int((a & ~b).sum()), int((b & ~a).sum())
     # A resample of images matters only through how many discordant images of each kind it draws,
     # so a multinomial draw has exactly the distribution of resampled indices, at a fraction of the cost.
@@ -55,11 +55,21 @@ def paired_comparison(wrong_a, wrong_b, seed: int, resamples=10_000, confidence=
     tail = (1 - confidence) / 2
     low, high = np.quantile(differences, [tail, 1 - tail])
     errors_a, errors_b = int(a.sum()), int(b.sum())
-    return {"n": n, "errors_a": errors_a, "errors_b": errors_b, "only_a_wrong": only_a,
-            "only_b_wrong": only_b,
-            "error_a": errors_a / n, "error_b": errors_b / n, "difference": (only_a - only_b) / n,
-            "low": float(low), "high": float(high), "p_value": mcnemar_exact(only_a, only_b),
-            "resamples": resamples, "seed": seed}
+    return {
+        "n": n,
+        "errors_a": errors_a,
+        "errors_b": errors_b,
+        "only_a_wrong": only_a,
+        "only_b_wrong": only_b,
+        "error_a": errors_a / n,
+        "error_b": errors_b / n,
+        "difference": (only_a - only_b) / n,
+        "low": float(low),
+        "high": float(high),
+        "p_value": mcnemar_exact(only_a, only_b),
+        "resamples": resamples,
+        "seed": seed,
+    }
 
 
 def finite(values):
@@ -73,9 +83,16 @@ def welch_test(a, b) -> dict:
     are None when a side has fewer than 2 values or both sides have no spread: not testable."""
     a, b = finite(a), finite(b)
     mean = lambda values: float(values.mean()) if len(values) else None  # noqa: E731
-    result = {"n_a": len(a), "n_b": len(b), "mean_a": mean(a), "mean_b": mean(b),
-              "difference": mean(a) - mean(b) if len(a) and len(b) else None,
-              "t": None, "df": None, "p_value": None}
+    result = {
+        "n_a": len(a),
+        "n_b": len(b),
+        "mean_a": mean(a),
+        "mean_b": mean(b),
+        "difference": mean(a) - mean(b) if len(a) and len(b) else None,
+        "t": None,
+        "df": None,
+        "p_value": None,
+    }
     if len(a) < 2 or len(b) < 2 or (np.ptp(a) == 0 and np.ptp(b) == 0):
         return result
     # By hand rather than ttest_ind, which warns of "catastrophic cancellation" on a side without spread.
@@ -95,9 +112,13 @@ def spread(values) -> dict:
     values = finite(values)
     if len(values) == 0:
         return {"n": 0, "mean": None, "sd": None, "min": None, "max": None}
-    return {"n": len(values), "mean": float(values.mean()),
-            "sd": float(values.std(ddof=1)) if len(values) > 1 else None,
-            "min": float(values.min()), "max": float(values.max())}
+    return {
+        "n": len(values),
+        "mean": float(values.mean()),
+        "sd": float(values.std(ddof=1)) if len(values) > 1 else None,
+        "min": float(values.min()),
+        "max": float(values.max()),
+    }
 
 
 def describe_p(p_value) -> str:

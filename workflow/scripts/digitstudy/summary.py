@@ -5,13 +5,24 @@ import re
 
 from .aggregate import FAR_WORSE_MARGIN, percent
 
+
 EXPERIMENT_TABLES = {"seed study": "seeds.md", "grid": "grid.md"}
-EXPERIMENT_PLOTS = {"learning curves": "curves.png", "grid heatmap": "grid.png",
-                    "first-layer weights": "weights.png", "test error per class": "class_errors.png",
-                    "confusion matrix": "confusion.png", "worst-predicted test images": "worst.png"}
+EXPERIMENT_PLOTS = {
+    "learning curves": "curves.png",
+    "grid heatmap": "grid.png",
+    "first-layer weights": "weights.png",
+    "test error per class": "class_errors.png",
+    "confusion matrix": "confusion.png",
+    "worst-predicted test images": "worst.png",
+}
 TASK_TABLES = {"chosen models with intervals": "chosen.md", "pairwise tests": "paired.md"}
-STUDY_LINKS = {"every run": "runs.csv", "cost": "tables/cost.md", "cost per run": "tables/run_costs.md",
-               "diverged and far-worse runs": "tables/problem_runs.md", "the tasks compared": "plots/comparison.png"}
+STUDY_LINKS = {
+    "every run": "runs.csv",
+    "cost": "tables/cost.md",
+    "cost per run": "tables/run_costs.md",
+    "diverged and far-worse runs": "tables/problem_runs.md",
+    "the tasks compared": "plots/comparison.png",
+}
 
 
 def experiment_links(dataset, model, paired_digits):
@@ -24,8 +35,11 @@ def experiment_links(dataset, model, paired_digits):
 
 def linked_files(experiments, paired_datasets):
     """Every file the summary links to, relative to results/ (the workflow makes each one)."""
-    paths = [path for dataset, model in experiments
-             for path in experiment_links(dataset, model, dataset in paired_datasets).values()]
+    paths = [
+        path
+        for dataset, model in experiments
+        for path in experiment_links(dataset, model, dataset in paired_datasets).values()
+    ]
     tasks = dict.fromkeys(dataset for dataset, _ in experiments)
     paths += [f"tables/{dataset}/{file}" for dataset in tasks for file in TASK_TABLES.values()]
     paths += list(STUDY_LINKS.values())
@@ -55,15 +69,19 @@ def spread_text(seeds, column):
 
 # --- the findings ------------------------------------------------------------------------------------
 
+
 def task_finding(dataset, choices, chosen, paired):
     """The best model of a task with its test interval, and how it compares with the runner-up."""
-    ranked = sorted([c for c in choices if c["chosen"]], key=lambda c: (c["chosen"]["valid_error"],
-                                                                         c["chosen"]["valid_loss"]))
+    ranked = sorted(
+        [c for c in choices if c["chosen"]], key=lambda c: (c["chosen"]["valid_error"], c["chosen"]["valid_loss"])
+    )
     if not ranked:
         return f"**{dataset}**: every model diverged on every grid point; there is no finding to state."
     best = chosen.set_index("model").loc[ranked[0]["model"]]
-    text = (f"**{dataset}**: the best model (chosen on validation) is **{ranked[0]['model']}**, with test error "
-            f"{interval(best)} over {int(best['n_test']):,} test images.")
+    text = (
+        f"**{dataset}**: the best model (chosen on validation) is **{ranked[0]['model']}**, with test error "
+        f"{interval(best)} over {int(best['n_test']):,} test images."
+    )
     if len(ranked) > 1:
         pair = paired_row(paired, ranked[0]["model"], ranked[1]["model"])
         text += f" Against the runner-up {ranked[1]['model']}: {pair['verdict']}."
@@ -71,15 +89,20 @@ def task_finding(dataset, choices, chosen, paired):
 
 
 def paired_row(paired, model_a, model_b):
-    match = paired[((paired["model_a"] == model_a) & (paired["model_b"] == model_b))
-                   | ((paired["model_a"] == model_b) & (paired["model_b"] == model_a))]
+    match = paired[
+        ((paired["model_a"] == model_a) & (paired["model_b"] == model_b))
+        | ((paired["model_a"] == model_b) & (paired["model_b"] == model_a))
+    ]
     return match.iloc[0]
 
 
 def tasks_finding(chosen_by_task, best_by_task):
     """The tasks side by side: their best models' test errors with intervals."""
-    parts = [f"{dataset} {best['model']} {interval(chosen_by_task[dataset].set_index('model').loc[best['model']])}"
-             for dataset, best in best_by_task.items() if best]
+    parts = [
+        f"{dataset} {best['model']} {interval(chosen_by_task[dataset].set_index('model').loc[best['model']])}"
+        for dataset, best in best_by_task.items()
+        if best
+    ]
     return "**The tasks compared** (best model of each, test error): " + "; ".join(parts) + "."
 
 
@@ -90,14 +113,17 @@ def overfitting_finding(choices):
         return "**Over-fitting**: no seed study finished without diverging."
     widest = max(measured, key=lambda c: c["seed_study"]["gap_mean"])
     seeds = widest["seed_study"]
-    others = ", ".join(f"{c['dataset']} / {c['model']} {percent(c['seed_study']['gap_mean'])}"
-                       for c in measured if c is not widest)
-    return (f"**Over-fitting**: the largest generalisation gap (final validation minus final train error, seed "
-            f"study) is {widest['dataset']} / {widest['model']}'s, {spread_text(seeds, 'gap')} points "
-            f"(mean \u00b1 sd (min to max) over {seeds['n_ok']} seeds); its best validation epoch is "
-            f"{seeds['best_epoch_mean']:.1f} on average, its last {seeds['epochs_completed_mean']:.0f}, and its final "
-            f"validation error {percent(seeds['valid_error_mean'])}% against {percent(seeds['best_valid_error_mean'])}% "
-            f"at the best epoch. Other gaps (points): {others or 'none'}.")
+    others = ", ".join(
+        f"{c['dataset']} / {c['model']} {percent(c['seed_study']['gap_mean'])}" for c in measured if c is not widest
+    )
+    return (
+        f"**Over-fitting**: the largest generalisation gap (final validation minus final train error, seed "
+        f"study) is {widest['dataset']} / {widest['model']}'s, {spread_text(seeds, 'gap')} points "
+        f"(mean \u00b1 sd (min to max) over {seeds['n_ok']} seeds); its best validation epoch is "
+        f"{seeds['best_epoch_mean']:.1f} on average, its last {seeds['epochs_completed_mean']:.0f}, and its final "
+        f"validation error {percent(seeds['valid_error_mean'])}% against {percent(seeds['best_valid_error_mean'])}% "
+        f"at the best epoch. Other gaps (points): {others or 'none'}."
+    )
 
 
 def problems_finding(problems, cost, total_runs):
@@ -105,25 +131,32 @@ def problems_finding(problems, cost, total_runs):
     diverged = problems[problems["problem"].str.startswith("diverged")]
     worse = problems[problems["problem"] == "far worse"]
     reasons = diverged["problem"].str.replace("diverged: ", "").value_counts()
-    text = (f"**Runs that went wrong**: {len(diverged)} of {total_runs} runs diverged ("
-            + (", ".join(f"{count} {reason}" for reason, count in reasons.items()) or "none")
-            + f") and {len(worse)} more trained but ended more than {100 * FAR_WORSE_MARGIN:g} points above "
-            "their experiment's chosen run")
+    text = (
+        f"**Runs that went wrong**: {len(diverged)} of {total_runs} runs diverged ("
+        + (", ".join(f"{count} {reason}" for reason, count in reasons.items()) or "none")
+        + f") and {len(worse)} more trained but ended more than {100 * FAR_WORSE_MARGIN:g} points above "
+        "their experiment's chosen run"
+    )
     if len(worse):
         worst = worse.sort_values("valid_error").iloc[-1]
-        text += (f", the worst {worst['dataset']} / {worst['model']} at lr {worst['lr']:g}, momentum "
-                 f"{worst['momentum']:g}: {percent(worst['valid_error'])}% validation error")
+        text += (
+            f", the worst {worst['dataset']} / {worst['model']} at lr {worst['lr']:g}, momentum "
+            f"{worst['momentum']:g}: {percent(worst['valid_error'])}% validation error"
+        )
     study = cost.iloc[-1]
-    return (text + f". The study used {study['cpu_hours']:.2f} CPU hours ({study['wall_hours']:.2f} hours of job "
-            f"wall time); stopping diverged runs early saved an estimated {study['saved_hours']:.2f} hours.")
+    return (
+        text + f". The study used {study['cpu_hours']:.2f} CPU hours ({study['wall_hours']:.2f} hours of job "
+        f"wall time); stopping diverged runs early saved an estimated {study['saved_hours']:.2f} hours."
+    )
 
 
 def findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs):
     """Three to five findings, each with its number and its uncertainty."""
     tasks = list(dict.fromkeys(choice["dataset"] for choice in choices))
     of_task = {dataset: [c for c in choices if c["dataset"] == dataset] for dataset in tasks}
-    items = [task_finding(dataset, of_task[dataset], chosen_by_task[dataset], paired_by_task[dataset])
-             for dataset in tasks]
+    items = [
+        task_finding(dataset, of_task[dataset], chosen_by_task[dataset], paired_by_task[dataset]) for dataset in tasks
+    ]
     if len(tasks) > 1:
         items.append(tasks_finding(chosen_by_task, {d: best_of_task(of_task[d]) for d in tasks}))
     items += [overfitting_finding(choices), problems_finding(problems, cost, total_runs)]
@@ -132,33 +165,41 @@ def findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs
 
 # --- the document -------------------------------------------------------------------------------------
 
+
 def study_block(study):
     data = study["data"]
     epochs = sorted(set(study["epochs"].values()))
-    return (f"Study '{study['name']}': {data['n_train']:,} train / {data['n_valid']:,} validation / {data['n_test']:,} test images per "
-            f"dataset; {' or '.join(str(e) for e in epochs)} epochs; seed study over seeds "
-            f"{', '.join(str(s) for s in study['seeds'])} at lr {study['lr']:g}, momentum {study['momentum']:g}; "
-            f"grid lr {{{', '.join(f'{v:g}' for v in study['grid_lr'])}}} x momentum "
-            f"{{{', '.join(f'{v:g}' for v in study['grid_momentum'])}}} at seed {study['grid_seed']}.")
+    return (
+        f"Study '{study['name']}': {data['n_train']:,} train / {data['n_valid']:,} validation / "
+        f"{data['n_test']:,} test images per dataset; {' or '.join(str(e) for e in epochs)} epochs; "
+        f"seed study over seeds "
+        f"{', '.join(str(s) for s in study['seeds'])} at lr {study['lr']:g}, momentum {study['momentum']:g}; "
+        f"grid lr {{{', '.join(f'{v:g}' for v in study['grid_lr'])}}} x momentum "
+        f"{{{', '.join(f'{v:g}' for v in study['grid_momentum'])}}} at seed {study['grid_seed']}."
+    )
 
 
-METHOD = ("How to read the numbers: each experiment's configuration is chosen on its learning-rate x momentum "
-          "grid by the lowest final **validation** error (ties: validation loss); diverged runs are never chosen; "
-          "the **test** error of the chosen run is reported, never used to choose. Intervals of test errors are "
-          "exact (Clopper-Pearson) 95% intervals over the test images. Two models of a task are compared on the "
-          "same test images (McNemar's exact test; the difference with a seeded paired-bootstrap 95% interval) "
-          "and over the seed study's seeds (Welch's t-test): a difference within the seed-to-seed spread is "
-          "not a finding. Train errors are the mean over each epoch's batches in training mode (dropout "
-          "active): early in training, or with dropout, the gap can be negative (validation below train).")
+METHOD = (
+    "How to read the numbers: each experiment's configuration is chosen on its learning-rate x momentum "
+    "grid by the lowest final **validation** error (ties: validation loss); diverged runs are never chosen; "
+    "the **test** error of the chosen run is reported, never used to choose. Intervals of test errors are "
+    "exact (Clopper-Pearson) 95% intervals over the test images. Two models of a task are compared on the "
+    "same test images (McNemar's exact test; the difference with a seeded paired-bootstrap 95% interval) "
+    "and over the seed study's seeds (Welch's t-test): a difference within the seed-to-seed spread is "
+    "not a finding. Train errors are the mean over each epoch's batches in training mode (dropout "
+    "active): early in training, or with dropout, the gap can be negative (validation below train)."
+)
 
 
 def experiment_row(choice, grid):
     chosen, seeds = choice["chosen"], choice["seed_study"]
     configuration = f"lr {chosen['lr']:g}, momentum {chosen['momentum']:g}" if chosen else "every grid run diverged"
     valid = percent(chosen["valid_error"]) if chosen else "-"
-    return (f"| {choice['dataset']} / {choice['model']} | {configuration} | {valid} | {spread_text(seeds, 'valid_error')} "
-            f"| {spread_text(seeds, 'test_error')} | {spread_text(seeds, 'gap')} | {seeds['n_ok']} "
-            f"| {int((grid['status'] != 'ok').sum())} / {int(grid['far_worse'].sum())} of {len(grid)} |")
+    return (
+        f"| {choice['dataset']} / {choice['model']} | {configuration} | {valid} | {spread_text(seeds, 'valid_error')} "
+        f"| {spread_text(seeds, 'test_error')} | {spread_text(seeds, 'gap')} | {seeds['n_ok']} "
+        f"| {int((grid['status'] != 'ok').sum())} / {int(grid['far_worse'].sum())} of {len(grid)} |"
+    )
 
 
 def task_section(dataset, choices, grids, chosen, paired, paired_digits):
@@ -166,15 +207,22 @@ def task_section(dataset, choices, grids, chosen, paired, paired_digits):
     lines = [f"## {dataset}", ""]
     if best:
         row = chosen.set_index("model").loc[best["model"]]
-        lines += [f"**Best model: {best['model']}** (lr {best['chosen']['lr']:g}, momentum "
-                  f"{best['chosen']['momentum']:g}, seed {best['chosen']['seed']}): validation error "
-                  f"{percent(best['chosen']['valid_error'])}%, test error {interval(row)}.", ""]
+        lines += [
+            f"**Best model: {best['model']}** (lr {best['chosen']['lr']:g}, momentum "
+            f"{best['chosen']['momentum']:g}, seed {best['chosen']['seed']}): validation error "
+            f"{percent(best['chosen']['valid_error'])}%, test error {interval(row)}.",
+            "",
+        ]
     else:
         lines += ["**No model trained without diverging.**", ""]
-    lines += ["Chosen configurations and test errors with 95% intervals: "
-              f"[chosen models](tables/{dataset}/chosen.md); pairwise tests: [paired](tables/{dataset}/paired.md).", "",
-              "| experiment | chosen configuration | valid error (%) | seed study valid (%) | seed study test (%) "
-              "| gap valid - train (points) | seeds ok | grid diverged / far worse |", "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "Chosen configurations and test errors with 95% intervals: "
+        f"[chosen models](tables/{dataset}/chosen.md); pairwise tests: [paired](tables/{dataset}/paired.md).",
+        "",
+        "| experiment | chosen configuration | valid error (%) | seed study valid (%) | seed study test (%) "
+        "| gap valid - train (points) | seeds ok | grid diverged / far worse |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     lines += [experiment_row(choice, grids[(dataset, choice["model"])]) for choice in choices]
     lines += ["", "Seed-study columns: mean \u00b1 sd (min to max) over the seeds that did not diverge.", ""]
     lines += [f"- {row['model_a']} vs {row['model_b']}: {row['verdict']}." for _, row in paired.iterrows()]
@@ -192,17 +240,29 @@ def summary_markdown(choices, grids, chosen_by_task, paired_by_task, problems, c
     by task (dataset)."""
     total_runs = int(cost["runs"].iloc[-1])
     lines = ["# digitstudy results", "", study_block(study), "", "## Findings", ""]
-    lines += [f"{index}. {item}" for index, item in
-              enumerate(findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs), 1)]
+    lines += [
+        f"{index}. {item}"
+        for index, item in enumerate(findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs), 1)
+    ]
     lines += ["", METHOD, ""]
     for dataset in chosen_by_task:
-        lines += task_section(dataset, [c for c in choices if c["dataset"] == dataset], grids,
-                              chosen_by_task[dataset], paired_by_task[dataset], dataset in paired_datasets)
+        lines += task_section(
+            dataset,
+            [c for c in choices if c["dataset"] == dataset],
+            grids,
+            chosen_by_task[dataset],
+            paired_by_task[dataset],
+            dataset in paired_datasets,
+        )
     lines += ["## The tasks compared", "", "![the chosen models of every task](plots/comparison.png)", ""]
     if "twodigit" in chosen_by_task:
         lines += ["Two-digit images as the models see them: [samples](plots/twodigit_samples.png).", ""]
-    lines += ["## Runs that went wrong, and cost", "",
-              "- " + ", ".join(f"[{name}]({path})" for name, path in STUDY_LINKS.items()), ""]
+    lines += [
+        "## Runs that went wrong, and cost",
+        "",
+        "- " + ", ".join(f"[{name}]({path})" for name, path in STUDY_LINKS.items()),
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from .files import write_text_atomic
 from .stats import describe_p
 
+
 # Columns holding fractions that a reader wants in percent (errors, intervals, differences of errors).
 PERCENT_WORDS = ("error", "low", "high", "difference", "gap", "seed_test_", "seed_mean")
 
@@ -33,8 +34,9 @@ def shown_value(column, value):
 
 def shown_table(frame):
     """The table with every cell formatted and percent columns named so."""
-    shown = pd.DataFrame({column: [shown_value(column, value) for value in frame[column].tolist()]
-                          for column in frame.columns})
+    shown = pd.DataFrame(
+        {column: [shown_value(column, value) for value in frame[column].tolist()] for column in frame.columns}
+    )
     shown.columns = [column.replace("_", " ") + (" (%)" if is_percent(column) else "") for column in frame.columns]
     return shown
 
@@ -65,17 +67,26 @@ def table_html(frame, title, note=""):
     """A self-contained HTML page of the table: title, what it shows, a filter box, sortable columns."""
     shown = shown_table(frame)
     head = "".join(f'<th onclick="sortBy(this)">{html.escape(column)}</th>' for column in shown.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-                   for row in shown.itertuples(index=False))
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{STYLE}"
-            f"{SORT_SCRIPT}</head><body><h2>{html.escape(title)}</h2><p>{html.escape(note)}</p>"
-            "<p><input placeholder='filter rows' oninput='filterRows(this)'> "
-            f"({len(shown)} rows; click a column to sort)</p><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table></body></html>\n")
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in shown.itertuples(index=False)
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{STYLE}"
+        f"{SORT_SCRIPT}</head><body><h2>{html.escape(title)}</h2><p>{html.escape(note)}</p>"
+        "<p><input placeholder='filter rows' oninput='filterRows(this)'> "
+        f"({len(shown)} rows; click a column to sort)</p><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></body></html>\n"
+    )
 
 
 def table_markdown(frame, title, note=""):
-    return f"# {title}\n\n" + (f"{note}\n\n" if note else "") + shown_table(frame).to_markdown(index=False, disable_numparse=True) + "\n"
+    return (
+        f"# {title}\n\n"
+        + (f"{note}\n\n" if note else "")
+        + shown_table(frame).to_markdown(index=False, disable_numparse=True)
+        + "\n"
+    )
 
 
 def write_table(frame, csv_path, md_path, html_path, title, note=""):
@@ -93,5 +104,7 @@ def markdown_fragment(text):
 
 def markdown_html(text, title):
     """A Markdown document (the summary) as a self-contained HTML page."""
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{STYLE}"
-            f"</head><body>{markdown_fragment(text)}</body></html>\n")
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{STYLE}"
+        f"</head><body>{markdown_fragment(text)}</body></html>\n"
+    )

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from . import DigitstudyError
 from .models import build_model, has_convolutions
 
+
 EVAL_BATCH = 1000
 CHANCE_MARGIN = 0.01
 
@@ -23,8 +24,9 @@ class RunSettings:
     momentum: float
     batch_size: int
     epochs: int
-    chance_patience: int = 5
-    device: str = "cpu"
+    # No defaults: every value comes from the validated config, whose schema holds the defaults.
+    chance_patience: int
+    device: str
 
 
 @dataclass
@@ -37,8 +39,10 @@ def check_device(device, cuda_available=torch.cuda.is_available):
     """Stop with one line where the run asks for a GPU this machine cannot give (checked when the job
     starts, not when Snakemake plans: a cluster's login node often has no GPU, its GPU nodes do)."""
     if str(device).startswith("cuda") and not cuda_available():
-        raise DigitstudyError(f"training.device is {device}, but this machine has no usable GPU "
-                              "(torch.cuda.is_available() is False): set training.device to cpu, or run on a GPU node")
+        raise DigitstudyError(
+            f"training.device is {device}, but this machine has no usable GPU "
+            "(torch.cuda.is_available() is False): set training.device to cpu, or run on a GPU node"
+        )
 
 
 def standardise(images, mean, std, device):
@@ -50,8 +54,9 @@ def standardise(images, mean, std, device):
 
 def to_tensor_split(split, mean, std, device):
     """A split on the device, standardised with the train split's pixel mean and std."""
-    return TensorSplit(standardise(split.images, mean, std, device),
-                       torch.from_numpy(np.ascontiguousarray(split.labels)).to(device))
+    return TensorSplit(
+        standardise(split.images, mean, std, device), torch.from_numpy(np.ascontiguousarray(split.labels)).to(device)
+    )
 
 
 def batch_indices(n_samples, batch_size, generator, device):
@@ -86,7 +91,7 @@ def evaluate(model, data, batch_size=EVAL_BATCH):
     model.eval()
     total_loss, errors = 0.0, 0
     for start in range(0, len(data.labels), batch_size):
-        images, labels = data.images[start:start + batch_size], data.labels[start:start + batch_size]
+        images, labels = data.images[start : start + batch_size], data.labels[start : start + batch_size]
         logits = model(images)
         total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
         errors += (logits.argmax(dim=1) != labels).sum().item()
@@ -127,10 +132,14 @@ def training_state(model, optimizer, generator, history, device):
     """Everything that decides the epochs still to come: continuing from it is bit for bit the same
     as never having stopped. Plain tensors, lists and numbers only, so that it loads with
     torch.load(..., weights_only=True)."""
-    state = {"epoch": len(history), "history": [dict(row) for row in history],
-             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-             "batch_order_rng": generator.get_state(),  # the batch permutations
-             "torch_rng": torch.get_rng_state()}  # dropout draws from torch's global generator
+    state = {
+        "epoch": len(history),
+        "history": [dict(row) for row in history],
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "batch_order_rng": generator.get_state(),  # the batch permutations
+        "torch_rng": torch.get_rng_state(),
+    }  # dropout draws from torch's global generator
     if str(device).startswith("cuda"):
         state["cuda_rng"] = torch.cuda.get_rng_state()
     return state
@@ -162,24 +171,37 @@ def train(settings, data, n_classes, log=lambda message: None, resume=None, save
         started = time.perf_counter()
         fit = train_one_epoch(model, optimizer, data["train"], settings.batch_size, generator)
         check = evaluate(model, data["valid"])
-        history.append({"epoch": epoch, "train_loss": fit["loss"], "train_error": fit["error"],
-                        "valid_loss": check["loss"], "valid_error": check["error"],
-                        "seconds": time.perf_counter() - started})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": fit["loss"],
+                "train_error": fit["error"],
+                "valid_loss": check["loss"],
+                "valid_error": check["error"],
+                "seconds": time.perf_counter() - started,
+            }
+        )
         log(format_epoch(history[-1]))
         reason = divergence_reason(history, chance, settings.chance_patience)
         if reason:
             log(f"diverged at epoch {epoch}: {reason}")
             break
         save(training_state(model, optimizer, generator, history, settings.device))
-    outcome = {"test": evaluate(model, data["test"]), "chance_error": chance,
-               "status": "diverged" if reason else "ok", "reason": reason,
-               "diverged_epoch": history[-1]["epoch"] if reason else None}
+    outcome = {
+        "test": evaluate(model, data["test"]),
+        "chance_error": chance,
+        "status": "diverged" if reason else "ok",
+        "reason": reason,
+        "diverged_epoch": history[-1]["epoch"] if reason else None,
+    }
     return history, outcome, model
 
 
 def format_epoch(row):
-    return (f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.4f} error {row['train_error']:.4f}"
-            f"  valid loss {row['valid_loss']:.4f} error {row['valid_error']:.4f}  {row['seconds']:.1f}s")
+    return (
+        f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.4f} error {row['train_error']:.4f}"
+        f"  valid loss {row['valid_loss']:.4f} error {row['valid_error']:.4f}  {row['seconds']:.1f}s"
+    )
 
 
 def best_epoch(history):

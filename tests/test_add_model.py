@@ -1,0 +1,50 @@
+"""A model added in one place, a registered function in models.py, is planned, estimated and trained
+by the real workflow (README: "Add a model"), on a copy of the finished quick study."""
+
+import json
+import math
+import re
+
+import pytest
+
+from helpers import copy_study, snakemake, write_config
+
+
+pytestmark = pytest.mark.workflow
+
+# A cost far above the others, so that the cluster time limit visibly comes from it.
+NEW_MODEL = """
+
+@register("tiny_mlp", epoch_seconds_per_1000=30.0)
+def tiny_mlp(image_shape, n_classes):
+    from torch import nn
+
+    channels, height, width = image_shape
+    return nn.Sequential(nn.Flatten(), nn.Linear(channels * height * width, 16), nn.ReLU(), nn.Linear(16, n_classes))
+"""
+
+
+def test_a_model_registered_in_one_place_is_planned_estimated_and_trained(quick_study, mnist_dir, tmp_path):
+    study = copy_study(quick_study, tmp_path / "study")
+    models = study / "workflow" / "scripts" / "digitstudy" / "models.py"
+    models.write_text(models.read_text() + NEW_MODEL)
+    configfile = write_config(study, lambda config: config["experiments"]["mnist"].update(tiny_mlp={"batch_size": 32}))
+
+    dry = snakemake(study, "--dry-run", mnist_dir=mnist_dir, configfile=configfile)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    jobs = re.findall(
+        r"rule train_run:\n(?:    .*\n)*?\s+wildcards: dataset=(\w+), model=(\w+).*\n(?:    .*\n)*?"
+        r"\s+resources: .*runtime=(\d+)",
+        dry.stdout,
+    )
+    assert [(dataset, model) for dataset, model, _ in jobs] == [("mnist", "tiny_mlp")] * 3, dry.stdout[-3000:]
+    # 5 minutes + 3 x the estimate: 30 s per 1,000 images x (3,000 + 1,000) images x 2 epochs.
+    assert {int(runtime) for *_, runtime in jobs} == {5 + math.ceil(3 * 30.0 * 4 * 2 / 60)}
+
+    done = snakemake(study, mnist_dir=mnist_dir, configfile=configfile)
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = sorted((study / "results" / "runs" / "mnist" / "tiny_mlp").glob("*/metrics.json"))
+    assert len(runs) == 3
+    assert all(json.loads(run.read_text())["status"] == "ok" for run in runs)
+    assert (study / "results" / "plots" / "mnist" / "tiny_mlp" / "weights.png").stat().st_size > 0
+    assert "mnist / tiny_mlp" in (study / "results" / "summary.md").read_text()
