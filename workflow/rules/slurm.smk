@@ -36,7 +36,7 @@ def job_remedy(job):
     name = job.rule.name
     advice = f"Change it with --set-resources {name}:mem_mb=N, {name}:runtime=MINUTES"
     if name == "train_run":
-        advice += " (a run stopped at its time limit resumes from its checkpoint: add --retries 3)" ", training.threads"
+        advice += " (a run stopped at its time limit resumes from its checkpoint: add --retries 3), training.threads"
     return advice + f", or another partition with --set-resources {name}:slurm_partition=NAME"
 
 
@@ -110,7 +110,7 @@ def prepare_slurm():
     """onstart under the slurm executor: site settings, partition fit, then the pending watch."""
     if not on_slurm():
         return None
-    jobs = list(workflow.dag.needrun_jobs())
+    jobs = [job for job in workflow.dag.needrun_jobs() if not job.is_local]  # localrules stay here
     if not jobs:
         return None
     check_slurm_site(jobs)
