@@ -194,26 +194,10 @@ def mark_cell(axes, row, i, j, image):
     ink = text_colour(image.cmap(image.norm(value))) if row["status"] == "ok" else "darkred"
     cell_outline(axes, row, i, j, ink)
     if row["status"] != "ok":  # on a white ground: hatching behind letters makes them hard to read
-        return axes.text(
-            j,
-            i,
-            cell_label(row, value),
-            ha="center",
-            va="center",
-            fontsize=8.5,
-            color=ink,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
-        )
-    return axes.text(
-        j,
-        i,
-        cell_label(row, value),
-        ha="center",
-        va="center",
-        fontsize=8.5,
-        color=ink,
-        fontweight="bold" if flag(row, "chosen") else "normal",
-    )
+        style = {"bbox": {"facecolor": "white", "edgecolor": "none", "pad": 1.5}}
+    else:
+        style = {"fontweight": "bold" if flag(row, "chosen") else "normal"}
+    return axes.text(j, i, cell_label(row, value), ha="center", va="center", fontsize=8.5, color=ink, **style)
 
 
 def grid_heatmap(grid, title):
