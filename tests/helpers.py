@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from snakemake.utils import update_config
 
 from digitstudy.datasets import Split
 from digitstudy.idx import read_images_and_labels
@@ -153,12 +154,13 @@ def copy_study(study, workdir):
     return Path(workdir)
 
 
-def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2):
+def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2, replace=False):
     """Run the snakemake of this environment in `workdir`; return its completed process. The
     targets and options come first: --configfile takes every word after it as a file. This
     environment's bin folder goes first on PATH, as an activated venv's (Slurm jobs need it).
     cores=None leaves --cores to the arguments or the profile; configfile=None selects the full study
-    (config/config.yaml alone), as a user's command without --configfile does."""
+    (config/config.yaml alone), as a user's command without --configfile does; the config file is
+    merged over config/config.yaml, as the README says, or replaces it (replace=True)."""
     environment = {
         **os.environ,
         "MNIST_DIR": str(mnist_dir),
@@ -170,14 +172,25 @@ def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2):
         "snakemake",
         *arguments,
         *(["--cores", str(cores)] if cores else []),
-        *(["--configfile", configfile, "--replace-workflow-config"] if configfile else []),
+        *(["--configfile", configfile] if configfile else []),
+        *(["--replace-workflow-config"] if replace else []),
     ]
     return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
 
 
+def quick_config():
+    """The quick study's config as the workflow sees it: config/quick.yaml merged over
+    config/config.yaml (Snakemake's own merge)."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((REPO / QUICK_CONFIG).read_text()))
+    return config
+
+
 def write_config(workdir, change, name="config/changed.yaml"):
-    """config/quick.yaml after change(config), written to `name` in workdir; returns `name`."""
-    config = yaml.safe_load((REPO / QUICK_CONFIG).read_text())
+    """The quick study's whole config after change(config), written to `name` in workdir; returns
+    `name`. Merged over config/config.yaml it is that config again (a change that removes an entry
+    of a mapping must set it to null, as a user's file would)."""
+    config = quick_config()
     change(config)
     (Path(workdir) / name).write_text(yaml.safe_dump(config, sort_keys=False))
     return name

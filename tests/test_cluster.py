@@ -13,7 +13,7 @@ from digitstudy.cluster import (
     training_mem_mb,
     training_runtime_minutes,
 )
-from helpers import REPO, copy_workflow, snakemake
+from helpers import REPO, copy_workflow, snakemake, write_config
 
 
 PROFILE = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
@@ -126,8 +126,7 @@ def test_conda_environment_pins_equal_requirements():
 @pytest.mark.workflow
 def test_cuda_training_jobs_and_only_they_ask_for_one_gpu(tmp_path):
     workdir = copy_workflow(tmp_path)
-    quick = (workdir / "config" / "quick.yaml").read_text()
-    (workdir / "config" / "quick.yaml").write_text(quick.replace("device: cpu", "device: cuda"))
+    write_config(workdir, lambda config: config["training"].update(device="cuda"), name="config/quick.yaml")
     dry = snakemake(workdir, "--profile", "slurm", "--dry-run", mnist_dir="", cores=None)
     assert dry.returncode == 0, dry.stderr[-2000:]
     jobs = re.findall(r"rule (\w+):\n(?:    .*\n)*?\s+resources: (.*)", dry.stdout + dry.stderr)

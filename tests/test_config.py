@@ -8,7 +8,7 @@ import yaml
 
 from digitstudy.config import config_error, key_path, load_schema, mnist_source_error, non_finite_numbers
 from digitstudy.mnist import MNIST_FILES
-from helpers import QUICK_CONFIG, REPO, copy_workflow, snakemake, write_config
+from helpers import REPO, copy_workflow, quick_config, snakemake, write_config
 
 
 SCHEMA = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -104,8 +104,8 @@ def test_missing_mnist_dir_stops_snakemake_with_one_line(workdir, tmp_path):
 
 
 def test_the_shipped_configs_are_valid():
-    for path in (REPO / "config" / "config.yaml", REPO / QUICK_CONFIG):
-        assert config_error(yaml.safe_load(path.read_text()), SCHEMA) is None, path
+    assert config_error(yaml.safe_load((REPO / "config" / "config.yaml").read_text()), SCHEMA) is None
+    assert config_error(quick_config(), SCHEMA) is None
 
 
 def test_key_path_reads_like_the_yaml_file():
@@ -131,17 +131,56 @@ def test_missing_mnist_folder_matters_only_while_fetching(tmp_path):
     assert mnist_source_error({}, {"MNIST_DIR": missing}, raw_dir) is None
 
 
+def planned_runs(dry):
+    return sorted(re.findall(r"wildcards: dataset=(\w+), model=(\w+), seed=(\d+), lr=([\d.]+)", dry.stdout))
+
+
 @pytest.mark.workflow
 def test_a_config_file_of_its_own_can_drop_experiments(workdir, mnist_dir):
-    """With --replace-workflow-config (the README's advice) the file given is the whole study."""
+    """With --replace-workflow-config the file given is the whole study."""
     (workdir / "config" / "one.yaml").write_text(
         "study: one\n"
         "experiments: {mnist: {ann: {batch_size: 32}}}\n"
         "seed_study: {seeds: [1], lr: 0.01, momentum: 0.9}\n"
         "grid: {seed: 1, lr: [0.01, 0.1], momentum: [0.9]}\n"
     )
-    dry = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile="config/one.yaml")
+    dry = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile="config/one.yaml", replace=True)
     assert dry.returncode == 0, dry.stderr[-2000:]
-    runs = re.findall(r"wildcards: dataset=(\w+), model=(\w+), seed=(\d+), lr=([\d.]+)", dry.stdout)
-    assert sorted(runs) == [("mnist", "ann", "1", "0.01"), ("mnist", "ann", "1", "0.1")]
+    assert planned_runs(dry) == [("mnist", "ann", "1", "0.01"), ("mnist", "ann", "1", "0.1")]
     assert "make_two_digit" not in dry.stdout
+
+
+@pytest.mark.workflow
+def test_a_merged_config_file_drops_experiments_with_null(workdir, mnist_dir):
+    """Merged over config/config.yaml (the default) as the README shows: null drops a dataset or a
+    model; lists replace whole lists."""
+    (workdir / "config" / "less.yaml").write_text(
+        "experiments: {mnist: {cnn: null, cnn_dropout: null}, twodigit: null}\n"
+        "seed_study: {seeds: [1]}\n"
+        "grid: {lr: [0.01, 0.1], momentum: [0.9]}\n"
+    )
+    dry = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile="config/less.yaml")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert planned_runs(dry) == [("mnist", "ann", "1", "0.01"), ("mnist", "ann", "1", "0.1")]
+    assert "make_two_digit" not in dry.stdout
+
+
+def test_a_config_that_drops_every_experiment_is_refused():
+    config = quick_config()
+    config["experiments"] = {"mnist": None, "twodigit": {"lenet5": None}}
+    assert config_error(config, SCHEMA) == "experiments: every experiment is dropped (set to null); keep at least one"
+
+
+@pytest.mark.workflow
+def test_the_readmes_own_config_example_plans_what_it_says(workdir, mnist_dir):
+    """The README's config/mine.yaml, run as its command shows, in a fresh folder: the MNIST MLP alone
+    at the quick study's sizes, three seeds, two grid points."""
+    readme = (REPO / "README.md").read_text()
+    example = re.search(r"<!-- own-config-example -->\n```yaml\n(.*?)```", readme, re.DOTALL).group(1)
+    command = re.search(r"`snakemake (--cores all --configfile config/quick.yaml config/mine.yaml)`", readme)
+    (workdir / "config" / "mine.yaml").write_text(example)
+    dry = snakemake(workdir, "--dry-run", *command.group(1).split(), mnist_dir=mnist_dir, configfile=None, cores=None)
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert planned_runs(dry) == [
+        ("mnist", "ann", seed, lr) for seed, lr in (("1", "0.01"), ("1", "0.1"), ("2", "0.01"), ("3", "0.01"))
+    ]

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from torch import nn
 
 from digitstudy.cluster import training_runtime_minutes
 from digitstudy.config import config_error, load_schema
 from digitstudy.models import MODELS, build_model, first_layer, has_convolutions, pictured_layer
+from helpers import quick_config
 
 
 MNIST_SHAPE, TWO_DIGIT_SHAPE = (1, 28, 28), (1, 28, 56)
@@ -107,7 +107,7 @@ def test_the_schema_accepts_exactly_the_registered_models():
     """One list of model names, the registry's: the schema as the workflow loads it takes them."""
     schema = load_schema(SCHEMA)
     assert schema["definitions"]["models"]["propertyNames"]["enum"] == sorted(MODELS)
-    config = yaml.safe_load((SCHEMA.parents[2] / "config" / "quick.yaml").read_text())
+    config = quick_config()
     config["experiments"]["mnist"]["resnet"] = {"batch_size": 32}
     assert config_error(config, schema).startswith("experiments.mnist: 'resnet' is not one of ['ann',")
 

@@ -5,15 +5,13 @@ import re
 from pathlib import PurePosixPath
 
 import pytest
-import yaml
 
 from browser import chromium_path, first_screen_text, is_blank, rendered_text, report_results, screenshot, visible_text
-from conftest import REPO
-from helpers import copy_study, snakemake
+from helpers import copy_study, quick_config, snakemake
 
 
 pytestmark = pytest.mark.workflow
-QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+QUICK = quick_config()
 EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
 REPORT = "results/report.html"
 

@@ -6,17 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-import yaml
 
-from helpers import QUICK_CONFIG, REPO, copy_study, snakemake, write_config
+from helpers import copy_study, quick_config, snakemake, write_config
 
 
 pytestmark = pytest.mark.workflow
-QUICK_EXPERIMENTS = [
-    (dataset, model)
-    for dataset, models in yaml.safe_load((REPO / QUICK_CONFIG).read_text())["experiments"].items()
-    for model in models
-]
+QUICK_EXPERIMENTS = [(dataset, model) for dataset, models in quick_config()["experiments"].items() for model in models]
 AGGREGATES = {"collect_runs": 1, "tabulate_costs": 1, "plot_comparison": 1, "write_summary": 1, "all": 1}
 EXPERIMENT_AGGREGATES = (
     "make_tables",

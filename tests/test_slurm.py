@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import QUICK_CONFIG, REPO, copy_workflow, snakemake
+from helpers import QUICK_CONFIG, REPO, copy_workflow, quick_config, snakemake, write_config
 
 
 pytestmark = pytest.mark.workflow
 SLURM_TOOLS = ("sbatch", "sinfo", "squeue", "scontrol", "scancel")
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: .*/(rule|group)_([^/]+)/")
 PROFILE = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
-QUICK = yaml.safe_load((REPO / QUICK_CONFIG).read_text())
+QUICK = quick_config()
 EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
 
 
@@ -146,8 +146,7 @@ def test_cuda_training_asks_slurm_for_one_gpu_per_group_job(slurm_study, mnist_d
     sbatch (on a GPU cluster the same group job goes out with --gpus=1)."""
     workdir = tmp_path / "cuda"
     shutil.copytree(slurm_study[0], workdir, symlinks=True)
-    quick = (workdir / "config" / "quick.yaml").read_text()
-    (workdir / "config" / "cuda.yaml").write_text(quick.replace("device: cpu", "device: cuda"))
+    write_config(workdir, lambda config: config["training"].update(device="cuda"), name="config/cuda.yaml")
     returncode, output = finish(retrain(workdir, ann_runs(workdir), mnist_dir=mnist_dir, configfile="config/cuda.yaml"))
     assert returncode != 0
     assert not submitted_jobs(output), output[-3000:]

@@ -9,14 +9,13 @@ import sys
 import h5py
 import pandas as pd
 import pytest
-import yaml
 
 from conftest import REPO
-from helpers import copy_study, snakemake
+from helpers import copy_study, quick_config, snakemake
 
 
 pytestmark = pytest.mark.workflow
-QUICK = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+QUICK = quick_config()
 EXPERIMENTS = [(dataset, model) for dataset, models in QUICK["experiments"].items() for model in models]
 
 

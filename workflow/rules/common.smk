@@ -25,6 +25,7 @@ from digitstudy.study import (
     grid_runs,
     mnist_source,
     seed_runs,
+    without_dropped,
 )
 from digitstudy.summary import linked_files
 
@@ -54,6 +55,7 @@ def stop_on_other_study(config):
 
 stop_on_bad_config(config)
 validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults
+config["experiments"] = without_dropped(config["experiments"])
 CONFIGFILES = stop_on_other_study(config)
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from .mnist import MNIST_FILES
 from .models import MODELS
-from .study import mnist_source_setting
+from .study import mnist_source_setting, without_dropped
 
 
 def load_schema(path):
@@ -64,7 +64,10 @@ def config_error(config, schema):
     """'key: cause' of the first problem of the config, or None when it is valid."""
     for path, value in non_finite_numbers(config):
         return f"{key_path(path)}: {value} is not a finite number"
-    return schema_error(config, schema)
+    problem = schema_error(config, schema)
+    if problem is None and not without_dropped(config["experiments"]):
+        return "experiments: every experiment is dropped (set to null); keep at least one"
+    return problem
 
 
 def mnist_source_error(config, environ, raw_dir):

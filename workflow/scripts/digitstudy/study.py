@@ -5,6 +5,17 @@ import os
 from .paths import run_name
 
 
+def without_dropped(experiments):
+    """The experiments less those set to null, and datasets left with none: how a config file merged
+    over another (Snakemake merges nested mappings) drops what the other declares."""
+    kept = {}
+    for dataset, models in experiments.items():
+        models = {model: settings for model, settings in (models or {}).items() if settings is not None}
+        if models:
+            kept[dataset] = models
+    return kept
+
+
 def experiments(config):
     """[(dataset, model), ...] in config order."""
     return [(dataset, model) for dataset, models in config["experiments"].items() for model in models]
