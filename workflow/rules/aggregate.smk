@@ -20,8 +20,8 @@ rule collect_runs:
 
 rule make_tables:
     input:
-        seeds=seed_study_files("metrics.json"),
-        grid=grid_files("metrics.json"),
+        seeds=get_seed_study_files("metrics.json"),
+        grid=get_grid_files("metrics.json"),
     output:
         seeds_csv=f"{TABLES}/seeds.csv",
         seeds_md=f"{TABLES}/seeds.md",
@@ -52,7 +52,7 @@ rule make_tables:
 
 rule plot_curves:
     input:
-        seed_study_files("history.csv"),
+        get_seed_study_files("history.csv"),
     output:
         report(
             f"{PLOTS}/curves.png",
@@ -96,8 +96,8 @@ rule plot_grid:
 rule plot_weights:
     input:
         choice=f"{TABLES}/choice.json",
-        models=grid_files("model.pt"),
-        data="data/processed/{dataset}.h5",
+        models=get_grid_files("model.pt"),
+        data=DATASET_FILE,
     output:
         report(
             f"{PLOTS}/weights.png",

@@ -5,8 +5,8 @@
 rule predict_test:
     input:
         choice=rules.make_tables.output.choice,
-        models=grid_files("model.pt"),
-        data="data/processed/{dataset}.h5",
+        models=get_grid_files("model.pt"),
+        data=DATASET_FILE,
     output:
         "results/predictions/{dataset}/{model}/test.csv",
     log:
@@ -21,7 +21,7 @@ rule predict_test:
 rule analyse_errors:
     input:
         predictions=rules.predict_test.output[0],
-        data="data/processed/{dataset}.h5",
+        data=DATASET_FILE,
     output:
         class_csv=f"{TABLES}/class_errors.csv",
         class_html=report(
@@ -45,7 +45,7 @@ rule plot_errors:
         predictions=rules.predict_test.output[0],
         class_errors=rules.analyse_errors.output.class_csv,
         confusion=rules.analyse_errors.output.confusion_csv,
-        data="data/processed/{dataset}.h5",
+        data=DATASET_FILE,
     output:
         class_errors=report(
             f"{PLOTS}/class_errors.png",

@@ -69,6 +69,8 @@ wildcard_constraints:
 
 SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid", "test")}
 
+# A dataset's splits, written by prepare_mnist or make_two_digit, read by every rule of a run or experiment.
+DATASET_FILE = "data/processed/{dataset}.h5"
 RUN = "{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum}"
 RUN_DIR = f"results/runs/{RUN}"
 TABLES = "results/tables/{dataset}/{model}"
@@ -118,7 +120,7 @@ def data_benchmarks():
     return [f"benchmarks/data/{builders[dataset]}.tsv" for dataset in datasets(config)]
 
 
-def summary_linked_files(wildcards):
+def get_summary_linked_files(wildcards):
     """Input function: every table and figure that results/summary.md links to, and each table's HTML
     form (the item of `snakemake --report`)."""
     paired = [dataset for dataset in datasets(config) if dataset in DIGIT_PAIR_DATASETS]
@@ -127,17 +129,17 @@ def summary_linked_files(wildcards):
     return linked + [path.rsplit(".", 1)[0] + ".html" for path in tables]
 
 
-def setting(key):
+def get_setting(key):
     """Input function: an experiment's training setting (batch_size, epochs)."""
     return lambda wildcards: experiment_setting(config, wildcards.dataset, wildcards.model, key)
 
 
-def seed_study_files(name):
+def get_seed_study_files(name):
     """Input function: file `name` of the seed-study runs of the wildcards' experiment."""
     return lambda wildcards: run_files(wildcards.dataset, wildcards.model, seed_runs(config), name)
 
 
-def grid_files(name):
+def get_grid_files(name):
     """Input function: file `name` of the grid runs of the wildcards' experiment."""
     return lambda wildcards: run_files(wildcards.dataset, wildcards.model, grid_runs(config), name)
 
@@ -145,12 +147,12 @@ def grid_files(name):
 # --- what a job asks a cluster scheduler for (used by the slurm executor; see slurm/config.yaml) ---
 
 
-def train_mem_mb(wildcards):
+def get_train_mem_mb(wildcards):
     data = config["data"]
     return training_mem_mb(wildcards.dataset, data["n_train"], data["n_valid"], data["n_test"])
 
 
-def train_runtime(wildcards, threads):
+def get_train_runtime(wildcards, threads):
     return training_runtime_minutes(
         wildcards.model,
         wildcards.dataset,

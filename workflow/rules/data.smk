@@ -16,7 +16,7 @@ rule fetch_mnist:
 
 rule prepare_mnist:
     input:
-        expand("data/raw/mnist/{name}", name=MNIST_FILES),
+        rules.fetch_mnist.output,
     output:
         "data/processed/mnist.h5",
     log:
@@ -37,7 +37,7 @@ rule prepare_mnist:
 
 rule make_two_digit:
     input:
-        expand("data/raw/mnist/{name}", name=MNIST_FILES),
+        rules.fetch_mnist.output,
     output:
         "data/processed/twodigit.h5",
     log:
@@ -59,7 +59,7 @@ rule make_two_digit:
 
 rule plot_two_digit_samples:
     input:
-        "data/processed/twodigit.h5",
+        rules.make_two_digit.output,
     output:
         report(
             "results/plots/twodigit_samples.png",

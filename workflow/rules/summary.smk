@@ -28,7 +28,7 @@ rule write_summary:
         seeds=experiment_files(rules.make_tables.output.seeds_csv),
         cost=rules.tabulate_costs.output.cost_csv,
         problems=rules.tabulate_costs.output.problems_csv,
-        linked=summary_linked_files,
+        linked=get_summary_linked_files,
     output:
         markdown="results/summary.md",
         html=report(

@@ -1,6 +1,6 @@
 rule train_run:
     input:
-        data="data/processed/{dataset}.h5",
+        data=DATASET_FILE,
     output:
         history=f"{RUN_DIR}/history.csv",
         metrics=f"{RUN_DIR}/metrics.json",
@@ -15,12 +15,12 @@ rule train_run:
     resources:
         # On a cluster: cpus-per-task is `threads`; memory and time limit grow with the data,
         # the model and the epochs; one GPU when training.device is cuda.
-        mem_mb=train_mem_mb,
-        runtime=train_runtime,
+        mem_mb=get_train_mem_mb,
+        runtime=get_train_runtime,
         gpu=TRAIN_GPUS,
     params:
-        batch_size=setting("batch_size"),
-        epochs=setting("epochs"),
+        batch_size=get_setting("batch_size"),
+        epochs=get_setting("epochs"),
         chance_patience=config["training"]["chance_patience"],
         device=config["training"]["device"],
     script:
