@@ -1,16 +1,15 @@
 """Rule compare_models: a task's chosen models side by side, with intervals and paired tests."""
 
-import json
-
 import pandas as pd
 
 from digitstudy.compare import chosen_models_table, paired_models_table, seed_test_errors
+from digitstudy.files import read_json
 from digitstudy.scripting import logged
 from digitstudy.tables import write_table
 
 
 def compare_models(dataset, choice_paths, seed_paths, prediction_paths, outputs, log):
-    choices = [json.loads(open(path).read()) for path in choice_paths]
+    choices = [read_json(path) for path in choice_paths]
     models = [choice["model"] for choice in choices]
     predictions = {model: pd.read_csv(path) for model, path in zip(models, prediction_paths)}
     seed_errors = {model: seed_test_errors(pd.read_csv(path)) for model, path in zip(models, seed_paths)}

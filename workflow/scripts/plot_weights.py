@@ -1,14 +1,13 @@
 """Rule plot_weights: the first-layer weights of an experiment's chosen run, one tile per unit."""
 
-import json
-
+from digitstudy.files import read_json
 from digitstudy.plots import save, weights_figure
 from digitstudy.predictions import chosen_weights
 from digitstudy.scripting import logged
 
 
 def plot_weights(choice_path, model_paths, data_path, out_path, dpi, log):
-    choice = json.loads(open(choice_path).read())
+    choice = read_json(choice_path)
     weights = chosen_weights(choice, model_paths, data_path)
     if weights is None:
         log("every grid run diverged: no weights to show")

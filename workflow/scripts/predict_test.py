@@ -1,10 +1,8 @@
 """Rule predict_test: the chosen run's prediction for every test image, from its saved weights."""
 
-import json
-
 import torch
 
-from digitstudy.files import write_text_atomic
+from digitstudy.files import read_json, write_text_atomic
 from digitstudy.predictions import predict_test
 from digitstudy.scripting import logged
 
@@ -12,7 +10,7 @@ from digitstudy.scripting import logged
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)  # as in training: the thread count can change float sums
-    choice = json.loads(open(snakemake.input.choice).read())
+    choice = read_json(snakemake.input.choice)
     predictions = predict_test(choice, list(snakemake.input.models), snakemake.input.data)
     write_text_atomic(snakemake.output[0], predictions.to_csv(index=False))
     if len(predictions):

@@ -1,18 +1,17 @@
 """Rule tabulate_costs: the study's compute per run, experiment and in all, and its problem runs."""
 
-import json
-
 import pandas as pd
 
 from digitstudy.aggregate import FAR_WORSE_MARGIN
 from digitstudy.costs import cost_table, problem_runs_table, run_costs
+from digitstudy.files import read_json
 from digitstudy.scripting import logged
 from digitstudy.tables import write_table
 
 
 def tabulate_costs(runs_path, choice_paths, run_benchmarks, data_benchmarks, outputs, log):
     costs = run_costs(pd.read_csv(runs_path), run_benchmarks)
-    choices = [json.loads(open(path).read()) for path in choice_paths]
+    choices = [read_json(path) for path in choice_paths]
     chosen = {(c["dataset"], c["model"]): c["chosen"]["valid_error"] for c in choices if c["chosen"]}
     table = cost_table(costs, data_benchmarks)
     write_table(

@@ -1,11 +1,9 @@
 """Rule write_summary: results/summary.md (findings, best model per task, links to every table and
 figure), and the same as HTML for `snakemake --report`, whose start page shows the findings."""
 
-import json
-
 import pandas as pd
 
-from digitstudy.files import write_text_atomic
+from digitstudy.files import read_json, write_text_atomic
 from digitstudy.scripting import logged
 from digitstudy.study import DIGIT_PAIR_DATASETS
 from digitstudy.summary import summary_markdown, without_links
@@ -18,7 +16,7 @@ def read_by_task(paths):
 
 
 def write_summary(inputs, study, outputs):
-    choices = [json.loads(open(path).read()) for path in inputs.choices]
+    choices = [read_json(path) for path in inputs.choices]
     grids = {(c["dataset"], c["model"]): pd.read_csv(path) for c, path in zip(choices, inputs.grids)}
     text = summary_markdown(
         choices,

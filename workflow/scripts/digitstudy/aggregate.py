@@ -1,10 +1,10 @@
 """From per-run metrics to tables: every run, each experiment's seed study and grid, the chosen run."""
 
-import json
 import math
 
 import pandas as pd
 
+from .files import read_json
 from .paths import run_name
 
 
@@ -73,7 +73,7 @@ def flatten_record(record):
 
 def runs_table(metric_paths):
     """Every run as one row, in the order of the paths."""
-    rows = [flatten_record(json.loads(open(path).read())) for path in metric_paths]
+    rows = [flatten_record(read_json(path)) for path in metric_paths]
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 
 

@@ -1,4 +1,4 @@
-"""Atomic file writes: a job's outputs appear whole or not at all."""
+"""Atomic file writes (a job's outputs appear whole or not at all), and the one JSON reader."""
 
 import contextlib
 import hashlib
@@ -54,6 +54,11 @@ def _finite_or_none(value):
 
 def write_json_atomic(path, record):
     write_text_atomic(path, json.dumps(_finite_or_none(record), indent=2, allow_nan=False) + "\n")
+
+
+def read_json(path):
+    """A JSON record (metrics.json, choice.json) as written by write_json_atomic."""
+    return json.loads(Path(path).read_text())
 
 
 def sha256_of(content):

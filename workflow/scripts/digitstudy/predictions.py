@@ -2,7 +2,6 @@
 study trained before this analysis existed gains it without training anything again."""
 
 import functools
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import pandas as pd
 import torch
 
 from .datasets import open_h5, read_attributes, read_splits
+from .files import read_json
 from .models import build_model, pictured_layer
 from .training import EVAL_BATCH, on_device, standardise, to_tensor_split
 
@@ -53,7 +53,7 @@ def load_run(run_dir, data_file=None, device="cpu"):
     tensor the model takes, standardised exactly as in training: (x / 255 - mean) / std.
     """
     run_dir = Path(run_dir).resolve()
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = read_json(run_dir / "metrics.json")
     data_file = data_file or run_dir.parents[4] / metrics["data"]["file"]  # in the study folder
     with open_h5(data_file) as handle:
         attributes = read_attributes(handle, data_file)
