@@ -154,28 +154,37 @@ def copy_study(study, workdir):
     return Path(workdir)
 
 
-def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2, replace=False):
-    """Run the snakemake of this environment in `workdir`; return its completed process. The
-    targets and options come first: --configfile takes every word after it as a file. This
-    environment's bin folder goes first on PATH, as an activated venv's (Slurm jobs need it).
-    cores=None leaves --cores to the arguments or the profile; configfile=None selects the full study
-    (config/config.yaml alone), as a user's command without --configfile does; the config file is
-    merged over config/config.yaml, as the README says, or replaces it (replace=True)."""
-    environment = {
+def snakemake_environment(mnist_dir):
+    """The environment a user's shell gives snakemake: MNIST_DIR set, and this environment's bin
+    folder first on PATH, as an activated venv's (Slurm jobs start `python -m snakemake` from it)."""
+    return {
         **os.environ,
         "MNIST_DIR": str(mnist_dir),
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
     }
-    command = [
+
+
+def snakemake_command(*arguments, configfile=QUICK_CONFIG, cores=2, replace=False):
+    """`snakemake <arguments>` with this environment's Python. The targets and options come first:
+    --configfile takes every word after it as a file. cores=None leaves --cores to the arguments or
+    the profile; configfile=None selects the full study (config/config.yaml alone), as a user's
+    command without --configfile does; the config file (or files, a tuple) is merged over
+    config/config.yaml, as the README says, or replaces it (replace=True)."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
         *arguments,
         *(["--cores", str(cores)] if cores else []),
-        *(["--configfile", configfile] if configfile else []),
+        *(["--configfile", *([configfile] if isinstance(configfile, str) else configfile)] if configfile else []),
         *(["--replace-workflow-config"] if replace else []),
     ]
-    return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
+
+
+def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2, replace=False):
+    """Run snakemake_command(...) in `workdir`; return its completed process."""
+    command = snakemake_command(*arguments, configfile=configfile, cores=cores, replace=replace)
+    return subprocess.run(command, cwd=workdir, env=snakemake_environment(mnist_dir), capture_output=True, text=True)
 
 
 def quick_config():

@@ -5,14 +5,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pandas as pd
 import pytest
 import torch
 
-from helpers import copy_study, write_config
+from helpers import copy_study, snakemake_command, snakemake_environment, write_config
 
 
 pytestmark = pytest.mark.workflow
@@ -31,18 +30,7 @@ def one_longer_run(config):
 
 def command(study, *arguments):
     configfile = write_config(study, one_longer_run)
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        f"{RUN}/metrics.json",
-        *arguments,
-        "--cores",
-        "1",
-        "--configfile",
-        configfile,
-        "--replace-workflow-config",
-    ]
+    return snakemake_command(f"{RUN}/metrics.json", *arguments, configfile=configfile, cores=1, replace=True)
 
 
 def checkpoint_epoch(path):
@@ -72,7 +60,7 @@ def outputs_of(run_dir):
 
 
 def test_killed_study_resumes_to_the_uninterrupted_result(quick_study, tmp_path, mnist_dir):
-    environment = {**os.environ, "MNIST_DIR": str(mnist_dir)}
+    environment = snakemake_environment(mnist_dir)
     killed, whole = copy_study(quick_study, tmp_path / "killed"), copy_study(quick_study, tmp_path / "whole")
     # The uninterrupted run goes on beside the one that is killed.
     uninterrupted = subprocess.Popen(

@@ -9,14 +9,22 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 
 import pandas as pd
 import pytest
 import yaml
 
-from helpers import QUICK_CONFIG, REPO, copy_workflow, quick_config, snakemake, write_config
+from helpers import (
+    QUICK_CONFIG,
+    REPO,
+    copy_workflow,
+    quick_config,
+    snakemake,
+    snakemake_command,
+    snakemake_environment,
+    write_config,
+)
 
 
 pytestmark = pytest.mark.workflow
@@ -164,13 +172,10 @@ def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm
     # Longer training of one run, so that there is time to cancel it in the middle.
     (workdir / "config" / "long.yaml").write_text("experiments:\n  mnist:\n    cnn: {batch_size: 32, epochs: 60}\n")
     run = "results/runs/mnist/cnn/seed66_lr0.01_mom0.9"
-    arguments = [f"{run}/metrics.json", *SLURM_ARGUMENTS, "--configfile", "config/quick.yaml", "config/long.yaml"]
-    environment = {
-        **os.environ,
-        "MNIST_DIR": str(mnist_dir),
-        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
-    }
-    command = [sys.executable, "-m", "snakemake", *arguments]
+    command = snakemake_command(
+        f"{run}/metrics.json", *SLURM_ARGUMENTS, configfile=("config/quick.yaml", "config/long.yaml"), cores=None
+    )
+    environment = snakemake_environment(mnist_dir)
     log = workdir / "logs" / "train" / "mnist" / "cnn" / "seed66_lr0.01_mom0.9.log"
     log.unlink()
     with open(tmp_path / "first.out", "w") as out:
@@ -242,16 +247,11 @@ def ann_runs(workdir):
 
 def retrain(workdir, targets, *options, mnist_dir, configfile=QUICK_CONFIG):
     """snakemake --profile slurm, started, on training runs that exist already (forced)."""
-    command = [*targets, *SLURM_ARGUMENTS, "--forcerun", "train_run", "--allowed-rules", "train_run", *options]
-    environment = {
-        **os.environ,
-        "MNIST_DIR": str(mnist_dir),
-        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]),
-    }
+    arguments = [*targets, *SLURM_ARGUMENTS, "--forcerun", "train_run", "--allowed-rules", "train_run", *options]
     return subprocess.Popen(
-        [sys.executable, "-m", "snakemake", *command, "--configfile", configfile],
+        snakemake_command(*arguments, configfile=configfile, cores=None),
         cwd=workdir,
-        env=environment,
+        env=snakemake_environment(mnist_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
