@@ -87,12 +87,8 @@ def test_far_worse_flags_healthy_runs_far_above_the_chosen_one():
             run(0.5, 0.9, 0.9, 0.9, status="diverged"),
         ]
     )
-    assert list(far_worse(runs, choose(runs)["valid_error"])) == [
-        False,
-        True,
-        False,
-        False,
-    ]  # 0.11 is not > 0.02 + 0.10
+    flags = list(far_worse(runs, choose(runs)["valid_error"]))
+    assert flags == [False, True, False, False]  # 0.11 is not > 0.02 + 0.10
     assert not far_worse(runs, None).any()
     assert grid_table(runs, choose(runs))["far_worse"].sum() == 1
 

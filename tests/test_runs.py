@@ -33,8 +33,8 @@ def data_file(tmp_path_factory):
     return path
 
 
-def run(data_file, out_dir, **changes):
-    """run_training with its outputs in out_dir, as the train_run rule calls it."""
+def run_settings(**changes):
+    """The RunSettings of these tests' runs, with `changes`."""
     values = {
         "model": "cnn",
         "seed": 3,
@@ -45,9 +45,12 @@ def run(data_file, out_dir, **changes):
         "chance_patience": 5,
         "device": "cpu",
     }
-    settings = RunSettings(**{**values, **changes})
-    messages = []
-    record = run_training(
+    return RunSettings(**{**values, **changes})
+
+
+def train_into(data_file, out_dir, settings, log):
+    """run_training with its outputs in out_dir, as the train_run rule calls it."""
+    return run_training(
         "mnist",
         data_file,
         settings,
@@ -55,8 +58,14 @@ def run(data_file, out_dir, **changes):
         history_path=out_dir / "history.csv",
         metrics_path=out_dir / "metrics.json",
         model_path=out_dir / "model.pt",
-        log=messages.append,
+        log=log,
     )
+
+
+def run(data_file, out_dir, **changes):
+    settings = run_settings(**changes)
+    messages = []
+    record = train_into(data_file, out_dir, settings, messages.append)
     return settings, record, messages
 
 
@@ -219,28 +228,9 @@ def killed_at_epoch(epoch):
 
 
 def kill(data_file, out_dir, epoch, **changes):
-    values = {
-        "model": "cnn_dropout",
-        "seed": 3,
-        "lr": 0.05,
-        "momentum": 0.9,
-        "batch_size": 32,
-        "epochs": 4,
-        "chance_patience": 5,
-        "device": "cpu",
-    }
-    settings = RunSettings(**{**values, **changes})
+    settings = run_settings(**{"model": "cnn_dropout", "epochs": 4, **changes})
     with pytest.raises(Killed):
-        run_training(
-            "mnist",
-            data_file,
-            settings,
-            threads=1,
-            history_path=out_dir / "history.csv",
-            metrics_path=out_dir / "metrics.json",
-            model_path=out_dir / "model.pt",
-            log=killed_at_epoch(epoch),
-        )
+        train_into(data_file, out_dir, settings, killed_at_epoch(epoch))
     return settings
 
 

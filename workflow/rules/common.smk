@@ -30,26 +30,27 @@ from digitstudy.study import (
 from digitstudy.summary import linked_files
 
 
-def stop_on_bad_config(config):
-    """One line naming the key and the cause, and exit status 1, before any job: Snakemake's own
-    validate() would print a page of schema and a traceback."""
-    schema = load_schema(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
-    problem = config_error(config, schema) or mnist_source_error(config, os.environ, "data/raw/mnist")
+def stop_if(problem, kind):
+    """One line and exit status 1, before any job: Snakemake's own errors would print a traceback."""
     if problem:
-        print(f"config error: {problem}", file=sys.stderr)
+        print(f"{kind} error: {problem}", file=sys.stderr)
         sys.exit(1)
 
 
+def stop_on_bad_config(config):
+    """The key and the cause (Snakemake's validate() would print a page of schema)."""
+    schema = load_schema(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    stop_if(config_error(config, schema) or mnist_source_error(config, os.environ, "data/raw/mnist"), "config")
+
+
 def stop_on_other_study(config):
-    """One line, before any job, when this folder's results belong to another study (quick vs full)."""
+    """When this folder's results belong to another study (quick vs full); returns the config files."""
     configfiles = relative_configfiles(workflow.overwrite_configfiles or [], Path.cwd())
     try:
         problem = other_study_error(read_record(RECORD), config["study"], configfiles)
     except ValueError as error:
         problem = str(error)
-    if problem:
-        print(f"study error: {problem}", file=sys.stderr)
-        sys.exit(1)
+    stop_if(problem, "study")
     return configfiles
 
 

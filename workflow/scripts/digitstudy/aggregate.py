@@ -42,26 +42,10 @@ FAR_WORSE_MARGIN = 0.10
 
 
 def flatten_record(record):
-    """One tidy row of a metrics.json record."""
+    """One tidy row of a metrics.json record, in RUN_COLUMNS order: the run's name and its final,
+    best and test numbers computed here, every other column as metrics.json has it."""
     number = lambda value: math.nan if value is None else value  # noqa: E731 (JSON null = diverged)
-    return {
-        **{
-            key: record[key]
-            for key in (
-                "dataset",
-                "model",
-                "seed",
-                "lr",
-                "momentum",
-                "batch_size",
-                "epochs",
-                "status",
-                "reason",
-                "diverged_epoch",
-                "epochs_completed",
-                "wall_seconds",
-            )
-        },
+    computed = {
         "run": run_name(record["seed"], record["lr"], record["momentum"]),
         **{key: number(value) for key, value in record["final"].items()},
         "best_epoch": record["best_valid"]["epoch"],
@@ -69,6 +53,7 @@ def flatten_record(record):
         "test_loss": number(record["test"]["loss"]),
         "test_error": number(record["test"]["error"]),
     }
+    return {key: computed[key] if key in computed else record[key] for key in RUN_COLUMNS}
 
 
 def runs_table(metric_paths):

@@ -209,9 +209,8 @@ def grid_heatmap(grid, title):
     image = axes.imshow(values, cmap="YlOrRd", aspect="auto", norm=error_norm(values, far_worse))
     for _, row in grid.iterrows():
         mark_cell(axes, row, lrs.index(row["lr"]), momenta.index(row["momentum"]), image)
-    bar = figure.colorbar(
-        image, ax=axes, label="final validation error (%)", extend="max" if far_worse.any() else "neither"
-    )  # the arrow: beyond, far worse
+    extend = "max" if far_worse.any() else "neither"  # the arrow: beyond it, far worse
+    bar = figure.colorbar(image, ax=axes, label="final validation error (%)", extend=extend)
     if isinstance(image.norm, colors.LogNorm):
         log_labels(bar.ax.yaxis)
     axes.set(
@@ -256,10 +255,11 @@ def tile_grid(tiles, title, columns=None):
 def weights_figure(choice, weights):
     """The pictured layer's weights of an experiment's chosen run, one tile per unit; weights:
     predictions.chosen_weights(), None when every run diverged."""
-    title = f"{choice['dataset']} / {choice['model']}: first layer"
+    title = f"{choice['dataset']} / {choice['model']}: first-layer weights"
     if weights is None:
         return tile_grid(np.zeros((1, 3, 3)), title + " (every run diverged)")
-    title += f" of lr {choice['chosen']['lr']:g}, momentum {choice['chosen']['momentum']:g}"
+    chosen = choice["chosen"]
+    title += f" of the chosen run (lr {chosen['lr']:g}, momentum {chosen['momentum']:g})"
     return tile_grid(first_layer_tiles(*weights), title)
 
 

@@ -138,8 +138,8 @@ def training_state(model, optimizer, generator, history, device):
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "batch_order_rng": generator.get_state(),  # the batch permutations
-        "torch_rng": torch.get_rng_state(),
-    }  # dropout draws from torch's global generator
+        "torch_rng": torch.get_rng_state(),  # dropout draws from torch's global generator
+    }
     if str(device).startswith("cuda"):
         state["cuda_rng"] = torch.cuda.get_rng_state()
     return state
