@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .datasets import read_splits
+from .events import events_dir, open_events
 from .files import atomic_path, sha256_file, write_json_atomic, write_text_atomic
 from .training import best_epoch, check_device, to_tensor_split, train
 
@@ -142,9 +143,11 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
     checkpoint, identity = checkpoint_path(model_path), run_identity(dataset, settings, threads, data_sha256)
     resume = load_checkpoint(checkpoint, identity, log)
     earlier_seconds = resume["wall_seconds"] if resume else 0.0
+    events = open_events(events_dir(model_path), resume["history"] if resume else [], log)
 
     def save(state):
         save_checkpoint(checkpoint, identity, state, earlier_seconds + time.perf_counter() - started)
+        events.add_epochs(state["history"])  # after the checkpoint: a rerun rewrites the events from it
 
     history, outcome, model = train(settings, data, int(attributes["n_classes"]), log, resume, save)
     record = run_record(
@@ -159,6 +162,7 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
         threads,
         resume["epoch"] if resume else None,
     )
+    events.finish(history, record)  # before the outputs: a run with outputs has all its events
     with atomic_path(model_path) as temporary:
         torch.save(model.state_dict(), temporary)
     write_text_atomic(history_path, history_csv(history))
