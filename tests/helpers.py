@@ -2,6 +2,7 @@
 
 import functools
 import gzip
+import hashlib
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ import yaml
 from snakemake.utils import update_config
 
 from digitstudy.datasets import Split
-from digitstudy.idx import read_images_and_labels
+from digitstudy.idx import IDX_SPLITS, read_images_and_labels
 from digitstudy.mnist import find_source_file
 from digitstudy.training import TensorSplit
 
@@ -43,6 +44,21 @@ def write_file(path, content):
 
 def random_images(count, seed=0, height=IMAGE_SIDE, width=IMAGE_SIDE):
     return np.random.default_rng(seed).integers(0, 256, (count, height, width), dtype=np.uint8)
+
+
+def write_idx_dataset(folder, counts=(240, 60), n_classes=4, height=12, width=10, seed=0, suffix=".gz"):
+    """A small base dataset in MNIST's IDX format (gzipped, MNIST's file names) whose class is a bright
+    bar at a class-dependent row over noise, so that models learn it; returns the SHA-256 of each file's
+    decompressed content, as a dataset declaration lists them."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    sha256 = {}
+    for (images_name, labels_name), count, offset in zip(IDX_SPLITS, counts, (0, 1)):
+        split = learnable_split(count, seed + offset, height, width, n_classes)
+        for name, array in ((images_name, split.images[:, 0]), (labels_name, split.labels)):
+            write_file(folder / f"{name}{suffix}", idx_bytes(array))
+            sha256[name] = hashlib.sha256(idx_bytes(array)).hexdigest()
+    return sha256
 
 
 # --- synthetic MNIST-like data ---------------------------------------------------------------------
@@ -74,11 +90,11 @@ def fake_mnist(n_train, n_test, seed=0):
     }
 
 
-def learnable_split(count, seed, height=IMAGE_SIDE, width=IMAGE_SIDE):
+def learnable_split(count, seed, height=IMAGE_SIDE, width=IMAGE_SIDE, n_classes=10):
     """A uint8 Split whose label is drawn as a bright horizontal bar at a label-dependent row over
     noise: learnable within an epoch, yet not trivially separable at initialisation."""
     rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, count).astype(np.int64)
+    labels = rng.integers(0, n_classes, count).astype(np.int64)
     images = rng.integers(0, 100, (count, 1, height, width), dtype=np.uint8)
     rows = 2 + 2 * labels
     images[np.arange(count), 0, rows, :] = 255

@@ -13,6 +13,7 @@ from digitstudy.cluster import (
     training_mem_mb,
     training_runtime_minutes,
 )
+from digitstudy.study import dataset_pixels
 from helpers import REPO, copy_workflow, snakemake, write_config
 
 
@@ -21,24 +22,26 @@ FULL = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 
 def test_runtime_grows_with_epochs_data_and_model():
-    base = dict(model="cnn", dataset="mnist", epochs=10, n_train=50000, n_valid=10000)
+    base = dict(model="cnn", pixels=28 * 28, epochs=10, n_train=50000, n_valid=10000)
     runtime = training_runtime_minutes(**base)
     assert training_runtime_minutes(**{**base, "epochs": 40}) > runtime
     assert training_runtime_minutes(**{**base, "n_train": 100000}) > runtime
     assert training_runtime_minutes(**{**base, "model": "ann"}) < runtime
-    assert training_runtime_minutes(**{**base, "dataset": "twodigit"}) > runtime
+    assert training_runtime_minutes(**{**base, "pixels": 28 * 56}) > runtime
     assert training_runtime_minutes(**{**base, "epochs": 1, "n_train": 10, "n_valid": 10}) >= 5
 
 
 def test_every_full_study_run_fits_a_day_and_a_modest_node():
     data = FULL["data"]
     for dataset, models in FULL["experiments"].items():
+        pixels = dataset_pixels(FULL, dataset, raw_root="no-such-folder", environ={})
+        assert pixels == {"mnist": 28 * 28, "twodigit": 28 * 56}[dataset]
         for model in models:
             minutes = training_runtime_minutes(
-                model, dataset, FULL["training"]["epochs"], data["n_train"], data["n_valid"]
+                model, pixels, FULL["training"]["epochs"], data["n_train"], data["n_valid"]
             )
             assert 5 < minutes < 24 * 60, (dataset, model, minutes)
-            assert 1500 < training_mem_mb(dataset, data["n_train"], data["n_valid"], data["n_test"]) < 8000
+            assert 1500 < training_mem_mb(pixels, data["n_train"], data["n_valid"], data["n_test"]) < 8000
 
 
 def test_only_cuda_asks_for_a_gpu():

@@ -6,8 +6,8 @@ import re
 import pytest
 import yaml
 
-from digitstudy.config import config_error, key_path, load_schema, mnist_source_error, non_finite_numbers
-from digitstudy.mnist import MNIST_FILES
+from digitstudy.config import config_error, key_path, load_schema, non_finite_numbers, source_error
+from digitstudy.idx import IDX_FILES
 from helpers import REPO, copy_workflow, quick_config, snakemake, write_config
 
 
@@ -31,6 +31,11 @@ BAD_CONFIGS = {
     "unknown model": (
         set_key("experiments", "mnist", "resnet", {"batch_size": 32}),
         "config error: experiments.mnist: 'resnet' is not one of ['ann', 'cnn', 'cnn_dropout', 'lenet5']",
+    ),
+    "undeclared dataset": (
+        set_key("experiments", "fashion", {"ann": {"batch_size": 32}}),
+        "config error: experiments.fashion: dataset 'fashion' is not declared under datasets "
+        "(declared: mnist, twodigit)",
     ),
     "negative lr": (
         set_key("grid", "lr", [0.01, -0.1]),
@@ -121,14 +126,68 @@ def test_non_finite_numbers_are_found_at_any_depth():
 
 def test_missing_mnist_folder_matters_only_while_fetching(tmp_path):
     missing = str(tmp_path / "gone")
-    raw_dir = tmp_path / "raw"
-    assert mnist_source_error({"mnist_dir": missing}, {}, raw_dir) == f"mnist_dir: folder {missing} does not exist"
-    assert mnist_source_error({}, {"MNIST_DIR": missing}, raw_dir) == f"MNIST_DIR: folder {missing} does not exist"
-    assert mnist_source_error({}, {}, raw_dir) is None  # download
-    raw_dir.mkdir()
-    for name in MNIST_FILES:
-        (raw_dir / name).write_bytes(b"")
-    assert mnist_source_error({}, {"MNIST_DIR": missing}, raw_dir) is None
+    raw_root, config = tmp_path / "raw", quick_config()
+    assert source_error({**config, "mnist_dir": missing}, {}, raw_root) == f"mnist_dir: folder {missing} does not exist"
+    assert source_error(config, {"MNIST_DIR": missing}, raw_root) == f"MNIST_DIR: folder {missing} does not exist"
+    assert source_error(config, {}, raw_root) is None  # download
+    (raw_root / "mnist").mkdir(parents=True)
+    for name in IDX_FILES:
+        (raw_root / "mnist" / name).write_bytes(b"")
+    assert source_error(config, {"MNIST_DIR": missing}, raw_root) is None
+
+
+def with_tiny(config, idx, experiments={"tiny": {"ann": {"batch_size": 8}}}):
+    """`config` with a base dataset 'tiny' declared by `idx`, and `experiments` added."""
+    return {**config, "datasets": {**config["datasets"], "tiny": {"idx": idx}}, "experiments": experiments}
+
+
+def test_a_declared_dataset_needs_somewhere_to_come_from(tmp_path):
+    sha256 = dict.fromkeys(IDX_FILES, "0" * 64)
+    config = with_tiny(quick_config(), {"sha256": sha256})
+    assert config_error(config, SCHEMA) is None
+    assert (
+        source_error(config, {}, tmp_path)
+        == "datasets.tiny.idx: neither a folder nor mirrors, so its files cannot be fetched"
+    )
+    missing = tmp_path / "gone"
+    config = with_tiny(config, {"sha256": sha256, "folder": str(missing)})
+    assert source_error(config, {}, tmp_path) == f"datasets.tiny.idx.folder: folder {missing} does not exist"
+    assert (
+        source_error(with_tiny(config, {"sha256": sha256, "mirrors": ["https://example.org/tiny/"]}), {}, tmp_path)
+        is None
+    )
+
+
+def test_datasets_are_declared_before_experiments_name_them():
+    config = quick_config()
+    config["experiments"]["fashion"] = {"ann": {"batch_size": 32}}
+    assert config_error(config, SCHEMA) == (
+        "experiments.fashion: dataset 'fashion' is not declared under datasets (declared: mnist, twodigit)"
+    )
+    config = quick_config()
+    config["datasets"]["fashionpairs"] = {"pairs": "fashion", "seed": 1}
+    assert config_error(config, SCHEMA) == (
+        "datasets.fashionpairs.pairs: 'fashion' is not a declared base dataset (declared: mnist)"
+    )
+
+
+def test_mnist_and_twodigit_keep_their_meaning():
+    config = quick_config()
+    config["datasets"]["mnist"]["idx"]["sha256"]["t10k-labels-idx1-ubyte"] = "f" * 64
+    assert config_error(config, SCHEMA).startswith("datasets.mnist: the name mnist means genuine MNIST")
+    config = with_tiny(quick_config(), {"sha256": dict.fromkeys(IDX_FILES, "0" * 64), "folder": "x"})
+    config["datasets"]["twodigit"]["pairs"] = "tiny"
+    assert config_error(config, SCHEMA) == (
+        "datasets.twodigit: the name twodigit means pairs of mnist; declare other files under another name"
+    )
+
+
+def test_the_moved_pair_seed_says_where_it_went():
+    config = quick_config()
+    config["data"]["pair_seed"] = 7
+    assert config_error(config, SCHEMA) == (
+        "data.pair_seed: moved to datasets.twodigit.seed (each pairs dataset has a seed of its own)"
+    )
 
 
 def planned_runs(dry):

@@ -1,8 +1,12 @@
-"""Dataset construction: split indices, MNIST pools, two-digit pairs, and the HDF5 round trip."""
+"""Dataset construction: split indices, base splits, pairs, the builders of declared datasets, and the HDF5
+round trip."""
 
 import json
 import os
 import re
+import runpy
+import shutil
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
@@ -12,14 +16,19 @@ from digitstudy import DigitstudyError
 from digitstudy.datasets import (
     SPLITS,
     Split,
-    digit_split_indices,
-    mnist_digit_pools,
+    base_splits,
+    build_base,
+    build_pairs,
+    pair_splits,
     pixel_stats,
     read_splits,
-    two_digit_splits,
+    split_indices,
     write_splits,
 )
-from helpers import fake_mnist, identified_images, image_identity
+from helpers import REPO, fake_mnist, identified_images, image_identity, write_idx_dataset
+
+
+SCRIPTS = REPO / "workflow" / "scripts"
 
 
 SMALL_SIZES = {"train": 300, "valid": 100, "test": 80}
@@ -38,11 +47,11 @@ def identified_pools(sizes, seed=0):
     }
 
 
-# --- digit_split_indices -----------------------------------------------------------------------
+# --- split_indices -----------------------------------------------------------------------
 
 
 def test_split_indices_have_requested_sizes_and_ranges():
-    indices = digit_split_indices(1000, 200, SMALL_SIZES, seed=0)
+    indices = split_indices(1000, 200, SMALL_SIZES, seed=0)
     assert {split: len(index) for split, index in indices.items()} == SMALL_SIZES
     for split, limit in (("train", 1000), ("valid", 1000), ("test", 200)):
         assert indices[split].min() >= 0 and indices[split].max() < limit
@@ -50,15 +59,15 @@ def test_split_indices_have_requested_sizes_and_ranges():
 
 
 def test_valid_is_carved_out_of_train_without_overlap():
-    indices = digit_split_indices(400, 80, {"train": 300, "valid": 100, "test": 80}, seed=3)
+    indices = split_indices(400, 80, {"train": 300, "valid": 100, "test": 80}, seed=3)
     assert not np.intersect1d(indices["train"], indices["valid"]).size
     # Full sizes use every MNIST train image exactly once.
     np.testing.assert_array_equal(np.union1d(indices["train"], indices["valid"]), np.arange(400))
 
 
 def test_split_indices_depend_only_on_seed():
-    first, again = (digit_split_indices(1000, 200, SMALL_SIZES, seed=7) for _ in range(2))
-    other = digit_split_indices(1000, 200, SMALL_SIZES, seed=8)
+    first, again = (split_indices(1000, 200, SMALL_SIZES, seed=7) for _ in range(2))
+    other = split_indices(1000, 200, SMALL_SIZES, seed=8)
     for split in SPLITS:
         np.testing.assert_array_equal(first[split], again[split])
         assert not np.array_equal(first[split], other[split])
@@ -66,17 +75,17 @@ def test_split_indices_depend_only_on_seed():
 
 def test_split_sizes_beyond_mnist_are_refused():
     with pytest.raises(DigitstudyError, match="exceed MNIST"):
-        digit_split_indices(1000, 200, {"train": 900, "valid": 101, "test": 10}, seed=0)
+        split_indices(1000, 200, {"train": 900, "valid": 101, "test": 10}, seed=0)
     with pytest.raises(DigitstudyError, match="exceed MNIST"):
-        digit_split_indices(1000, 200, {"train": 10, "valid": 10, "test": 201}, seed=0)
+        split_indices(1000, 200, {"train": 10, "valid": 10, "test": 201}, seed=0)
 
 
-# --- mnist_digit_pools ----------------------------------------------------------------------------
+# --- base_splits ----------------------------------------------------------------------------
 
 
 def test_digit_pools_shapes_and_sources():
     mnist = fake_mnist(n_train=400, n_test=100)
-    pools = mnist_digit_pools(mnist, {"train": 250, "valid": 100, "test": 60}, seed=0)
+    pools = base_splits(mnist, {"train": 250, "valid": 100, "test": 60}, seed=0)
     for split, count in (("train", 250), ("valid", 100), ("test", 60)):
         assert pools[split].images.shape == (count, 1, 28, 28)
         assert pools[split].images.dtype == np.uint8 and pools[split].labels.dtype == np.int64
@@ -90,7 +99,7 @@ def test_digit_pools_shapes_and_sources():
 
 
 def test_real_mnist_pools_have_full_sizes_and_known_statistics(real_mnist):
-    pools = mnist_digit_pools(real_mnist, FULL_SIZES, seed=0)
+    pools = base_splits(real_mnist, FULL_SIZES, seed=0)
     for split, count in FULL_SIZES.items():
         assert pools[split].images.shape == (count, 1, 28, 28) and pools[split].images.dtype == np.uint8
         assert pools[split].labels.shape == (count,) and pools[split].labels.dtype == np.int64
@@ -109,7 +118,7 @@ def test_real_mnist_full_train_statistics(real_mnist):
     assert (round(mean, 4), round(std, 4)) == (0.1307, 0.3081)
 
 
-# --- two_digit_splits -----------------------------------------------------------------------------
+# --- pair_splits -----------------------------------------------------------------------------
 
 
 def halves(images):
@@ -119,7 +128,7 @@ def halves(images):
 def test_two_digit_pairs_shapes_and_labels():
     pools = identified_pools(SMALL_SIZES)
     sizes = {"train": 500, "valid": 120, "test": 90}
-    splits = two_digit_splits(pools, sizes, seed=0)
+    splits = pair_splits(pools, sizes, seed=0)
     for split in SPLITS:
         pairs = splits[split]
         assert pairs.images.shape == (sizes[split], 1, 28, 56) and pairs.images.dtype == np.uint8
@@ -136,8 +145,8 @@ def test_two_digit_pairs_shapes_and_labels():
 
 def test_two_digit_pairs_depend_only_on_seed():
     pools = identified_pools(SMALL_SIZES)
-    first, again = (two_digit_splits(pools, SMALL_SIZES, seed=12345) for _ in range(2))
-    other = two_digit_splits(pools, SMALL_SIZES, seed=1)
+    first, again = (pair_splits(pools, SMALL_SIZES, seed=12345) for _ in range(2))
+    other = pair_splits(pools, SMALL_SIZES, seed=1)
     for split in SPLITS:
         for field in ("images", "labels", "digits"):
             np.testing.assert_array_equal(getattr(first[split], field), getattr(again[split], field))
@@ -146,16 +155,16 @@ def test_two_digit_pairs_depend_only_on_seed():
 
 def test_more_training_pairs_leave_valid_and_test_pairs_unchanged():
     pools = identified_pools(SMALL_SIZES)
-    fewer = two_digit_splits(pools, SMALL_SIZES, seed=7)
-    more = two_digit_splits(pools, {**SMALL_SIZES, "train": SMALL_SIZES["train"] * 2}, seed=7)
+    fewer = pair_splits(pools, SMALL_SIZES, seed=7)
+    more = pair_splits(pools, {**SMALL_SIZES, "train": SMALL_SIZES["train"] * 2}, seed=7)
     for split in ("valid", "test"):
         np.testing.assert_array_equal(fewer[split].images, more[split].images)
     assert len(more["train"].labels) == 2 * len(fewer["train"].labels)
 
 
-def test_real_two_digit_splits(real_mnist):
-    pools = mnist_digit_pools(real_mnist, {"train": 2000, "valid": 500, "test": 500}, seed=0)
-    splits = two_digit_splits(pools, {"train": 3000, "valid": 600, "test": 600}, seed=12345)
+def test_real_pair_splits(real_mnist):
+    pools = base_splits(real_mnist, {"train": 2000, "valid": 500, "test": 500}, seed=0)
+    splits = pair_splits(pools, {"train": 3000, "valid": 600, "test": 600}, seed=12345)
     train = splits["train"]
     assert train.images.shape == (3000, 1, 28, 56)
     np.testing.assert_array_equal(train.labels, train.digits.sum(axis=1))
@@ -168,7 +177,7 @@ def test_real_two_digit_splits(real_mnist):
 
 
 def write_two_digit_file(path, sizes=SMALL_SIZES):
-    splits = two_digit_splits(identified_pools(SMALL_SIZES), sizes, seed=0)
+    splits = pair_splits(identified_pools(SMALL_SIZES), sizes, seed=0)
     attributes = {"dataset": "twodigit", "source_sha256": {"train-images-idx3-ubyte": "ab" * 32}}
     write_splits(path, splits, n_classes=19, attributes=attributes)
     return splits
@@ -279,3 +288,79 @@ def test_missing_attribute_is_refused(tmp_path):
         del handle.attrs["pixel_std"]
     with pytest.raises(DigitstudyError, match=re.escape(str(path)) + ": attribute 'pixel_std' is missing"):
         read_splits(path)
+
+
+# --- the builders of declared datasets ---------------------------------------------------------------
+
+TINY_SIZES = {"train": 150, "valid": 50, "test": 40}
+
+
+def read_whole(path):
+    """Every array and attribute of an HDF5 file written by write_splits, to compare two files."""
+    with h5py.File(path, "r") as handle:
+        arrays = {f"{split}/{name}": handle[split][name][()] for split in SPLITS for name in handle[split]}
+        return arrays, {key: np.asarray(value).tolist() for key, value in handle.attrs.items()}
+
+
+def test_a_base_dataset_takes_its_image_size_and_classes_from_its_files(tmp_path):
+    write_idx_dataset(tmp_path / "raw", counts=(200, 40), n_classes=4, height=12, width=10, suffix="")
+    splits = build_base(tmp_path / "raw", tmp_path / "tiny.h5", "tiny", TINY_SIZES, split_seed=3)
+    read, attributes = read_splits(tmp_path / "tiny.h5")
+    assert attributes["n_classes"] == 4 and tuple(attributes["image_shape"]) == (1, 12, 10)
+    assert attributes["dataset"] == "tiny" and attributes["split_seed"] == 3
+    assert {name: len(split.labels) for name, split in read.items()} == TINY_SIZES
+    np.testing.assert_array_equal(read["valid"].images, splits["valid"].images)
+
+
+def test_pairs_of_a_base_dataset_have_2k_minus_1_classes(tmp_path):
+    write_idx_dataset(tmp_path / "raw", counts=(200, 40), n_classes=4, height=12, width=10, suffix="")
+    build_pairs(tmp_path / "raw", tmp_path / "pairs.h5", "tinypairs", "tiny", TINY_SIZES, split_seed=0, pair_seed=5)
+    read, attributes = read_splits(tmp_path / "pairs.h5")
+    assert attributes["n_classes"] == 7 and tuple(attributes["image_shape"]) == (1, 12, 20)
+    assert attributes["pair_seed"] == 5
+    assert (read["train"].digits.sum(axis=1) == read["train"].labels).all() and read["train"].labels.max() <= 6
+
+
+def test_too_many_samples_name_the_dataset(tmp_path):
+    write_idx_dataset(tmp_path / "raw", counts=(200, 40), suffix="")
+    with pytest.raises(DigitstudyError, match="exceed dataset 'tiny' \\(200 train, 40 test images\\)"):
+        build_pairs(tmp_path / "raw", tmp_path / "p.h5", "tinypairs", "tiny", {**TINY_SIZES, "train": 151}, 0, 1)
+    assert not (tmp_path / "p.h5").exists()
+
+
+def test_test_labels_outside_the_train_classes_are_refused(tmp_path):
+    raw = tmp_path / "raw"
+    write_idx_dataset(raw, counts=(200, 40), n_classes=3, suffix="")
+    write_idx_dataset(tmp_path / "other", counts=(200, 40), n_classes=5, suffix="")
+    shutil.copy(tmp_path / "other" / "t10k-labels-idx1-ubyte", raw)
+    with pytest.raises(DigitstudyError, match=re.escape(f"{raw / 't10k-labels-idx1-ubyte'}: label 4 outside 0..2")):
+        build_base(raw, tmp_path / "tiny.h5", "tiny", TINY_SIZES, split_seed=0)
+    assert not (tmp_path / "tiny.h5").exists()
+
+
+@pytest.mark.parametrize("script, builder", [("prepare_mnist", "prepare_idx"), ("make_two_digit", "make_pairs")])
+def test_the_scripts_of_older_studies_write_what_the_builders_write(tmp_path, script, builder):
+    """mnist and twodigit are still built by the scripts that built them (study.LEGACY_DATA_SCRIPTS);
+    a declared dataset by the builders. On MNIST-shaped data of 10 classes both write the same file."""
+    raw = tmp_path / "raw"
+    write_idx_dataset(raw, counts=(300, 60), n_classes=10, height=28, width=28, suffix="")
+    name = {"prepare_mnist": "mnist", "make_two_digit": "twodigit"}[script]
+    written = {}
+    for which in (script, builder):
+        log = tmp_path / f"{which}.log"
+        snakemake = SimpleNamespace(
+            input=[str(raw / "train-images-idx3-ubyte")],
+            output=[str(tmp_path / which / f"{name}.h5")],
+            log=[str(log)],
+            params=SimpleNamespace(sizes=TINY_SIZES, split_seed=2, pair_seed=9),
+            wildcards=SimpleNamespace(dataset=name),
+            config={"datasets": {"mnist": {"idx": {}}, "twodigit": {"pairs": "mnist", "seed": 9}}},
+        )
+        runpy.run_path(str(SCRIPTS / f"{which}.py"), init_globals={"snakemake": snakemake})
+        written[which] = read_whole(snakemake.output[0])
+        assert log.read_text().startswith(f"wrote {snakemake.output[0]}: train 150, valid 50, test 40")
+    (arrays, attributes), (arrays_again, attributes_again) = written.values()
+    assert attributes == attributes_again
+    assert arrays.keys() == arrays_again.keys()
+    for key in arrays:
+        np.testing.assert_array_equal(arrays[key], arrays_again[key])

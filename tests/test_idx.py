@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from digitstudy import DigitstudyError
-from digitstudy.idx import IMAGES_DIMS, LABELS_DIMS, parse_idx, read_bytes, read_images_and_labels
+from digitstudy.idx import (
+    IMAGES_DIMS,
+    LABELS_DIMS,
+    check_classes,
+    image_pixels,
+    parse_idx,
+    read_bytes,
+    read_images_and_labels,
+)
 from helpers import idx_bytes, random_images, write_file
 
 
@@ -128,10 +136,20 @@ def test_image_and_label_counts_must_agree(tmp_path):
         read_images_and_labels(images_path, labels_path)
 
 
-def test_label_outside_digits_is_refused(tmp_path):
+def test_label_outside_the_classes_is_refused(tmp_path):
     images_path, labels_path = write_pair(tmp_path, random_images(2), np.array([3, 10]))
-    with raises_naming(labels_path, "label 10 outside 0..9"):
-        read_images_and_labels(images_path, labels_path)
+    _, labels = read_images_and_labels(images_path, labels_path)
+    check_classes(labels, 11, labels_path)
+    with raises_naming(labels_path, re.escape("label 10 outside 0..9, the classes of the train labels")):
+        check_classes(labels, 10, labels_path)
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_image_pixels_come_from_the_header(tmp_path, suffix):
+    images_path, _ = write_pair(tmp_path, random_images(3, height=12, width=20), LABELS[:3], suffix)
+    assert image_pixels(images_path) == 12 * 20
+    with raises_naming(tmp_path / "short", "truncated IDX header"):
+        image_pixels(write_file(tmp_path / "short", b"\x00\x00\x08\x03"))
 
 
 def test_empty_files_are_consistent(tmp_path):

@@ -1,4 +1,5 @@
-"""MNIST from a local folder: only genuine content (SHA-256 of the decompressed bytes) is copied."""
+"""MNIST, or a declared base dataset, from a local folder or mirrors: only the declared content (SHA-256
+of the decompressed bytes) is copied."""
 
 import re
 import shutil
@@ -9,8 +10,8 @@ import pytest
 from digitstudy import DigitstudyError
 from digitstudy.files import sha256_file
 from digitstudy.idx import read_bytes
-from digitstudy.mnist import MNIST_FILES, MNIST_SHA256, acquire, copy_verified, find_source_file
-from helpers import idx_bytes, mnist_dir_from, random_images, write_file
+from digitstudy.mnist import MNIST_FILES, MNIST_SHA256, acquire, copy_verified, declared_source, find_source_file
+from helpers import idx_bytes, mnist_dir_from, random_images, write_file, write_idx_dataset
 
 
 def fake_mnist_folder(folder, suffix=".gz"):
@@ -110,3 +111,44 @@ def test_real_mnist_already_decompressed_is_accepted(tmp_path, mnist_dir):
         (plain / name).write_bytes(read_bytes(find_source_file(mnist_dir, name)))
     out_dir = tmp_path / "raw"
     assert_genuine_copy(copy_verified(plain, out_dir), out_dir)
+
+
+# --- a declared base dataset: its own checksums, its mirrors -------------------------------------------
+
+
+def tiny_source(tmp_path, mirrors=()):
+    """A small IDX dataset written to tmp_path/tiny, and its IdxSource as declared in a config."""
+    sha256 = write_idx_dataset(tmp_path / "tiny")
+    return declared_source("tiny", {"sha256": sha256, "mirrors": list(mirrors)})
+
+
+def test_a_declared_dataset_is_downloaded_from_the_first_mirror_that_serves_it(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    source = tiny_source(tmp_path, [empty.as_uri() + "/", (tmp_path / "tiny").as_uri() + "/"])
+    out_dir = tmp_path / "raw"
+    assert acquire("", out_dir, source) == source.sha256
+    assert sorted(path.name for path in out_dir.iterdir()) == sorted(MNIST_FILES)
+
+
+def test_no_mirror_serving_a_file_is_one_line_naming_each_mirror(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    source = tiny_source(tmp_path, [empty.as_uri() + "/"])
+    message = f"could not download dataset 'tiny' {MNIST_FILES[0]} ({empty.as_uri()}/: "
+    with pytest.raises(DigitstudyError, match=re.escape(message) + r".*\); set datasets.tiny.idx.folder to a folder"):
+        acquire("", tmp_path / "raw", source)
+
+
+def test_a_declared_dataset_is_checked_against_its_declared_checksums(tmp_path):
+    source = tiny_source(tmp_path)
+    assert copy_verified(tmp_path / "tiny", tmp_path / "raw", source) == source.sha256
+    wrong = declared_source("tiny", {"sha256": {**source.sha256, MNIST_FILES[1]: "0" * 64}})
+    path = tmp_path / "tiny" / f"{MNIST_FILES[1]}.gz"
+    message = (
+        f"{path}: content SHA-256 {source.sha256[MNIST_FILES[1]][:16]}... does not match datasets.tiny.idx.sha256 of"
+    )
+    with pytest.raises(DigitstudyError, match=re.escape(message) + ".*corrupt or not dataset 'tiny'"):
+        copy_verified(tmp_path / "tiny", tmp_path / "raw2", wrong)
+    with pytest.raises(DigitstudyError, match=re.escape("(check datasets.tiny.idx.folder)")):
+        copy_verified(tmp_path / "gone", tmp_path / "raw2", source)

@@ -350,3 +350,11 @@ def test_every_axis_is_labelled(pictures, name):
             assert axes.get_ylabel(), f"{name}: colour bar without a label"
             continue
         assert axes.get_xlabel() and axes.get_ylabel(), f"{name}: an axis without a label"
+
+
+def test_a_model_without_a_wrong_test_image_gets_a_picture_saying_so(tmp_path):
+    figure = worst_predictions(np.zeros((0, 1, 28, 28), np.uint8), [], [], [], "mnist / ann: the 0 test images")
+    texts = [text.get_text() for axis in figure.axes for text in axis.texts]
+    assert texts == ["no test image is misclassified"]
+    save(figure, tmp_path / "worst.png", dpi=60)
+    assert (tmp_path / "worst.png").stat().st_size > 0

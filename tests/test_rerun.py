@@ -22,7 +22,7 @@ EXPERIMENT_AGGREGATES = (
     "analyse_errors",
     "plot_errors",
 )
-DIGIT_PAIR_DATASETS = ("twodigit",)
+PAIRS_DATASETS = [name for name, declared in quick_config()["datasets"].items() if "pairs" in declared]
 
 
 @dataclass
@@ -99,7 +99,7 @@ def trained(jobs):
 
 def experiment_aggregates(experiments, rules=EXPERIMENT_AGGREGATES):
     """{rule: job count} of the per-experiment and per-task tables and plots of `experiments`."""
-    pairs = sum(dataset in DIGIT_PAIR_DATASETS for dataset, _ in experiments)
+    pairs = sum(dataset in PAIRS_DATASETS for dataset, _ in experiments)
     return {
         **{rule: len(experiments) for rule in rules},
         **({"tabulate_digit_pairs": pairs} if pairs else {}),
@@ -167,7 +167,7 @@ def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
         "plot_weights": 5,
         "plot_errors": 5,
         "plot_comparison": 1,
-        "plot_two_digit_samples": 1,
+        "plot_pair_samples": 1,
         "write_summary": 1,
         "all": 1,
     }
@@ -176,15 +176,17 @@ def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
 
 
 def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study, tmp_path, mnist_dir):
-    jobs, written = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["data"].update(pair_seed=7))
-    assert {job.rule for job in jobs} >= {"make_two_digit", "plot_two_digit_samples"}
+    jobs, written = rerun(
+        quick_study, tmp_path, mnist_dir, lambda config: config["datasets"]["twodigit"].update(seed=7)
+    )
+    assert {job.rule for job in jobs} >= {"make_two_digit", "plot_pair_samples"}
     assert "prepare_mnist" not in rules(jobs) and "fetch_mnist" not in rules(jobs)
     assert experiments_of(jobs) == {("twodigit", "cnn_dropout"), ("twodigit", "lenet5")}
     assert len(trained(jobs)) == 6
     assert not any("mnist" in path.split("/") or path.endswith("mnist.h5") for path in written)
     assert rules(jobs) == {
         "make_two_digit": 1,
-        "plot_two_digit_samples": 1,
+        "plot_pair_samples": 1,
         "train_run": 6,
         **experiment_aggregates(experiments_of(jobs)),
         **AGGREGATES,

@@ -12,18 +12,22 @@ from digitstudy.cluster import (
     training_mem_mb,
     training_runtime_minutes,
 )
-from digitstudy.config import config_error, load_schema, mnist_source_error
-from digitstudy.mnist import MNIST_FILES
+from digitstudy.config import config_error, load_schema, source_error
+from digitstudy.idx import IDX_FILES
 from digitstudy.paths import run_name
 from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
 from digitstudy.study import (
-    DIGIT_PAIR_DATASETS,
     all_runs,
+    base_of,
+    data_benchmark,
+    dataset_pixels,
     datasets,
+    declared_names,
     experiment_setting,
     experiments,
     grid_runs,
-    mnist_source,
+    one_of,
+    pairs_datasets,
     seed_runs,
     without_dropped,
 )
@@ -40,7 +44,7 @@ def stop_if(problem, kind):
 def stop_on_bad_config(config):
     """The key and the cause (Snakemake's validate() would print a page of schema)."""
     schema = load_schema(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
-    stop_if(config_error(config, schema) or mnist_source_error(config, os.environ, "data/raw/mnist"), "config")
+    stop_if(config_error(config, schema) or source_error(config, os.environ, "data/raw"), "config")
 
 
 def stop_on_other_study(config):
@@ -70,8 +74,14 @@ wildcard_constraints:
 
 SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid", "test")}
 
-# A dataset's splits, written by prepare_mnist or make_two_digit, read by every rule of a run or experiment.
+# A dataset's splits, written by prepare_idx or make_pairs, read by every rule of a run or experiment.
 DATASET_FILE = "data/processed/{dataset}.h5"
+DATA_BENCHMARK = "benchmarks/data/{dataset}.tsv"
+# The data rules' wildcards: the declared datasets that prepare_idx and make_pairs build (mnist and
+# twodigit have rules of their own, data.smk), and every pairs dataset (plot_pair_samples).
+DECLARED_BASE_DATASETS = one_of(declared_names(config, pairs=False, legacy=False))
+DECLARED_PAIRS_DATASETS = one_of(declared_names(config, pairs=True, legacy=False))
+PAIRS_DATASETS = one_of(declared_names(config, pairs=True))
 RUN = "{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum}"
 RUN_DIR = f"results/runs/{RUN}"
 TABLES = "results/tables/{dataset}/{model}"
@@ -117,15 +127,23 @@ def experiment_labels(kind, name):
 
 def data_benchmarks():
     """The benchmark files of the jobs that built the experiments' datasets."""
-    builders = {"mnist": "prepare_mnist", "twodigit": "make_two_digit"}
-    return [f"benchmarks/data/{builders[dataset]}.tsv" for dataset in datasets(config)]
+    return [data_benchmark(dataset, DATA_BENCHMARK) for dataset in datasets(config)]
+
+
+def get_raw_files(wildcards):
+    """Input function: the fetched IDX files that the wildcards' dataset is built from."""
+    return expand(rules.fetch_idx.output, dataset=base_of(config, wildcards.dataset))
+
+
+def get_pair_seed(wildcards):
+    """Params function: the seed of the wildcards' pairs dataset."""
+    return config["datasets"][wildcards.dataset]["seed"]
 
 
 def get_summary_linked_files(wildcards):
     """Input function: every table and figure that results/summary.md links to, and each table's HTML
     form (the item of `snakemake --report`)."""
-    paired = [dataset for dataset in datasets(config) if dataset in DIGIT_PAIR_DATASETS]
-    linked = [f"results/{path}" for path in linked_files(experiments(config), paired)]
+    linked = [f"results/{path}" for path in linked_files(experiments(config), pairs_datasets(config))]
     tables = [path for path in linked if path.endswith((".md", ".csv"))]
     return linked + [path.rsplit(".", 1)[0] + ".html" for path in tables]
 
@@ -150,13 +168,13 @@ def get_grid_files(name):
 
 def get_train_mem_mb(wildcards):
     data = config["data"]
-    return training_mem_mb(wildcards.dataset, data["n_train"], data["n_valid"], data["n_test"])
+    return training_mem_mb(dataset_pixels(config, wildcards.dataset), data["n_train"], data["n_valid"], data["n_test"])
 
 
 def get_train_runtime(wildcards, threads):
     return training_runtime_minutes(
         wildcards.model,
-        wildcards.dataset,
+        dataset_pixels(config, wildcards.dataset),
         experiment_setting(config, wildcards.dataset, wildcards.model, "epochs"),
         config["data"]["n_train"],
         config["data"]["n_valid"],

@@ -58,5 +58,6 @@ rule write_summary:
                 for dataset, model in experiments(config)
             },
         },
+        pairs_datasets=pairs_datasets(config),
     script:
         "../scripts/write_summary.py"

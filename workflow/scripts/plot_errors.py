@@ -27,7 +27,9 @@ def plot_errors(inputs, dataset, model, outputs, dpi):
             [describe_image(row) for _, row in worst.iterrows()],
             [f"pred {int(p)}" for p in worst["prediction"]],
             worst["p_prediction"].tolist(),
-            f"{experiment}: the {len(worst)} test images with the least probability on their label",
+            f"{experiment}: the {len(worst)} test images with the least probability on their label"
+            if len(worst)
+            else f"{experiment}: the worst-predicted test images",
         ),
         outputs.worst,
         dpi,

@@ -5,7 +5,6 @@ import pandas as pd
 
 from digitstudy.files import read_json, write_text_atomic
 from digitstudy.scripting import logged
-from digitstudy.study import DIGIT_PAIR_DATASETS
 from digitstudy.summary import summary_markdown, without_links
 from digitstudy.tables import markdown_fragment, markdown_html
 
@@ -15,7 +14,7 @@ def read_by_task(paths):
     return {path.split("/")[-2]: pd.read_csv(path) for path in paths}
 
 
-def write_summary(inputs, study, outputs):
+def write_summary(inputs, study, pairs_datasets, outputs):
     choices = [read_json(path) for path in inputs.choices]
     grids = {(c["dataset"], c["model"]): pd.read_csv(path) for c, path in zip(choices, inputs.grids)}
     text = summary_markdown(
@@ -26,7 +25,7 @@ def write_summary(inputs, study, outputs):
         pd.read_csv(inputs.problems),
         pd.read_csv(inputs.cost),
         study,
-        DIGIT_PAIR_DATASETS,
+        pairs_datasets,
     )
     write_text_atomic(outputs.markdown, text)
     write_text_atomic(outputs.html, markdown_html(without_links(text), "digitstudy results"))
@@ -35,4 +34,9 @@ def write_summary(inputs, study, outputs):
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
-    write_summary(inputs=snakemake.input, study=snakemake.params.study, outputs=snakemake.output)
+    write_summary(
+        inputs=snakemake.input,
+        study=snakemake.params.study,
+        pairs_datasets=snakemake.params.pairs_datasets,
+        outputs=snakemake.output,
+    )

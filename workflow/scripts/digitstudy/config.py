@@ -6,9 +6,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .mnist import MNIST_FILES
+from .idx import IDX_FILES
+from .mnist import MNIST_MIRRORS, MNIST_SHA256
 from .models import MODELS
-from .study import mnist_source_setting, without_dropped
+from .study import base_of, declared_names, source_setting, without_dropped
 
 
 def load_schema(path):
@@ -60,21 +61,76 @@ def number_as_text_hint(value):
     return "" if number is None else f" (YAML reads {value} as text: write {number!r})"
 
 
+# Keys that moved, and where to: a user's own config file may still set them.
+MOVED_KEYS = {("data", "pair_seed"): "datasets.twodigit.seed (each pairs dataset has a seed of its own)"}
+
+
+def moved_key_error(config):
+    for (section, key), place in MOVED_KEYS.items():
+        if key in (config.get(section) or {}):
+            return f"{section}.{key}: moved to {place}"
+    return None
+
+
 def config_error(config, schema):
     """'key: cause' of the first problem of the config, or None when it is valid."""
     for path, value in non_finite_numbers(config):
         return f"{key_path(path)}: {value} is not a finite number"
-    problem = schema_error(config, schema)
+    problem = moved_key_error(config) or schema_error(config, schema)
     if problem is None and not without_dropped(config["experiments"]):
         return "experiments: every experiment is dropped (set to null); keep at least one"
-    return problem
+    return problem or datasets_error(config)
 
 
-def mnist_source_error(config, environ, raw_dir):
-    """'key: cause' when the MNIST folder is missing and fetch_mnist still has to read it. A
-    finished fetch needs no folder: a stale MNIST_DIR must not block a rerun of later steps."""
-    key, folder = mnist_source_setting(config, environ)
-    fetched = all((Path(raw_dir) / name).is_file() for name in MNIST_FILES)
-    if folder and not fetched and not Path(folder).is_dir():
-        return f"{key}: folder {folder} does not exist"
+# What the names of the datasets of studies made before datasets were declared in config stand for
+# (data.smk builds them with rules of their own): mnist's folder and twodigit's seed are free.
+LEGACY_DECLARATIONS = {
+    "mnist": ({"idx": {"mirrors": list(MNIST_MIRRORS), "sha256": MNIST_SHA256}}, "genuine MNIST"),
+    "twodigit": ({"pairs": "mnist"}, "pairs of mnist"),
+}
+
+
+def agrees(expected, given):
+    """Whether `given` holds every key of `expected` with its value (at any depth)."""
+    if isinstance(expected, dict):
+        return isinstance(given, dict) and all(agrees(value, given.get(key)) for key, value in expected.items())
+    return expected == given
+
+
+def legacy_dataset_error(name, declaration):
+    expected, meaning = LEGACY_DECLARATIONS[name]
+    if not agrees(expected, declaration):
+        return f"datasets.{name}: the name {name} means {meaning}; declare other files under another name"
+    return None
+
+
+def datasets_error(config):
+    """'key: cause' when an experiment names an undeclared dataset, a pairs dataset an undeclared base,
+    or mnist and twodigit are declared as other data."""
+    declared, bases = config["datasets"], declared_names(config, pairs=False)
+    for dataset in without_dropped(config["experiments"]):
+        if dataset not in declared:
+            return (
+                f"experiments.{dataset}: dataset '{dataset}' is not declared under datasets "
+                f"(declared: {', '.join(declared)})"
+            )
+    for name in declared_names(config, pairs=True):
+        if declared[name]["pairs"] not in bases:
+            base = declared[name]["pairs"]
+            return f"datasets.{name}.pairs: '{base}' is not a declared base dataset (declared: {', '.join(bases)})"
+    problems = (legacy_dataset_error(name, declared[name]) for name in LEGACY_DECLARATIONS if name in declared)
+    return next((problem for problem in problems if problem), None)
+
+
+def source_error(config, environ, raw_root):
+    """'key: cause' when a base dataset's files are still to be fetched and there is nowhere to get them
+    from. A finished fetch needs no folder: a stale MNIST_DIR must not block a rerun of later steps."""
+    for base in dict.fromkeys(base_of(config, dataset) for dataset in without_dropped(config["experiments"])):
+        key, folder = source_setting(config, base, environ)
+        if all((Path(raw_root) / base / name).is_file() for name in IDX_FILES):
+            continue
+        if folder and not Path(folder).is_dir():
+            return f"{key}: folder {folder} does not exist"
+        if not folder and not config["datasets"][base]["idx"].get("mirrors"):
+            return f"datasets.{base}.idx: neither a folder nor mirrors, so its files cannot be fetched"
     return None

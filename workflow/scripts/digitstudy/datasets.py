@@ -1,4 +1,5 @@
-"""Build the study's datasets from MNIST and store them as HDF5 splits (train / valid / test)."""
+"""Build the study's datasets from a base dataset's IDX files (MNIST's format) and store them as HDF5
+splits (train / valid / test): the base dataset itself, or `pairs` of its images."""
 
 import json
 from dataclasses import dataclass
@@ -9,8 +10,7 @@ import numpy as np
 
 from . import DigitstudyError
 from .files import atomic_path, sha256_file
-from .idx import read_images_and_labels
-from .mnist import MNIST_FILES
+from .idx import IDX_FILES, IDX_SPLITS, check_classes, read_images_and_labels
 
 
 SPLITS = ("train", "valid", "test")
@@ -21,31 +21,46 @@ CHUNK_SAMPLES = 1024
 class Split:
     images: np.ndarray  # N x 1 x H x W uint8
     labels: np.ndarray  # N int64
-    digits: np.ndarray | None = None  # N x 2 int64, the two digits of a two-digit image
+    digits: np.ndarray | None = None  # N x 2 int64, the classes of the two images of a pair
 
 
-def load_mnist(raw_dir):
+def load_idx(raw_dir):
     """{'train': (images, labels), 'test': (images, labels)} from the four verified IDX files."""
     raw_dir = Path(raw_dir)
-    return {
-        "train": read_images_and_labels(raw_dir / "train-images-idx3-ubyte", raw_dir / "train-labels-idx1-ubyte"),
-        "test": read_images_and_labels(raw_dir / "t10k-images-idx3-ubyte", raw_dir / "t10k-labels-idx1-ubyte"),
-    }
+    parts = (read_images_and_labels(raw_dir / images, raw_dir / labels) for images, labels in IDX_SPLITS)
+    return dict(zip(("train", "test"), parts))
+
+
+load_mnist = load_idx  # the name the scripts of older studies import
+
+
+def class_count(data, raw_dir):
+    """K: the classes are 0..K-1, K - 1 the largest train label; the test labels must be among them
+    and the test images of the train images' shape."""
+    n_classes = int(data["train"][1].max()) + 1 if data["train"][1].size else 0
+    (images_name, labels_name), (test_images_name, test_labels_name) = IDX_SPLITS
+    check_classes(data["test"][1], n_classes, Path(raw_dir) / test_labels_name)
+    if data["test"][0].shape[1:] != data["train"][0].shape[1:]:
+        raise DigitstudyError(
+            f"{Path(raw_dir) / test_images_name}: images of {data['test'][0].shape[1:]} pixels, but "
+            f"{images_name}'s are {data['train'][0].shape[1:]}"
+        )
+    return n_classes
 
 
 def source_checksums(raw_dir):
     """SHA-256 of each IDX file a dataset was made from, recorded in its HDF5 attributes."""
-    return {name: sha256_file(Path(raw_dir) / name) for name in MNIST_FILES}
+    return {name: sha256_file(Path(raw_dir) / name) for name in IDX_FILES}
 
 
-def digit_split_indices(n_mnist_train, n_mnist_test, sizes, seed):
-    """Which MNIST images form each split: valid is carved from MNIST train by a seeded permutation,
-    test comes only from MNIST test. Sizes below the full counts take seeded subsets."""
-    if sizes["train"] + sizes["valid"] > n_mnist_train or sizes["test"] > n_mnist_test:
-        raise DigitstudyError(f"data sizes {sizes} exceed MNIST ({n_mnist_train} train, {n_mnist_test} test images)")
+def split_indices(n_train, n_test, sizes, seed, name="MNIST"):
+    """Which images of base dataset `name` form each split: valid is carved from its train part by a
+    seeded permutation, test comes only from its test part. Smaller sizes take seeded subsets."""
+    if sizes["train"] + sizes["valid"] > n_train or sizes["test"] > n_test:
+        raise DigitstudyError(f"data sizes {sizes} exceed {name} ({n_train} train, {n_test} test images)")
     rng = np.random.default_rng(seed)
-    permutation = rng.permutation(n_mnist_train)
-    test_order = rng.permutation(n_mnist_test)
+    permutation = rng.permutation(n_train)
+    test_order = rng.permutation(n_test)
     return {
         "valid": np.sort(permutation[: sizes["valid"]]),
         "train": np.sort(permutation[sizes["valid"] : sizes["valid"] + sizes["train"]]),
@@ -53,17 +68,17 @@ def digit_split_indices(n_mnist_train, n_mnist_test, sizes, seed):
     }
 
 
-def mnist_digit_pools(mnist, sizes, seed):
-    """The MNIST splits themselves: {split: Split} of 1 x 28 x 28 images."""
-    indices = digit_split_indices(len(mnist["train"][0]), len(mnist["test"][0]), sizes, seed)
-    source = {"train": mnist["train"], "valid": mnist["train"], "test": mnist["test"]}
+def base_splits(data, sizes, seed, name="MNIST"):
+    """The base dataset's splits themselves: {split: Split} of 1 x H x W images."""
+    indices = split_indices(len(data["train"][0]), len(data["test"][0]), sizes, seed, name)
+    source = {"train": data["train"], "valid": data["train"], "test": data["test"]}
     return {
         split: Split(source[split][0][indices[split]][:, None], source[split][1][indices[split]]) for split in SPLITS
     }
 
 
 def make_pairs(pool, count, rng):
-    """`count` images of two digits from `pool` side by side (28 x 56), labelled with their sum."""
+    """`count` pairs of images from `pool` side by side (H x 2W), labelled with the sum of their classes."""
     left = rng.integers(0, len(pool.labels), count)
     right = rng.integers(0, len(pool.labels), count)
     images = np.concatenate([pool.images[left], pool.images[right]], axis=-1)
@@ -71,13 +86,41 @@ def make_pairs(pool, count, rng):
     return Split(images, digits.sum(axis=1), digits)
 
 
-def two_digit_splits(pools, sizes, seed):
-    """Pairs drawn within each MNIST split, so no digit image is shared between train, valid and test.
+def pair_splits(pools, sizes, seed):
+    """Pairs drawn within each split of the base, so no image is shared between train, valid and test.
     Each split has a generator of its own: a change of n_train leaves the valid and test pairs alone."""
     return {
         split: make_pairs(pools[split], sizes[split], np.random.default_rng([seed, index]))
         for index, split in enumerate(SPLITS)
     }
+
+
+# The names the scripts of older studies import.
+mnist_digit_pools, two_digit_splits = base_splits, pair_splits
+
+
+def build_base(raw_dir, out_path, name, sizes, split_seed):
+    """Dataset `name`, a base dataset: its own splits, written to out_path."""
+    data = load_idx(raw_dir)
+    splits = base_splits(data, sizes, split_seed, f"dataset '{name}'")
+    attributes = {"dataset": name, "source_sha256": source_checksums(raw_dir), "split_seed": split_seed}
+    write_splits(out_path, splits, class_count(data, raw_dir), attributes)
+    return splits
+
+
+def build_pairs(raw_dir, out_path, name, base, sizes, split_seed, pair_seed):
+    """Dataset `name`, pairs of base dataset `base`: two images of one split side by side, labelled with
+    the sum of their classes (2K - 1 classes), written to out_path."""
+    data = load_idx(raw_dir)
+    splits = pair_splits(base_splits(data, sizes, split_seed, f"dataset '{base}'"), sizes, pair_seed)
+    attributes = {"dataset": name, "source_sha256": source_checksums(raw_dir), "split_seed": split_seed}
+    write_splits(out_path, splits, 2 * class_count(data, raw_dir) - 1, {**attributes, "pair_seed": pair_seed})
+    return splits
+
+
+def splits_line(path, splits):
+    """What a data job's log says it wrote."""
+    return f"wrote {path}: " + ", ".join(f"{name} {len(split.labels)}" for name, split in splits.items())
 
 
 def pixel_stats(images):

@@ -1,4 +1,4 @@
-"""Read MNIST's IDX files (gzipped or not), refusing anything truncated or malformed."""
+"""Read IDX files, MNIST's format (gzipped or not), refusing anything truncated or malformed."""
 
 import gzip
 import zlib
@@ -12,6 +12,14 @@ from . import DigitstudyError
 UBYTE = 0x08
 IMAGES_DIMS = 3
 LABELS_DIMS = 1
+HEADER_BYTES = 4 + 4 * IMAGES_DIMS
+
+# The four files of a base dataset, MNIST's names: (images, labels) of its train and of its test part.
+IDX_SPLITS = (
+    ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+)
+IDX_FILES = tuple(name for pair in IDX_SPLITS for name in pair)
 
 
 def read_bytes(path):
@@ -51,15 +59,35 @@ def parse_idx(content, name, expected_dims):
 
 
 def check_pair(images, labels, images_path, labels_path):
-    """Images and labels of one split must agree in count, and labels must be digits."""
+    """Images and labels of one split must agree in count."""
     if len(images) != len(labels):
         raise DigitstudyError(f"{images_path}: {len(images)} images but {labels_path} has {len(labels)} labels")
-    if labels.size and labels.max() > 9:
-        raise DigitstudyError(f"{labels_path}: label {labels.max()} outside 0..9")
+
+
+def check_classes(labels, n_classes, labels_path):
+    """Every label one of the classes 0..n_classes-1 (the classes that the train labels define)."""
+    if labels.size and labels.max() >= n_classes:
+        raise DigitstudyError(
+            f"{labels_path}: label {labels.max()} outside 0..{n_classes - 1}, the classes of the train labels"
+        )
+
+
+def image_pixels(path):
+    """Pixels of one image (rows x columns) from the header of an IDX images file, .gz or not."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            header = handle.read(HEADER_BYTES)
+    except (OSError, EOFError, zlib.error) as error:
+        raise DigitstudyError(f"{path}: unreadable IDX header ({error})") from None
+    if len(header) < HEADER_BYTES:
+        raise DigitstudyError(f"{path}: truncated IDX header")
+    return int.from_bytes(header[8:12], "big") * int.from_bytes(header[12:16], "big")
 
 
 def read_images_and_labels(images_path, labels_path):
-    """Images (N x H x W uint8) and labels (N int64) of one MNIST split, checked against each other."""
+    """Images (N x H x W uint8) and labels (N int64) of one split, checked against each other."""
     images = parse_idx(read_bytes(images_path), images_path, IMAGES_DIMS)
     labels = parse_idx(read_bytes(labels_path), labels_path, LABELS_DIMS)
     check_pair(images, labels, images_path, labels_path)

@@ -403,7 +403,9 @@ def class_errors(table, title, model):
 def worst_predictions(images, truths, predictions, confidences, title, columns=6):
     """The given test images (typically the most confidently wrong), each titled with the caller's
     two lines, e.g. 'true 11 (5+6)' and 'pred 2', and the prediction's probability."""
-    columns = min(columns, len(images)) or 1
+    if not len(images):
+        return nothing_to_show(title, "no test image is misclassified")
+    columns = min(columns, len(images))
     rows = math.ceil(len(images) / columns)
     height, width = images.shape[2:]
     tile = max(1.5, 1.1 * width / height)  # wide enough for a two-line tile title
@@ -423,16 +425,27 @@ def worst_predictions(images, truths, predictions, confidences, title, columns=6
     return figure
 
 
-def two_digit_samples(images, digits, count=16):
-    """The first `count` two-digit images with their digits and sum."""
+def nothing_to_show(title, reason):
+    """A figure that says why it is empty, where a user expects a picture."""
+    figure, axis = plt.subplots(figsize=(6, 2), layout="constrained")
+    axis.set_axis_off()
+    axis.text(0.5, 0.5, reason, ha="center", va="center", fontsize=11)
+    fitted_title(figure, title)
+    return figure
+
+
+def pair_samples(images, classes, dataset, count=16):
+    """The first `count` images of pairs dataset `dataset` with the classes of their two halves and
+    their label, the sum."""
     columns = 4
     figure, axes = plt.subplots(
         math.ceil(count / columns), columns, figsize=(8, 1.2 * count / columns + 0.5), layout="constrained"
     )
-    for axis, image, (left, right) in zip(axes.flat, images[:count], digits[:count]):
+    for axis, image, (left, right) in zip(axes.flat, images[:count], classes[:count]):
         axis.imshow(image[0], cmap="gray_r")
         axis.set_title(f"{left} + {right} = {left + right}", fontsize=9)
         axis.set_axis_off()
+    figure.suptitle(f"{dataset}: training images, titled class + class = label")
     return figure
 
 

@@ -1,7 +1,12 @@
 """The study's plan, read from the validated config: experiments and the runs of each."""
 
 import os
+import re
+from pathlib import Path
 
+from . import DigitstudyError
+from .idx import IDX_FILES, image_pixels
+from .mnist import MNIST, declared_source
 from .paths import run_name
 
 
@@ -21,13 +26,67 @@ def experiments(config):
     return [(dataset, model) for dataset, models in config["experiments"].items() for model in models]
 
 
-# Datasets whose images are two digits side by side (their HDF5 files hold each image's digits).
-DIGIT_PAIR_DATASETS = ("twodigit",)
-
-
 def datasets(config):
     """The datasets of the experiments, in config order."""
     return list(config["experiments"])
+
+
+def is_pairs(config, dataset):
+    return "pairs" in config["datasets"][dataset]
+
+
+def pairs_datasets(config):
+    """The experiments' datasets made of pairs of images (their HDF5 files hold each image's classes)."""
+    return [dataset for dataset in datasets(config) if is_pairs(config, dataset)]
+
+
+def base_of(config, dataset):
+    """The base dataset whose IDX files `dataset` is built from: itself, or the one it pairs."""
+    return config["datasets"][dataset]["pairs"] if is_pairs(config, dataset) else dataset
+
+
+def declared_names(config, pairs, legacy=True):
+    """The declared datasets of one kind (pairs or base); legacy=False leaves out mnist and twodigit."""
+    return [
+        name
+        for name in config["datasets"]
+        if is_pairs(config, name) == pairs and (legacy or name not in LEGACY_BENCHMARKS)
+    ]
+
+
+def one_of(names):
+    """A regular expression matching exactly these names (none: a pattern that matches nothing)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+def idx_source(config, dataset):
+    """The IdxSource (checksums, mirrors, how messages name it) of base dataset `dataset`."""
+    return MNIST if dataset == "mnist" else declared_source(dataset, config["datasets"][dataset]["idx"])
+
+
+# The datasets of studies made before datasets were declared in config. The rules that built them
+# stay as they were (data.smk), as do their benchmark files' names.
+LEGACY_BENCHMARKS = {"mnist": "benchmarks/data/prepare_mnist.tsv", "twodigit": "benchmarks/data/make_two_digit.tsv"}
+
+
+def data_benchmark(dataset, pattern):
+    """The benchmark file of the job that builds `dataset` (`pattern`: the declared datasets')."""
+    return LEGACY_BENCHMARKS.get(dataset) or pattern.format(dataset=dataset)
+
+
+def dataset_pixels(config, dataset, raw_root="data/raw", environ=os.environ, default=28 * 28):
+    """Pixels of one image of `dataset`, for the cluster estimates, read from the header of its base's
+    train images (fetched, else in its local folder); `default` before any file is there."""
+    base = base_of(config, dataset)
+    name = IDX_FILES[0]
+    folder = dataset_source(config, base, environ)
+    candidates = [Path(raw_root) / base / name] + ([Path(folder) / name, Path(folder) / f"{name}.gz"] if folder else [])
+    found = next((path for path in candidates if path.is_file()), None)
+    try:
+        pixels = image_pixels(found) if found else default
+    except DigitstudyError:
+        pixels = default  # fetch_idx reports a damaged file with its cause
+    return 2 * pixels if is_pairs(config, dataset) else pixels
 
 
 def seed_runs(config):
@@ -59,14 +118,23 @@ def experiment_setting(config, dataset, model, key):
     return config["experiments"][dataset][model].get(key, config["training"].get(key))
 
 
-def mnist_source_setting(config, environ=os.environ):
-    """(the key that names the folder of local MNIST files, the folder; '' means download):
-    config first, then MNIST_DIR."""
+def source_setting(config, dataset, environ=os.environ):
+    """(the key that names the folder of base dataset `dataset`'s local IDX files, the folder; ''
+    means download): its `folder`; for mnist, then mnist_dir, then MNIST_DIR."""
+    key = f"datasets.{dataset}.idx.folder"
+    folder = config.get("datasets", {}).get(dataset, {}).get("idx", {}).get("folder", "")
+    if folder or dataset != "mnist":
+        return key, os.path.expanduser(folder)
     if config.get("mnist_dir"):
         return "mnist_dir", config["mnist_dir"]
     return "MNIST_DIR", environ.get("MNIST_DIR", "")
 
 
+def dataset_source(config, dataset, environ=os.environ):
+    """Folder of base dataset `dataset`'s local IDX files ('' means download)."""
+    return source_setting(config, dataset, environ)[1]
+
+
 def mnist_source(config, environ=os.environ):
-    """Folder of local MNIST files ('' means download)."""
-    return mnist_source_setting(config, environ)[1]
+    """Folder of local MNIST files ('' means download); fetch_mnist's script calls it."""
+    return dataset_source(config, "mnist", environ)

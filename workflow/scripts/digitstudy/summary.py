@@ -43,9 +43,13 @@ def linked_files(experiments, paired_datasets):
     tasks = dict.fromkeys(dataset for dataset, _ in experiments)
     paths += [f"tables/{dataset}/{file}" for dataset in tasks for file in TASK_TABLES.values()]
     paths += list(STUDY_LINKS.values())
-    if "twodigit" in tasks:
-        paths.append("plots/twodigit_samples.png")
+    paths += [sample_plot(dataset) for dataset in tasks if dataset in paired_datasets]
     return paths
+
+
+def sample_plot(dataset):
+    """The training images of a pairs dataset (rule plot_pair_samples), relative to results/."""
+    return f"plots/{dataset}_samples.png"
 
 
 def best_of_task(choices):
@@ -255,8 +259,11 @@ def summary_markdown(choices, grids, chosen_by_task, paired_by_task, problems, c
             dataset in paired_datasets,
         )
     lines += ["## The tasks compared", "", "![the chosen models of every task](plots/comparison.png)", ""]
-    if "twodigit" in chosen_by_task:
-        lines += ["Two-digit images as the models see them: [samples](plots/twodigit_samples.png).", ""]
+    lines += [
+        f"Images of {dataset} as the models see them: [samples]({sample_plot(dataset)}).\n"
+        for dataset in chosen_by_task
+        if dataset in paired_datasets
+    ]
     lines += [
         "## Runs that went wrong, and cost",
         "",

@@ -1,0 +1,96 @@
+"""A dataset declared in config alone runs the whole study: the README's "Add a dataset" example, run as
+it is written, on a small dataset in IDX format generated here (no MNIST in sight)."""
+
+import re
+import subprocess
+
+import h5py
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import REPO, copy_workflow, snakemake, write_idx_dataset
+
+
+pytestmark = pytest.mark.workflow
+README = (REPO / "README.md").read_text()
+EXAMPLE_FOLDER = "~/data/fashion"
+# The example's study made small: the generated dataset has 300 train and 80 test images.
+SMALL = {
+    "data": {"n_train": 200, "n_valid": 60, "n_test": 60},
+    "training": {"epochs": 2},
+    "seed_study": {"seeds": [1, 2], "lr": 0.05, "momentum": 0.9},
+    "grid": {"seed": 1, "lr": [0.05], "momentum": [0.9]},
+    "plots": {"dpi": 60},
+}
+
+
+def readme_block(marker, language):
+    return re.search(rf"<!-- {marker} -->\n```{language}\n(.*?)```", README, re.DOTALL).group(1)
+
+
+def checksum_lines(folder):
+    """The README's checksum loop, run on `folder` instead of the example's."""
+    script = readme_block("dataset-checksums", "bash").replace(EXAMPLE_FOLDER, str(folder))
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
+
+
+def example_config(folder):
+    """The README's config/fashion.yaml with the files in `folder` and the printed lines pasted in."""
+    text = readme_block("add-dataset-example", "yaml").replace(EXAMPLE_FOLDER, str(folder))
+    return re.sub(r" *# the four lines printed above\n", lambda _: checksum_lines(folder), text)
+
+
+@pytest.fixture(scope="module")
+def fashion_study(tmp_path_factory):
+    """The example study, finished, in a folder of its own."""
+    root = tmp_path_factory.mktemp("fashion")
+    sha256 = write_idx_dataset(root / "files", counts=(300, 80), n_classes=4, height=28, width=28)
+    workdir = copy_workflow(root / "study")
+    config = example_config(root / "files")
+    assert yaml.safe_load(config)["datasets"]["fashion"]["idx"]["sha256"] == sha256
+    (workdir / "config" / "fashion.yaml").write_text(config)
+    (workdir / "config" / "small.yaml").write_text(yaml.safe_dump(SMALL))
+    command = re.search(r"`snakemake (--cores all --configfile config/fashion.yaml)`", README).group(1).split()
+    finished = snakemake(
+        workdir, *command, "config/small.yaml", mnist_dir=root / "no-mnist", configfile=None, cores=None
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return workdir
+
+
+def test_a_declared_dataset_and_its_pairs_run_to_the_summary(fashion_study):
+    with h5py.File(fashion_study / "data" / "processed" / "fashion.h5") as handle:
+        assert handle.attrs["n_classes"] == 4 and tuple(handle.attrs["image_shape"]) == (1, 28, 28)
+    with h5py.File(fashion_study / "data" / "processed" / "fashionpairs.h5") as handle:
+        assert handle.attrs["n_classes"] == 7 and tuple(handle.attrs["image_shape"]) == (1, 28, 56)
+    assert not (fashion_study / "data" / "raw" / "mnist").exists()
+    runs = pd.read_csv(fashion_study / "results" / "runs.csv")
+    assert sorted(set(zip(runs["dataset"], runs["model"]))) == [
+        ("fashion", "ann"),
+        ("fashion", "cnn"),
+        ("fashionpairs", "cnn_dropout"),
+    ]
+    assert len(runs) == 6 and (runs["status"] == "ok").all()
+    summary = (fashion_study / "results" / "summary.md").read_text()
+    assert summary.startswith("# digitstudy results") and "Study 'fashion'" in summary
+    for task in ("fashion", "fashionpairs"):
+        assert f"## {task}" in summary, summary
+    assert "(plots/fashionpairs_samples.png)" in summary
+    assert (fashion_study / "results" / "plots" / "fashionpairs_samples.png").stat().st_size > 0
+    pairs = pd.read_csv(fashion_study / "results" / "tables" / "fashionpairs" / "cnn_dropout" / "digit_pairs.csv")
+    assert (pairs["digit_left"] + pairs["digit_right"] == pairs["sum"]).all() and pairs["sum"].max() <= 6
+
+
+def test_a_finished_declared_study_reruns_nothing(fashion_study):
+    dry = snakemake(
+        fashion_study,
+        "--dry-run",
+        "--configfile",
+        "config/fashion.yaml",
+        "config/small.yaml",
+        mnist_dir=fashion_study / "no-mnist",
+        configfile=None,
+    )
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert "Nothing to be done" in dry.stdout + dry.stderr

@@ -1,0 +1,22 @@
+"""Rule make_pairs: pairs of a base dataset's images side by side, labelled with the sum of their
+classes, as HDF5 train / valid / test splits."""
+
+from pathlib import Path
+
+from digitstudy.datasets import build_pairs, splits_line
+from digitstudy.scripting import logged
+from digitstudy.study import base_of
+
+
+# `snakemake` is the object that Snakemake gives every rule script.
+with logged(snakemake.log[0]) as log:
+    splits = build_pairs(
+        raw_dir=Path(snakemake.input[0]).parent,
+        out_path=snakemake.output[0],
+        name=snakemake.wildcards.dataset,
+        base=base_of(snakemake.config, snakemake.wildcards.dataset),
+        sizes=snakemake.params.sizes,
+        split_seed=snakemake.params.split_seed,
+        pair_seed=snakemake.params.pair_seed,
+    )
+    log(splits_line(snakemake.output[0], splits))

@@ -1,0 +1,18 @@
+"""Rule prepare_idx: a base dataset's own train / valid / test splits as HDF5."""
+
+from pathlib import Path
+
+from digitstudy.datasets import build_base, splits_line
+from digitstudy.scripting import logged
+
+
+# `snakemake` is the object that Snakemake gives every rule script.
+with logged(snakemake.log[0]) as log:
+    splits = build_base(
+        raw_dir=Path(snakemake.input[0]).parent,
+        out_path=snakemake.output[0],
+        name=snakemake.wildcards.dataset,
+        sizes=snakemake.params.sizes,
+        split_seed=snakemake.params.split_seed,
+    )
+    log(splits_line(snakemake.output[0], splits))
