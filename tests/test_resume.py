@@ -10,6 +10,8 @@ import time
 import pandas as pd
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
 from helpers import copy_study, snakemake_command, snakemake_environment, write_config
 
@@ -17,6 +19,7 @@ from helpers import copy_study, snakemake_command, snakemake_environment, write_
 pytestmark = pytest.mark.workflow
 RUN = "results/runs/mnist/cnn_dropout/seed1_lr0.01_mom0.9"
 LOG = "logs/train/mnist/cnn_dropout/seed1_lr0.01_mom0.9.log"
+EVENTS = "logs/tensorboard/mnist/cnn_dropout/seed1_lr0.01_mom0.9"
 EPOCHS = 8
 
 
@@ -50,6 +53,26 @@ def kill_when_checkpointed(process, checkpoint, epoch, timeout=120):
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def curves(event_dir):
+    """{tag: [(epoch, value), ...]} of the run's TensorBoard curves (epoch times left out: they differ)."""
+    accumulator = EventAccumulator(str(event_dir), size_guidance={"scalars": 0})
+    accumulator.Reload()
+    tags = [tag for tag in accumulator.Tags()["scalars"] if tag.split("/")[0] in ("loss", "error")]
+    return {tag: [(event.step, event.value) for event in accumulator.Scalars(tag)] for tag in tags}
+
+
+def points_on_disk(event_dir):
+    """(tag, epoch) of every curve point in every event file, read raw (TensorBoard hides a restart's
+    repeated epochs; the files must not hold them at all)."""
+    return [
+        (value.tag, event.step)
+        for path in sorted(event_dir.glob("events.out.tfevents.*"))
+        for event in EventFileLoader(str(path)).Load()
+        for value in event.summary.value
+        if value.tag.split("/")[0] in ("loss", "error")
+    ]
 
 
 def outputs_of(run_dir):
@@ -98,3 +121,9 @@ def test_killed_study_resumes_to_the_uninterrupted_result(quick_study, tmp_path,
     assert weights.keys() == whole_weights.keys()
     for name in weights:
         assert torch.equal(weights[name], whole_weights[name]), name
+    # The curves in TensorBoard: each epoch once, as those of the uninterrupted run.
+    resumed_curves = curves(killed / EVENTS)
+    assert len(resumed_curves) == 4 and resumed_curves == curves(whole / EVENTS)
+    assert all([epoch for epoch, _ in points] == list(range(1, EPOCHS + 1)) for points in resumed_curves.values())
+    on_disk = points_on_disk(killed / EVENTS)
+    assert len(on_disk) == len(set(on_disk)) == 4 * EPOCHS

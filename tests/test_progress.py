@@ -1,0 +1,87 @@
+"""The progress command (scripts/progress.py) on a finished quick study and on one caught in the middle
+of a training job, and its time estimate."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from digitstudy.models import model_spec
+from digitstudy.progress import Run, read_study, time_left
+from helpers import REPO, copy_study, snakemake_command, snakemake_environment
+
+
+def progress(folder):
+    """The command's output lines, after the time and folder line."""
+    done = subprocess.run(
+        [sys.executable, REPO / "scripts" / "progress.py", str(folder)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[1:]
+
+
+def test_the_estimate_shares_the_work_among_the_runs_at_once():
+    """Two runs of an experiment timed at 2 s per epoch, one of another model not timed yet (its cost
+    figure scaled by the timed one's), with two runs at once."""
+    timed = Run("mnist/cnn/a", ("mnist", "cnn"), epochs=10, state="running", epoch_seconds=[2.0] * 4)
+    waiting = Run("mnist/cnn/b", ("mnist", "cnn"), epochs=10)
+    untimed = Run("mnist/lenet5/a", ("mnist", "lenet5"), epochs=10, state="running")
+    assert time_left([timed, waiting], slots=2) == 20.0  # never less than the longest run still to go
+    ratio = model_spec("lenet5").epoch_seconds_per_1000 / model_spec("cnn").epoch_seconds_per_1000
+    expected = (12 + 20 + 2 * ratio * 10) / 2
+    assert time_left([timed, waiting, untimed], slots=2) == pytest.approx(max(expected, 2 * ratio * 10))
+    assert time_left([waiting, untimed], slots=1) is None
+
+
+@pytest.mark.workflow
+def test_a_finished_study(quick_study):
+    runs = read_study(quick_study)
+    assert progress(quick_study) == [f"runs: {len(runs)}, done {len(runs)}, running 0, waiting 0", "training: finished"]
+
+
+def caught_running(process, study, timeout=120):
+    """Stop snakemake and its job (SIGSTOP to its process group) once a run is running with an epoch
+    finished; returns that run. The job may finish an epoch between the look and the stop: look again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "snakemake ended before a run could be caught running"
+        if any(run.state == "running" and run.epochs_done for run in read_study(study)):
+            os.killpg(process.pid, signal.SIGSTOP)
+            running = [run for run in read_study(study) if run.state == "running" and run.epochs_done]
+            if running:
+                return running[0]
+            os.killpg(process.pid, signal.SIGCONT)
+        time.sleep(0.05)
+    pytest.fail("no run was seen running in time")
+
+
+@pytest.mark.workflow
+def test_a_study_in_progress(quick_study, tmp_path, mnist_dir):
+    """The last experiment's runs trained again, one at a time, and the command read in the middle of one."""
+    study = copy_study(quick_study, tmp_path / "study")
+    runs = read_study(study)
+    again = [run for run in runs if run.experiment == runs[-1].experiment]
+    for run in again:
+        (study / "results" / "runs" / run.name / "metrics.json").unlink()
+    targets = [f"results/runs/{run.name}/metrics.json" for run in again]
+    process = subprocess.Popen(
+        snakemake_command(*targets, cores=1),
+        cwd=study,
+        env=snakemake_environment(mnist_dir),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        running = caught_running(process, study)
+        done = sum(run.state == "done" for run in read_study(study))
+        lines = progress(study)
+    finally:  # the rest of the training is not needed: a finished study is the test above
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    assert lines[0] == f"runs: {len(runs)}, done {done}, running 1, waiting {len(runs) - done - 1}"
+    assert lines[1].startswith(f"  {running.name}  {running.epochs_done}/{running.epochs} epochs, ")
+    assert lines[2].startswith("training time left: about ") and lines[2].endswith(" timed epochs)")

@@ -1,0 +1,212 @@
+"""Where a study stands while it runs: runs done, running and waiting, each running run's epoch, and
+the training time left, estimated from the epochs this study has already timed.
+
+Read from files only (the study record, each run's outputs, log and checkpoint, Snakemake's lock), so
+it works beside a local `snakemake --cores N` and beside one that submits to Slurm, and never changes
+anything. Snakemake's own progress line counts jobs; this counts epochs, which is what takes the time.
+"""
+
+import csv
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .models import model_spec
+from .paths import run_name
+from .record import RECORD, read_record
+from .study import all_runs, experiment_setting, experiments, without_dropped
+
+
+# The workflow's paths of one run (workflow/rules/common.smk: RUN_DIR, the train_run log).
+RUN_DIR = "results/runs/{run}"
+RUN_LOG = "logs/train/{run}.log"
+LOCKS = ".snakemake/locks"
+
+
+@dataclass
+class Run:
+    name: str  # {dataset}/{model}/{seed, lr, momentum}, as in the run's paths
+    experiment: tuple  # (dataset, model)
+    epochs: int
+    state: str = "waiting"  # done, running, failed or waiting
+    epoch_seconds: list = field(default_factory=list)  # the epochs finished so far, timed
+    last_change: float = 0.0  # when its log or checkpoint was last written (seconds since the epoch)
+
+    @property
+    def epochs_done(self):
+        return len(self.epoch_seconds)
+
+
+def study_config(folder):
+    """The config of the study this folder holds: config/config.yaml and the config files its first
+    run recorded, merged as Snakemake merges them."""
+    from snakemake.utils import update_config  # Snakemake's own merge
+
+    record = read_record(Path(folder) / RECORD)
+    if record is None:
+        raise ValueError(f"{Path(folder) / RECORD} does not exist: no study has started in {folder}")
+    config = yaml.safe_load((Path(folder) / "config" / "config.yaml").read_text())
+    for configfile in record.get("configfiles") or []:
+        update_config(config, yaml.safe_load((Path(folder) / configfile).read_text()))
+    config["experiments"] = without_dropped(config["experiments"])
+    return config
+
+
+def planned_runs(config):
+    """Every run of the study, in config order."""
+    return [
+        Run(
+            f"{dataset}/{model}/{run_name(*run)}",
+            (dataset, model),
+            experiment_setting(config, dataset, model, "epochs"),
+        )
+        for dataset, model in experiments(config)
+        for run in all_runs(config)
+    ]
+
+
+def lock_time(folder):
+    """When the Snakemake now working in this folder started (its lock files), or None."""
+    locks = list((Path(folder) / LOCKS).glob("*.lock"))
+    return min(path.stat().st_mtime for path in locks) if locks else None
+
+
+def modified(path):
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def ended_in_error(log):
+    """The job's log ends as digitstudy.scripting.logged ends a failed job: an error line or a traceback."""
+    lines = log.read_text(errors="replace").splitlines()
+    return bool(lines) and (lines[-1].startswith("error: ") or any(line.startswith("Traceback") for line in lines))
+
+
+def run_state(folder, run, started):
+    """done (its metrics.json exists); failed (its log ends in an error, unless a later Snakemake took it
+    up again); running (a Snakemake holds the lock and the job's log is from after it started);
+    waiting."""
+    log = Path(folder) / RUN_LOG.format(run=run.name)
+    log_time = modified(log)
+    if (Path(folder) / RUN_DIR.format(run=run.name) / "metrics.json").exists():
+        return "done"
+    if log_time is None:
+        return "waiting"
+    after_start = started is not None and log_time >= started
+    if ended_in_error(log) and (started is None or after_start):
+        return "failed"
+    return "running" if after_start else "waiting"
+
+
+def history_seconds(path):
+    with open(path, newline="") as handle:
+        return [float(row["seconds"]) for row in csv.DictReader(handle)]
+
+
+def checkpoint_seconds(path):
+    """The epoch times of a run's checkpoint (a running job's, or a killed one's), [] without one."""
+    import torch  # only here: a study without checkpoints is read without it
+
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (FileNotFoundError, RuntimeError, EOFError, OSError):
+        return []
+    return [float(row["seconds"]) for row in checkpoint["history"]]
+
+
+def read_run(folder, run, started):
+    """The run with its state, its timed epochs and when it last changed."""
+    run_dir, log = Path(folder) / RUN_DIR.format(run=run.name), Path(folder) / RUN_LOG.format(run=run.name)
+    run.state = run_state(folder, run, started)
+    if run.state == "done":
+        run.epoch_seconds = history_seconds(run_dir / "history.csv")
+    elif (run_dir / "checkpoint.pt").exists():
+        run.epoch_seconds = checkpoint_seconds(run_dir / "checkpoint.pt")
+    run.last_change = max(filter(None, [modified(log), modified(run_dir / "checkpoint.pt")]), default=0.0)
+    return run
+
+
+def read_study(folder):
+    """Every run of the study in `folder`, read as it stands now."""
+    started = lock_time(folder)
+    return [read_run(folder, run, started) for run in planned_runs(study_config(folder))]
+
+
+# --- the estimate -------------------------------------------------------------------------------------
+
+
+def seconds_per_epoch(runs):
+    """{experiment: median seconds of its timed epochs}; an experiment with none timed yet gets the
+    registry's cost figure of its model (models.py) scaled to this machine by the timed ones."""
+    timed = {}
+    for run in runs:
+        timed.setdefault(run.experiment, []).extend(run.epoch_seconds)
+    measured = {experiment: statistics.median(seconds) for experiment, seconds in timed.items() if seconds}
+    if not measured:
+        return {}
+    machine = statistics.median(seconds / cost(experiment) for experiment, seconds in measured.items())
+    return {experiment: measured.get(experiment, machine * cost(experiment)) for experiment in timed}
+
+
+def cost(experiment):
+    return model_spec(experiment[1]).epoch_seconds_per_1000
+
+
+def time_left(runs, slots):
+    """Seconds of training left with `slots` runs at once: the remaining epochs' work shared by the
+    slots, but never less than the longest single run still to go. None before any epoch is timed."""
+    per_epoch = seconds_per_epoch(runs)
+    if not per_epoch:
+        return None
+    # A failed run waits for the next `snakemake`, not for this one.
+    to_go = [run for run in runs if run.state in ("running", "waiting")]
+    left = [per_epoch[run.experiment] * (run.epochs - run.epochs_done) for run in to_go]
+    return max(sum(left) / max(1, slots), max(left, default=0.0))
+
+
+# --- the report -------------------------------------------------------------------------------------
+
+
+def duration(seconds):
+    """12 s, 4 min 05 s, 2 h 03 min."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def running_line(run, now, width):
+    """One running run: its epochs done, the time per epoch so far and how long since its last change."""
+    pace = f", {statistics.median(run.epoch_seconds):.1f} s per epoch" if run.epoch_seconds else ""
+    since = f", last change {duration(now - run.last_change)} ago" if run.last_change else ""
+    return f"  {run.name:<{width}}  {run.epochs_done}/{run.epochs} epochs{pace}{since}"
+
+
+def report(runs, now=None):
+    """The lines the progress command prints."""
+    now = time.time() if now is None else now
+    count = {state: sum(run.state == state for run in runs) for state in ("done", "running", "waiting", "failed")}
+    lines = [
+        f"runs: {len(runs)}, done {count['done']}, running {count['running']}, waiting {count['waiting']}"
+        + (f", failed {count['failed']} (see logs/train/)" if count["failed"] else "")
+    ]
+    running = [run for run in runs if run.state == "running"]
+    width = max((len(run.name) for run in running), default=0)
+    lines += [running_line(run, now, width) for run in running]
+    left = time_left(runs, count["running"])
+    timed = sum(run.epochs_done for run in runs)
+    if count["done"] == len(runs):
+        lines.append("training: finished")
+    elif left is None:
+        lines.append("training time left: not known until a first epoch is timed")
+    else:
+        at_once = {0: "one run at a time", 1: "1 run at once"}.get(count["running"], f"{count['running']} runs at once")
+        lines.append(f"training time left: about {duration(left)} at {at_once} (from {timed} timed epochs)")
+    return lines
