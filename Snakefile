@@ -1,7 +1,7 @@
 # digitstudy: a reproducible deep-learning study on MNIST and two-digit sums.
 #
 # Path scheme (one path segment per wildcard; logs/ and benchmarks/ mirror it):
-#   data/raw/mnist/<IDX file>                          verified, decompressed MNIST
+#   data/raw/{dataset}/<IDX file>                      a base dataset's verified, decompressed IDX files
 #   data/processed/{dataset}.h5                        train / valid / test splits
 #   results/runs/{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum}/
 #       history.csv  metrics.json  model.pt            one training run

@@ -1,6 +1,8 @@
 """A dataset declared in config alone runs the whole study: the README's "Add a dataset" example, run as
 it is written, on a small dataset in IDX format generated here (no MNIST in sight)."""
 
+import gzip
+import hashlib
 import re
 import subprocess
 
@@ -9,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from digitstudy.idx import IDX_FILES
 from helpers import REPO, copy_workflow, snakemake, write_idx_dataset
 
 
@@ -94,3 +97,32 @@ def test_a_finished_declared_study_reruns_nothing(fashion_study):
     )
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_labels_outside_the_classes_stop_the_study_in_one_line(tmp_path):
+    """Test labels the train labels never use: refused naming the file, and no dataset file is left."""
+    files = tmp_path / "files"
+    write_idx_dataset(tmp_path / "three", counts=(300, 80), n_classes=3)
+    write_idx_dataset(files, counts=(300, 80), n_classes=5)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (files / name).write_bytes((tmp_path / "three" / name).read_bytes())
+    sha256 = {
+        name: hashlib.sha256(gzip.decompress((files / f"{name}.gz").read_bytes())).hexdigest() for name in IDX_FILES
+    }
+    workdir = copy_workflow(tmp_path / "study")
+    config = {
+        **SMALL,
+        "study": "odd",
+        "datasets": {"odd": {"idx": {"folder": str(files), "sha256": sha256}}},
+        "experiments": {"mnist": None, "twodigit": None, "odd": {"ann": {"batch_size": 32}}},
+    }
+    (workdir / "config" / "odd.yaml").write_text(yaml.safe_dump(config))
+    finished = snakemake(
+        workdir, "data/processed/odd.h5", mnist_dir=tmp_path / "no-mnist", configfile="config/odd.yaml"
+    )
+    assert finished.returncode == 1
+    errors = [line for line in finished.stderr.splitlines() if line.startswith("digitstudy error: ")]
+    assert errors == [
+        "digitstudy error: data/raw/odd/t10k-labels-idx1-ubyte: label 4 outside 0..2, the classes of the train labels"
+    ]
+    assert not (workdir / "data" / "processed").exists() or not any((workdir / "data" / "processed").iterdir())

@@ -128,6 +128,21 @@ def test_paired_comparison_says_which_model_is_better_and_why():
     assert same["verdict"].startswith("no difference beyond chance")
 
 
+def test_the_seed_study_says_why_it_cannot_test_a_difference():
+    _, frames, _ = task()
+    verdicts = {
+        cause: paired_models_table("mnist", ["ann", "cnn"], frames, seeds).iloc[0]["verdict"]
+        for cause, seeds in (
+            ("one seed", {"ann": pd.Series([0.05]), "cnn": pd.Series([0.02, 0.03])}),
+            ("no spread", {"ann": pd.Series([0.0, 0.0]), "cnn": pd.Series([0.0, 0.0])}),
+        )
+    }
+    assert verdicts["one seed"].endswith("the seed study cannot test it (fewer than two healthy seeds per model)")
+    assert verdicts["no spread"].endswith(
+        "the seed study cannot test it (every seed of both models has the same test error)"
+    )
+
+
 def benchmark(path, seconds, cpu):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"s\th:m:s\tmax_rss\tcpu_time\n{seconds}\t0:00:01\t100\t{cpu}\n")

@@ -14,7 +14,7 @@ from digitstudy.cluster import (
 )
 from digitstudy.config import config_error, load_schema, source_error
 from digitstudy.idx import IDX_FILES
-from digitstudy.paths import run_name
+from digitstudy.paths import RUN_NAME, run_wildcards
 from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
 from digitstudy.study import (
     all_runs,
@@ -82,15 +82,22 @@ DATA_BENCHMARK = "benchmarks/data/{dataset}.tsv"
 DECLARED_BASE_DATASETS = one_of(declared_names(config, pairs=False, legacy=False))
 DECLARED_PAIRS_DATASETS = one_of(declared_names(config, pairs=True, legacy=False))
 PAIRS_DATASETS = one_of(declared_names(config, pairs=True))
-RUN = "{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum}"
+RUN = f"{{dataset}}/{{model}}/{RUN_NAME}"
 RUN_DIR = f"results/runs/{RUN}"
+TRAIN_BENCHMARK = f"benchmarks/train/{RUN}.tsv"
 TABLES = "results/tables/{dataset}/{model}"
 PLOTS = "results/plots/{dataset}/{model}"
 
 
+def run_paths(pattern, dataset, model, runs):
+    """`pattern` (of train_run's wildcards) filled in for the given (seed, lr, momentum) runs of one
+    experiment."""
+    return [pattern.format(dataset=dataset, model=model, **run_wildcards(*run)) for run in runs]
+
+
 def run_files(dataset, model, runs, name):
-    """Paths of file `name` of the given (seed, lr, momentum) runs of one experiment."""
-    return [f"results/runs/{dataset}/{model}/{run_name(*run)}/{name}" for run in runs]
+    """Paths of file `name` of the given runs of one experiment."""
+    return run_paths(f"{RUN_DIR}/{name}", dataset, model, runs)
 
 
 def experiment_files(pattern):
@@ -105,11 +112,11 @@ def all_run_files(name):
 
 
 def training_benchmarks():
-    """The benchmark file of every training run (train_run's `benchmark:`)."""
+    """The benchmark file of every training run."""
     return [
-        f"benchmarks/train/{dataset}/{model}/{run_name(*run)}.tsv"
+        path
         for dataset, model in experiments(config)
-        for run in all_runs(config)
+        for path in run_paths(TRAIN_BENCHMARK, dataset, model, all_runs(config))
     ]
 
 

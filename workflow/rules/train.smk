@@ -8,7 +8,7 @@ rule train_run:
     log:
         f"logs/train/{RUN}.log",
     benchmark:
-        f"benchmarks/train/{RUN}.tsv"
+        TRAIN_BENCHMARK
     conda:
         "../envs/digitstudy.yaml"
     threads: config["training"]["threads"]

@@ -90,7 +90,7 @@ def paired_row(dataset, model_a, model_b, predictions, seed_errors):
         "seed_difference": seeds["difference"],
         "welch_p_value": seeds["p_value"],
     }
-    return {**row, "verdict": verdict(row)}
+    return {**row, "verdict": verdict(row, seeds)}
 
 
 def paired_models_table(dataset, models, predictions, seed_errors):
@@ -104,7 +104,7 @@ def points(fraction):
     return f"{100 * fraction:.2f}"
 
 
-def verdict(row):
+def verdict(row, seeds):
     """The comparison in words: on these test images, then over seeds."""
     a, b = row["model_a"], row["model_b"]
     better, worse = (a, b) if row["difference"] < 0 else (b, a)
@@ -119,13 +119,16 @@ def verdict(row):
             f"no difference beyond chance on these test images: {a} - {b} = "
             f"{points(row['difference'])} points ({interval}), McNemar {describe_p(row['mcnemar_p_value'])}"
         )
-    return images + "; " + seed_verdict(row)
+    return images + "; " + seed_verdict(row, seeds)
 
 
-def seed_verdict(row):
+def seed_verdict(row, seeds):
+    """What the seed study says of the difference; `seeds`: the welch_test of the two models' seeds."""
     p = row["welch_p_value"]
-    if p is None:
+    if p is None and min(seeds["n_a"], seeds["n_b"]) < 2:
         return "the seed study cannot test it (fewer than two healthy seeds per model)"
+    if p is None:
+        return "the seed study cannot test it (every seed of both models has the same test error)"
     gap = f"seed-study mean test error {points(row['seed_mean_a'])} vs {points(row['seed_mean_b'])}"
     if p < SIGNIFICANCE:
         return f"{gap}: larger than the seed-to-seed spread (Welch {describe_p(p)})"

@@ -9,6 +9,15 @@ def format_number(value):
     return repr(number)
 
 
+# The directory name of one training run, as a pattern of the train_run rule's wildcards.
+RUN_NAME = "seed{seed}_lr{lr}_mom{momentum}"
+
+
+def run_wildcards(seed, lr, momentum):
+    """A run's wildcard values as its paths spell them: {'seed': '1', 'lr': '0.01', 'momentum': '0.9'}."""
+    return {"seed": str(int(seed)), "lr": format_number(lr), "momentum": format_number(momentum)}
+
+
 def run_name(seed, lr, momentum):
     """The directory name of one training run: seed1_lr0.01_mom0.9."""
-    return f"seed{int(seed)}_lr{format_number(lr)}_mom{format_number(momentum)}"
+    return RUN_NAME.format(**run_wildcards(seed, lr, momentum))
