@@ -79,11 +79,11 @@ def data_file(tmp_path_factory):
     return path
 
 
-def train(data_file, run_dir, log=lambda message: None):
+def train(data_file, run_dir, log=lambda message: None, settings=SETTINGS):
     return run_training(
         "mnist",
         data_file,
-        SETTINGS,
+        settings,
         threads=1,
         history_path=run_dir / "history.csv",
         metrics_path=run_dir / "metrics.json",
@@ -126,9 +126,20 @@ def test_a_run_writes_every_epoch_and_its_hparams(study):
     values, metrics = hparams(event_dir)
     record = json.loads((run_dir / "metrics.json").read_text())
     assert values == {**{key: record[key] for key in HPARAMS}, "status": "ok"}
-    assert metrics["final/valid_error"] == np.float32(record["final"]["valid_error"])
-    assert metrics["best/epoch"] == record["best_valid"]["epoch"]
+    assert metrics["result/final_valid_error"] == np.float32(record["final"]["valid_error"])
+    assert metrics["result/best_epoch"] == record["best_valid"]["epoch"]
     assert not list(run_dir.glob(EVENT_FILES))  # the run folder holds its outputs only
+
+
+def test_a_diverged_run_shows_its_last_epoch_and_status(data_file, tmp_path):
+    """Its last epoch has no checkpoint (the run ends at once), and its losses are NaN."""
+    settings = RunSettings("ann", 3, 1e6, 0.9, batch_size=32, epochs=5, chance_patience=2, device="cpu")
+    run = Path("mnist", "ann", "seed3_lr1000000_mom0.9")
+    record = train(data_file, tmp_path / "results" / "runs" / run, settings=settings)
+    assert record["status"] == "diverged"
+    event_dir = tmp_path / "logs" / "tensorboard" / run
+    assert_curves_match(event_dir, pd.read_csv(tmp_path / "results" / "runs" / run / "history.csv"))
+    assert hparams(event_dir)[0]["status"] == "diverged"
 
 
 def test_event_files_change_no_result(study, data_file, tmp_path):
@@ -185,7 +196,7 @@ def check_run(study, run):
     values, metrics = hparams(event_dir)
     record = json.loads((run_dir / "metrics.json").read_text())
     assert values == {**{key: record[key] for key in HPARAMS}, "status": record["status"]}
-    assert metrics["final/valid_error"] == np.float32(record["final"]["valid_error"])
+    assert metrics["result/final_valid_error"] == np.float32(record["final"]["valid_error"])
 
 
 @pytest.mark.workflow

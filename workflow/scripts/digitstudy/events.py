@@ -38,11 +38,12 @@ def hparams_of(record):
 
 
 def metrics_of(record):
-    """{metric tag: value} of a run's record (metrics.json); None (a diverged run's NaN) becomes NaN."""
-    values = {f"final/{key}": value for key, value in record["final"].items()}
+    """{metric tag: value} of a run's record (metrics.json); None (a diverged run's NaN) becomes NaN.
+    Tagged result/...: TensorBoard sorts sections by name, and the curves (error, loss) come first."""
+    values = {f"result/final_{key}": value for key, value in record["final"].items()}
     best = record["best_valid"]
-    values.update({"best/valid_error": best["valid_error"], "best/valid_loss": best["valid_loss"]})
-    values["best/epoch"] = best["epoch"]
+    values.update({"result/best_valid_error": best["valid_error"], "result/best_valid_loss": best["valid_loss"]})
+    values["result/best_epoch"] = best["epoch"]
     return {tag: float("nan") if value is None else float(value) for tag, value in values.items()}
 
 
