@@ -31,6 +31,11 @@ def datasets(config):
     return list(config["experiments"])
 
 
+# The datasets of studies made before datasets were declared in config. The rules that built them
+# stay as they were (data.smk), as do their benchmark files' names.
+LEGACY_BENCHMARKS = {"mnist": "benchmarks/data/prepare_mnist.tsv", "twodigit": "benchmarks/data/make_two_digit.tsv"}
+
+
 def is_pairs(config, dataset):
     return "pairs" in config["datasets"][dataset]
 
@@ -62,11 +67,6 @@ def one_of(names):
 def idx_source(config, dataset):
     """The IdxSource (checksums, mirrors, how messages name it) of base dataset `dataset`."""
     return MNIST if dataset == "mnist" else declared_source(dataset, config["datasets"][dataset]["idx"])
-
-
-# The datasets of studies made before datasets were declared in config. The rules that built them
-# stay as they were (data.smk), as do their benchmark files' names.
-LEGACY_BENCHMARKS = {"mnist": "benchmarks/data/prepare_mnist.tsv", "twodigit": "benchmarks/data/make_two_digit.tsv"}
 
 
 def data_benchmark(dataset, pattern):
