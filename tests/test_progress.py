@@ -2,6 +2,7 @@
 of a training job, and its time estimate."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +35,19 @@ def test_the_estimate_shares_the_work_among_the_runs_at_once():
     expected = (12 + 20 + 2 * ratio * 10) / 2
     assert time_left([timed, waiting, untimed], slots=2) == pytest.approx(max(expected, 2 * ratio * 10))
     assert time_left([waiting, untimed], slots=1) is None
+
+
+def test_the_readmes_example_reads_as_the_command_writes():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- progress-example -->\n```\n", 1)[1].split("```", 1)[0]
+    counts, *running, estimate = block.splitlines()[1:]
+    assert re.fullmatch(r"runs: \d+, done \d+, running \d+, waiting \d+", counts)
+    assert running and all(
+        re.fullmatch(r"  \S+ +\d+/\d+ epochs, [\d.]+ s per epoch, last change .+ ago", line) for line in running
+    )
+    assert re.fullmatch(
+        rf"training time left: about .+ at {len(running)} runs at once \(from \d+ timed epochs\)", estimate
+    )
 
 
 @pytest.mark.workflow
