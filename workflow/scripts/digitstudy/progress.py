@@ -83,7 +83,10 @@ def modified(path):
 
 def ended_in_error(log):
     """The job's log ends as digitstudy.scripting.logged ends a failed job: an error line or a traceback."""
-    lines = log.read_text(errors="replace").splitlines()
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except FileNotFoundError:  # removed since it was looked at: no error to report
+        return False
     return bool(lines) and (lines[-1].startswith("error: ") or any(line.startswith("Traceback") for line in lines))
 
 
