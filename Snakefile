@@ -12,6 +12,7 @@
 #   results/tables/{cost,problem_runs}.*               compute; diverged and far-worse runs
 #   results/runs.csv, results/summary.md               every run; the findings, best model per task
 #   results/report/                                    the summary as HTML for snakemake --report
+#   logs/tensorboard/{dataset}/{model}/seed..._lr..._mom.../   a run's TensorBoard events (not outputs)
 
 from snakemake.utils import min_version
 

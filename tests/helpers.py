@@ -15,6 +15,7 @@ import torch
 import yaml
 from snakemake.utils import update_config
 
+from digitstudy.config import load_schema, with_default_datasets
 from digitstudy.datasets import Split
 from digitstudy.idx import IDX_SPLITS, read_images_and_labels
 from digitstudy.mnist import find_source_file
@@ -203,12 +204,18 @@ def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2, 
     return subprocess.run(command, cwd=workdir, env=snakemake_environment(mnist_dir), capture_output=True, text=True)
 
 
-def quick_config():
-    """The quick study's config as the workflow sees it: config/quick.yaml merged over
-    config/config.yaml (Snakemake's own merge)."""
+def workflow_config(*configfiles):
+    """A study's config as the workflow sees it: the config files merged over config/config.yaml
+    (Snakemake's own merge), and the schema's default datasets (mnist, twodigit) added."""
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    update_config(config, yaml.safe_load((REPO / QUICK_CONFIG).read_text()))
-    return config
+    for configfile in configfiles:
+        update_config(config, yaml.safe_load((REPO / configfile).read_text()))
+    return with_default_datasets(config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+
+
+def quick_config():
+    """The quick study's config as the workflow sees it (config/quick.yaml over config/config.yaml)."""
+    return workflow_config(QUICK_CONFIG)
 
 
 def write_config(workdir, change, name="config/changed.yaml"):

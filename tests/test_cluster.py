@@ -14,11 +14,11 @@ from digitstudy.cluster import (
     training_runtime_minutes,
 )
 from digitstudy.study import dataset_pixels
-from helpers import REPO, copy_workflow, snakemake, write_config
+from helpers import REPO, copy_workflow, snakemake, workflow_config, write_config
 
 
 PROFILE = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
-FULL = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+FULL = workflow_config()
 
 
 def test_runtime_grows_with_epochs_data_and_model():

@@ -4,11 +4,18 @@ import math
 import re
 
 import pytest
-import yaml
 
-from digitstudy.config import config_error, key_path, load_schema, non_finite_numbers, source_error
+from digitstudy.config import (
+    config_error,
+    key_path,
+    load_schema,
+    non_finite_numbers,
+    source_error,
+    with_default_datasets,
+)
 from digitstudy.idx import IDX_FILES
-from helpers import REPO, copy_workflow, quick_config, snakemake, write_config
+from digitstudy.mnist import MNIST_SHA256
+from helpers import REPO, copy_workflow, quick_config, snakemake, workflow_config, write_config
 
 
 SCHEMA = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -109,7 +116,7 @@ def test_missing_mnist_dir_stops_snakemake_with_one_line(workdir, tmp_path):
 
 
 def test_the_shipped_configs_are_valid():
-    assert config_error(yaml.safe_load((REPO / "config" / "config.yaml").read_text()), SCHEMA) is None
+    assert config_error(workflow_config(), SCHEMA) is None
     assert config_error(quick_config(), SCHEMA) is None
 
 
@@ -180,6 +187,15 @@ def test_mnist_and_twodigit_keep_their_meaning():
     assert config_error(config, SCHEMA) == (
         "datasets.twodigit: the name twodigit means pairs of mnist; declare other files under another name"
     )
+
+
+def test_mnist_and_twodigit_are_declared_by_default():
+    """A config of its own written before datasets were declared (--replace-workflow-config) has none."""
+    config = with_default_datasets({"experiments": {}}, SCHEMA)
+    assert config["datasets"]["mnist"]["idx"]["sha256"] == MNIST_SHA256
+    assert config["datasets"]["twodigit"] == {"pairs": "mnist", "seed": 12345}
+    declared = with_default_datasets({"datasets": {"twodigit": {"pairs": "mnist", "seed": 7}}}, SCHEMA)
+    assert declared["datasets"]["twodigit"]["seed"] == 7 and "mnist" in declared["datasets"]
 
 
 def test_the_moved_pair_seed_says_where_it_went():

@@ -12,7 +12,7 @@ from digitstudy.cluster import (
     training_mem_mb,
     training_runtime_minutes,
 )
-from digitstudy.config import config_error, load_schema, source_error
+from digitstudy.config import config_error, load_schema, source_error, with_default_datasets
 from digitstudy.idx import IDX_FILES
 from digitstudy.paths import RUN_NAME, run_wildcards
 from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
@@ -44,6 +44,7 @@ def stop_if(problem, kind):
 def stop_on_bad_config(config):
     """The key and the cause (Snakemake's validate() would print a page of schema)."""
     schema = load_schema(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    config.update(with_default_datasets(config, schema))
     stop_if(config_error(config, schema) or source_error(config, os.environ, "data/raw"), "config")
 
 

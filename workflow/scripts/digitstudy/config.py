@@ -1,5 +1,6 @@
 """The config's verdict as one line naming the key and the cause, before any job starts."""
 
+import copy
 import math
 from pathlib import Path
 
@@ -17,6 +18,12 @@ def load_schema(path):
     schema = yaml.safe_load(Path(path).read_text())
     schema["definitions"]["models"]["propertyNames"]["enum"] = sorted(MODELS)
     return schema
+
+
+def with_default_datasets(config, schema):
+    """The config with the schema's default datasets (mnist, twodigit) added to those it declares."""
+    default = schema["properties"]["datasets"]["default"]
+    return {**config, "datasets": {**copy.deepcopy(default), **(config.get("datasets") or {})}}
 
 
 def key_path(path):
