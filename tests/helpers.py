@@ -19,6 +19,7 @@ from digitstudy.config import load_schema, with_default_datasets
 from digitstudy.datasets import Split
 from digitstudy.idx import IDX_SPLITS, read_images_and_labels
 from digitstudy.mnist import find_source_file
+from digitstudy.runs import run_training
 from digitstudy.training import TensorSplit
 
 
@@ -115,6 +116,37 @@ def learnable_tensor_data(sizes=(512, 128, 128), seed=0):
         name: standardised(learnable_split(count, seed + offset))
         for offset, (name, count) in enumerate(zip(("train", "valid", "test"), sizes))
     }
+
+
+# --- a training job killed mid-run -----------------------------------------------------------------
+
+
+class Killed(Exception):
+    """Stands for SIGKILL: the job ends at once, between two log lines."""
+
+
+def killed_at_epoch(epoch):
+    """A log that kills the job when training reaches `epoch` (before that epoch is saved)."""
+
+    def log(message):
+        if message.startswith(f"epoch {epoch:3d}"):
+            raise Killed
+
+    return log
+
+
+def train_into(data_file, out_dir, settings, log):
+    """run_training with its outputs in out_dir, as the train_run rule calls it."""
+    return run_training(
+        "mnist",
+        data_file,
+        settings,
+        threads=1,
+        history_path=out_dir / "history.csv",
+        metrics_path=out_dir / "metrics.json",
+        model_path=out_dir / "model.pt",
+        log=log,
+    )
 
 
 # --- real MNIST ----------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ import torch
 from digitstudy.datasets import SPLITS, read_splits, write_splits
 from digitstudy.files import sha256_file
 from digitstudy.models import build_model
-from digitstudy.runs import HISTORY_COLUMNS, run_training
+from digitstudy.runs import HISTORY_COLUMNS
 from digitstudy.training import RunSettings, evaluate, to_tensor_split
-from helpers import learnable_split
+from helpers import Killed, killed_at_epoch, learnable_split, train_into
 
 
 SOURCE_SHA256 = {"train-images-idx3-ubyte": "12" * 32, "t10k-images-idx3-ubyte": "34" * 32}
@@ -46,20 +46,6 @@ def run_settings(**changes):
         "device": "cpu",
     }
     return RunSettings(**{**values, **changes})
-
-
-def train_into(data_file, out_dir, settings, log):
-    """run_training with its outputs in out_dir, as the train_run rule calls it."""
-    return run_training(
-        "mnist",
-        data_file,
-        settings,
-        threads=1,
-        history_path=out_dir / "history.csv",
-        metrics_path=out_dir / "metrics.json",
-        model_path=out_dir / "model.pt",
-        log=log,
-    )
 
 
 def run(data_file, out_dir, **changes):
@@ -211,20 +197,6 @@ def test_other_seed_gives_other_outputs(data_file, finished_run, tmp_path):
 
 
 # --- checkpoints ---------------------------------------------------------------------------------
-
-
-class Killed(Exception):
-    """Stands for SIGKILL: the job ends at once, between two log lines."""
-
-
-def killed_at_epoch(epoch):
-    """A log that kills the job when training reaches `epoch` (before that epoch is saved)."""
-
-    def log(message):
-        if message.startswith(f"epoch {epoch:3d}"):
-            raise Killed
-
-    return log
 
 
 def kill(data_file, out_dir, epoch, **changes):

@@ -16,9 +16,8 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from digitstudy.datasets import SPLITS, write_splits
 from digitstudy.events import CURVES, EVENT_FILES, HPARAMS, events_dir
-from digitstudy.runs import run_training
 from digitstudy.training import RunSettings
-from helpers import learnable_split
+from helpers import Killed, killed_at_epoch, learnable_split, train_into
 
 
 RUN = Path("mnist", "cnn_dropout", "seed3_lr0.05_mom0.9")
@@ -80,16 +79,7 @@ def data_file(tmp_path_factory):
 
 
 def train(data_file, run_dir, log=lambda message: None, settings=SETTINGS):
-    return run_training(
-        "mnist",
-        data_file,
-        settings,
-        threads=1,
-        history_path=run_dir / "history.csv",
-        metrics_path=run_dir / "metrics.json",
-        model_path=run_dir / "model.pt",
-        log=log,
-    )
+    return train_into(data_file, run_dir, settings, log)
 
 
 def outputs_of(run_dir):
@@ -155,18 +145,6 @@ def test_without_tensorboard_a_run_says_so_and_trains(study, data_file, tmp_path
     assert messages[0] == "tensorboard not installed: no event files"
     assert not (tmp_path / "logs").exists()
     assert_same_outputs(study / "results" / "runs" / RUN, tmp_path / "results" / "runs" / RUN)
-
-
-class Killed(Exception):
-    """Stands for SIGKILL: the job ends at once."""
-
-
-def killed_at_epoch(epoch):
-    def log(message):
-        if message.startswith(f"epoch {epoch:3d}"):
-            raise Killed
-
-    return log
 
 
 @pytest.mark.parametrize("events_lost", [False, True])
