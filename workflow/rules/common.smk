@@ -75,7 +75,8 @@ wildcard_constraints:
 
 SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid", "test")}
 
-# A dataset's splits, written by prepare_idx or make_pairs, read by every rule of a run or experiment.
+# A dataset's splits, written by prepare_idx or make_pairs (mnist, twodigit: prepare_mnist, make_two_digit),
+# read by every rule of a run or experiment.
 DATASET_FILE = "data/processed/{dataset}.h5"
 DATA_BENCHMARK = "benchmarks/data/{dataset}.tsv"
 # The data rules' wildcards: the declared datasets that prepare_idx and make_pairs build (mnist and
