@@ -11,8 +11,8 @@ import time
 import pytest
 
 from digitstudy.models import model_spec
-from digitstudy.progress import Run, read_study, time_left
-from helpers import REPO, copy_study, snakemake_command, snakemake_environment
+from digitstudy.progress import Run, planned_runs, read_study, time_left
+from helpers import REPO, copy_study, quick_config, snakemake_command, snakemake_environment
 
 
 def progress(folder):
@@ -27,11 +27,12 @@ def progress(folder):
 def test_the_estimate_shares_the_work_among_the_runs_at_once():
     """Two runs of an experiment timed at 2 s per epoch, one of another model not timed yet (its cost
     figure scaled by the timed one's), with two runs at once."""
-    timed = Run("mnist/cnn/a", ("mnist", "cnn"), epochs=10, state="running", epoch_seconds=[2.0] * 4)
-    waiting = Run("mnist/cnn/b", ("mnist", "cnn"), epochs=10)
-    untimed = Run("mnist/lenet5/a", ("mnist", "lenet5"), epochs=10, state="running")
+    cnn, lenet5 = (model_spec(name).epoch_seconds_per_1000 for name in ("cnn", "lenet5"))
+    timed = Run("mnist/cnn/a", ("mnist", "cnn"), 10, cnn, state="running", epoch_seconds=[2.0] * 4)
+    waiting = Run("mnist/cnn/b", ("mnist", "cnn"), 10, cnn)
+    untimed = Run("twodigit/lenet5/a", ("twodigit", "lenet5"), 10, 2 * lenet5, state="running")
     assert time_left([timed, waiting], slots=2) == 20.0  # never less than the longest run still to go
-    ratio = model_spec("lenet5").epoch_seconds_per_1000 / model_spec("cnn").epoch_seconds_per_1000
+    ratio = 2 * lenet5 / cnn  # twice the pixels
     expected = (12 + 20 + 2 * ratio * 10) / 2
     assert time_left([timed, waiting, untimed], slots=2) == pytest.approx(max(expected, 2 * ratio * 10))
     assert time_left([waiting, untimed], slots=1) is None
@@ -48,6 +49,11 @@ def test_the_readmes_example_reads_as_the_command_writes():
     assert re.fullmatch(
         rf"training time left: about .+ at {len(running)} runs at once \(from \d+ timed epochs\)", estimate
     )
+
+
+def test_a_runs_cost_figure_grows_with_its_image_size(tmp_path):
+    runs = {run.experiment: run for run in planned_runs(quick_config(), tmp_path)}
+    assert runs[("twodigit", "cnn_dropout")].cost == 2 * runs[("mnist", "cnn_dropout")].cost > 0
 
 
 @pytest.mark.workflow

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import yaml
 
+from .cluster import MNIST_PIXELS
+from .config import load_schema, with_default_datasets
 from .models import model_spec
 from .paths import run_name
 from .record import RECORD, read_record
-from .study import all_runs, experiment_setting, experiments, without_dropped
+from .study import all_runs, dataset_pixels, experiment_setting, experiments, without_dropped
 
 
 # The workflow's paths of one run (workflow/rules/common.smk: RUN_DIR, the train_run log).
@@ -31,6 +33,7 @@ class Run:
     name: str  # {dataset}/{model}/{seed, lr, momentum}, as in the run's paths
     experiment: tuple  # (dataset, model)
     epochs: int
+    cost: float  # the registry's seconds per epoch and 1,000 images (models.py), scaled to its image size
     state: str = "waiting"  # done, running, failed or waiting
     epoch_seconds: list = field(default_factory=list)  # the epochs finished so far, timed
     last_change: float = 0.0  # when its log or checkpoint was last written (seconds since the epoch)
@@ -51,17 +54,19 @@ def study_config(folder):
     config = yaml.safe_load((Path(folder) / "config" / "config.yaml").read_text())
     for configfile in record.get("configfiles") or []:
         update_config(config, yaml.safe_load((Path(folder) / configfile).read_text()))
+    config = with_default_datasets(config, load_schema(Path(folder) / "workflow" / "schemas" / "config.schema.yaml"))
     config["experiments"] = without_dropped(config["experiments"])
     return config
 
 
-def planned_runs(config):
+def planned_runs(config, raw_root):
     """Every run of the study, in config order."""
     return [
         Run(
             f"{dataset}/{model}/{run_name(*run)}",
             (dataset, model),
             experiment_setting(config, dataset, model, "epochs"),
+            model_spec(model).epoch_seconds_per_1000 * dataset_pixels(config, dataset, raw_root) / MNIST_PIXELS,
         )
         for dataset, model in experiments(config)
         for run in all_runs(config)
@@ -137,27 +142,24 @@ def read_run(folder, run, started):
 def read_study(folder):
     """Every run of the study in `folder`, read as it stands now."""
     started = lock_time(folder)
-    return [read_run(folder, run, started) for run in planned_runs(study_config(folder))]
+    runs = planned_runs(study_config(folder), Path(folder) / "data" / "raw")
+    return [read_run(folder, run, started) for run in runs]
 
 
 # --- the estimate -------------------------------------------------------------------------------------
 
 
 def seconds_per_epoch(runs):
-    """{experiment: median seconds of its timed epochs}; an experiment with none timed yet gets the
-    registry's cost figure of its model (models.py) scaled to this machine by the timed ones."""
-    timed = {}
+    """{experiment: median seconds of its timed epochs}; an experiment with none timed yet gets its
+    runs' cost figure (model and image size) scaled to this machine by the timed ones."""
+    timed, cost = {}, {run.experiment: run.cost for run in runs}
     for run in runs:
         timed.setdefault(run.experiment, []).extend(run.epoch_seconds)
     measured = {experiment: statistics.median(seconds) for experiment, seconds in timed.items() if seconds}
     if not measured:
         return {}
-    machine = statistics.median(seconds / cost(experiment) for experiment, seconds in measured.items())
-    return {experiment: measured.get(experiment, machine * cost(experiment)) for experiment in timed}
-
-
-def cost(experiment):
-    return model_spec(experiment[1]).epoch_seconds_per_1000
+    machine = statistics.median(seconds / cost[experiment] for experiment, seconds in measured.items())
+    return {experiment: measured.get(experiment, machine * cost[experiment]) for experiment in timed}
 
 
 def time_left(runs, slots):
