@@ -8,7 +8,8 @@ import h5py
 import pytest
 
 from digitstudy.files import sha256_of
-from digitstudy.mnist import MNIST_FILES, find_source_file
+from digitstudy.idx import IDX_FILES
+from digitstudy.mnist import find_source_file
 from helpers import copy_workflow, snakemake
 
 
@@ -30,7 +31,7 @@ def error_line(finished):
 def gzipped_copy(mnist_dir, folder):
     """The four MNIST files of mnist_dir as .gz files in `folder`."""
     folder.mkdir()
-    for name in MNIST_FILES:
+    for name in IDX_FILES:
         source = find_source_file(mnist_dir, name)
         content = source.read_bytes()
         (folder / f"{name}.gz").write_bytes(content if source.suffix == ".gz" else gzip.compress(content))

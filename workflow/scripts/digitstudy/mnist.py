@@ -22,7 +22,6 @@ MNIST_SHA256 = {
 }
 # torchvision's mirrors of MNIST; each serves <mirror><file>.gz.
 MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
-MNIST_FILES = IDX_FILES  # the name the scripts of older studies import
 DOWNLOAD_TIMEOUT_SECONDS = 60
 
 
