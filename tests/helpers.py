@@ -20,7 +20,7 @@ from digitstudy.datasets import Split
 from digitstudy.idx import IDX_SPLITS, read_images_and_labels
 from digitstudy.mnist import find_source_file
 from digitstudy.runs import run_training
-from digitstudy.training import TensorSplit
+from digitstudy.training import RunSettings, TensorSplit
 
 
 IMAGE_SIDE = 28
@@ -133,6 +133,21 @@ def killed_at_epoch(epoch):
             raise Killed
 
     return log
+
+
+def run_settings(**changes):
+    """The RunSettings of a test's run: a small cnn run on the CPU, with `changes`."""
+    values = {
+        "model": "cnn",
+        "seed": 3,
+        "lr": 0.05,
+        "momentum": 0.9,
+        "batch_size": 32,
+        "epochs": 3,
+        "chance_patience": 5,
+        "device": "cpu",
+    }
+    return RunSettings(**{**values, **changes})
 
 
 def train_into(data_file, out_dir, settings, log):

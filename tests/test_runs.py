@@ -13,8 +13,8 @@ from digitstudy.datasets import SPLITS, read_splits, write_splits
 from digitstudy.files import sha256_file
 from digitstudy.models import build_model
 from digitstudy.runs import HISTORY_COLUMNS
-from digitstudy.training import RunSettings, evaluate, to_tensor_split
-from helpers import Killed, killed_at_epoch, learnable_split, train_into
+from digitstudy.training import evaluate, to_tensor_split
+from helpers import Killed, killed_at_epoch, learnable_split, run_settings, train_into
 
 
 SOURCE_SHA256 = {"train-images-idx3-ubyte": "12" * 32, "t10k-images-idx3-ubyte": "34" * 32}
@@ -31,21 +31,6 @@ def data_file(tmp_path_factory):
         path, splits, n_classes=10, attributes={"dataset": "mnist", "source_sha256": SOURCE_SHA256, "split_seed": 0}
     )
     return path
-
-
-def run_settings(**changes):
-    """The RunSettings of these tests' runs, with `changes`."""
-    values = {
-        "model": "cnn",
-        "seed": 3,
-        "lr": 0.05,
-        "momentum": 0.9,
-        "batch_size": 32,
-        "epochs": 3,
-        "chance_patience": 5,
-        "device": "cpu",
-    }
-    return RunSettings(**{**values, **changes})
 
 
 def run(data_file, out_dir, **changes):

@@ -16,12 +16,11 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from digitstudy.datasets import SPLITS, write_splits
 from digitstudy.events import CURVES, EVENT_FILES, HPARAMS, events_dir
-from digitstudy.training import RunSettings
-from helpers import Killed, killed_at_epoch, learnable_split, train_into
+from helpers import Killed, killed_at_epoch, learnable_split, run_settings, train_into
 
 
 RUN = Path("mnist", "cnn_dropout", "seed3_lr0.05_mom0.9")
-SETTINGS = RunSettings("cnn_dropout", 3, 0.05, 0.9, batch_size=32, epochs=4, chance_patience=5, device="cpu")
+SETTINGS = run_settings(model="cnn_dropout", epochs=4)
 
 
 # --- reading event files as TensorBoard does ------------------------------------------------------
@@ -123,7 +122,7 @@ def test_a_run_writes_every_epoch_and_its_hparams(study):
 
 def test_a_diverged_run_shows_its_last_epoch_and_status(data_file, tmp_path):
     """Its last epoch has no checkpoint (the run ends at once), and its losses are NaN."""
-    settings = RunSettings("ann", 3, 1e6, 0.9, batch_size=32, epochs=5, chance_patience=2, device="cpu")
+    settings = run_settings(model="ann", lr=1e6, epochs=5, chance_patience=2)
     run = Path("mnist", "ann", "seed3_lr1000000_mom0.9")
     record = train(data_file, tmp_path / "results" / "runs" / run, settings=settings)
     assert record["status"] == "diverged"

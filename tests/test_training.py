@@ -9,7 +9,6 @@ import torch
 from digitstudy.models import build_model
 from digitstudy.training import (
     CHANCE_MARGIN,
-    RunSettings,
     TensorSplit,
     batch_indices,
     best_epoch,
@@ -20,7 +19,7 @@ from digitstudy.training import (
     train,
     train_one_epoch,
 )
-from helpers import learnable_split, learnable_tensor_data
+from helpers import learnable_split, learnable_tensor_data, run_settings
 
 
 # Tests must stay fast and comparable on a shared machine; one thread also keeps float sums in
@@ -34,17 +33,7 @@ def data():
 
 
 def settings(**changes):
-    values = {
-        "model": "cnn",
-        "seed": 1,
-        "lr": 0.05,
-        "momentum": 0.9,
-        "batch_size": 64,
-        "epochs": 2,
-        "chance_patience": 5,
-        "device": "cpu",
-    }
-    return RunSettings(**{**values, **changes})
+    return run_settings(**{"seed": 1, "batch_size": 64, "epochs": 2, **changes})
 
 
 def history_without_seconds(history):

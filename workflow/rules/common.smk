@@ -14,7 +14,7 @@ from digitstudy.cluster import (
 )
 from digitstudy.config import config_error, load_schema, source_error, with_default_datasets
 from digitstudy.idx import IDX_FILES
-from digitstudy.paths import RUN_NAME, run_wildcards
+from digitstudy.paths import RUN, RUN_DIR, RUN_LOG, run_wildcards
 from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
 from digitstudy.study import (
     all_runs,
@@ -84,8 +84,6 @@ DATA_BENCHMARK = "benchmarks/data/{dataset}.tsv"
 DECLARED_BASE_DATASETS = one_of(declared_names(config, pairs=False, legacy=False))
 DECLARED_PAIRS_DATASETS = one_of(declared_names(config, pairs=True, legacy=False))
 PAIRS_DATASETS = one_of(declared_names(config, pairs=True))
-RUN = f"{{dataset}}/{{model}}/{RUN_NAME}"
-RUN_DIR = f"results/runs/{RUN}"
 TRAIN_BENCHMARK = f"benchmarks/train/{RUN}.tsv"
 TABLES = "results/tables/{dataset}/{model}"
 PLOTS = "results/plots/{dataset}/{model}"

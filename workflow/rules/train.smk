@@ -6,7 +6,7 @@ rule train_run:
         metrics=f"{RUN_DIR}/metrics.json",
         model=f"{RUN_DIR}/model.pt",
     log:
-        f"logs/train/{RUN}.log",
+        RUN_LOG,
     benchmark:
         TRAIN_BENCHMARK
     conda:

@@ -9,8 +9,14 @@ def format_number(value):
     return repr(number)
 
 
-# The directory name of one training run, as a pattern of the train_run rule's wildcards.
+# One training run's paths, as patterns of the train_run rule's wildcards: its folder's name, the
+# folder (one per dataset, model and run) and its job's log, under these roots.
 RUN_NAME = "seed{seed}_lr{lr}_mom{momentum}"
+RUN = "{dataset}/{model}/" + RUN_NAME
+RUNS_ROOT = "results/runs"
+TRAIN_LOGS_ROOT = "logs/train"
+RUN_DIR = f"{RUNS_ROOT}/{RUN}"
+RUN_LOG = f"{TRAIN_LOGS_ROOT}/{RUN}.log"
 
 
 def run_wildcards(seed, lr, momentum):

@@ -17,14 +17,11 @@ import yaml
 from .cluster import MNIST_PIXELS
 from .config import load_schema, with_default_datasets
 from .models import model_spec
-from .paths import run_name
+from .paths import RUNS_ROOT, TRAIN_LOGS_ROOT, run_name
 from .record import RECORD, read_record
-from .study import all_runs, dataset_pixels, experiment_setting, experiments, without_dropped
+from .study import all_runs, dataset_pixels, datasets, experiment_setting, experiments, without_dropped
 
 
-# The workflow's paths of one run (workflow/rules/common.smk: RUN_DIR, the train_run log).
-RUN_DIR = "results/runs/{run}"
-RUN_LOG = "logs/train/{run}.log"
 LOCKS = ".snakemake/locks"
 
 
@@ -61,12 +58,13 @@ def study_config(folder):
 
 def planned_runs(config, raw_root):
     """Every run of the study, in config order."""
+    pixels = {dataset: dataset_pixels(config, dataset, raw_root) for dataset in datasets(config)}
     return [
         Run(
             f"{dataset}/{model}/{run_name(*run)}",
             (dataset, model),
             experiment_setting(config, dataset, model, "epochs"),
-            model_spec(model).epoch_seconds_per_1000 * dataset_pixels(config, dataset, raw_root) / MNIST_PIXELS,
+            model_spec(model).epoch_seconds_per_1000 * pixels[dataset] / MNIST_PIXELS,
         )
         for dataset, model in experiments(config)
         for run in all_runs(config)
@@ -86,6 +84,16 @@ def modified(path):
         return None
 
 
+def run_dir(folder, run):
+    """The run's folder (paths.RUN_DIR) in the study in `folder`."""
+    return Path(folder) / RUNS_ROOT / run.name
+
+
+def run_log(folder, run):
+    """The run's job log (paths.RUN_LOG)."""
+    return Path(folder) / TRAIN_LOGS_ROOT / f"{run.name}.log"
+
+
 def ended_in_error(log):
     """The job's log ends as digitstudy.scripting.logged ends a failed job: an error line or a traceback."""
     try:
@@ -99,9 +107,9 @@ def run_state(folder, run, started):
     """done (its metrics.json exists); failed (its log ends in an error, unless a later Snakemake took it
     up again); running (a Snakemake holds the lock and the job's log is from after it started);
     waiting."""
-    log = Path(folder) / RUN_LOG.format(run=run.name)
+    log = run_log(folder, run)
     log_time = modified(log)
-    if (Path(folder) / RUN_DIR.format(run=run.name) / "metrics.json").exists():
+    if (run_dir(folder, run) / "metrics.json").exists():
         return "done"
     if log_time is None:
         return "waiting"
@@ -129,13 +137,14 @@ def checkpoint_seconds(path):
 
 def read_run(folder, run, started):
     """The run with its state, its timed epochs and when it last changed."""
-    run_dir, log = Path(folder) / RUN_DIR.format(run=run.name), Path(folder) / RUN_LOG.format(run=run.name)
+    folder_of_run, log = run_dir(folder, run), run_log(folder, run)
     run.state = run_state(folder, run, started)
     if run.state == "done":
-        run.epoch_seconds = history_seconds(run_dir / "history.csv")
-    elif (run_dir / "checkpoint.pt").exists():
-        run.epoch_seconds = checkpoint_seconds(run_dir / "checkpoint.pt")
-    run.last_change = max(filter(None, [modified(log), modified(run_dir / "checkpoint.pt")]), default=0.0)
+        run.epoch_seconds = history_seconds(folder_of_run / "history.csv")
+    elif (folder_of_run / "checkpoint.pt").exists():
+        run.epoch_seconds = checkpoint_seconds(folder_of_run / "checkpoint.pt")
+    checkpoint_time = modified(folder_of_run / "checkpoint.pt")
+    run.last_change = max(filter(None, [modified(log), checkpoint_time]), default=0.0)
     return run
 
 
@@ -200,7 +209,7 @@ def report(runs, now=None):
     count = {state: sum(run.state == state for run in runs) for state in ("done", "running", "waiting", "failed")}
     lines = [
         f"runs: {len(runs)}, done {count['done']}, running {count['running']}, waiting {count['waiting']}"
-        + (f", failed {count['failed']} (see logs/train/)" if count["failed"] else "")
+        + (f", failed {count['failed']} (see {TRAIN_LOGS_ROOT}/)" if count["failed"] else "")
     ]
     running = [run for run in runs if run.state == "running"]
     width = max((len(run.name) for run in running), default=0)

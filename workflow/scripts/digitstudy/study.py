@@ -6,7 +6,7 @@ from pathlib import Path
 
 from . import DigitstudyError
 from .idx import IDX_FILES, image_pixels
-from .mnist import MNIST, declared_source
+from .mnist import declared_source
 from .paths import run_name
 
 
@@ -65,8 +65,9 @@ def one_of(names):
 
 
 def idx_source(config, dataset):
-    """The IdxSource (checksums, mirrors, how messages name it) of base dataset `dataset`."""
-    return MNIST if dataset == "mnist" else declared_source(dataset, config["datasets"][dataset]["idx"])
+    """The IdxSource (checksums, mirrors, how messages name it) of declared base dataset `dataset`
+    (fetch_idx's; mnist's is fetch_mnist's, mnist.MNIST)."""
+    return declared_source(dataset, config["datasets"][dataset]["idx"])
 
 
 def data_benchmark(dataset, pattern):
