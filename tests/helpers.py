@@ -17,8 +17,8 @@ from snakemake.utils import update_config
 
 from digitstudy.config import load_schema, with_default_datasets
 from digitstudy.datasets import Split
+from digitstudy.fetch import find_source_file
 from digitstudy.idx import IDX_SPLITS, read_images_and_labels
-from digitstudy.mnist import find_source_file
 from digitstudy.runs import run_training
 from digitstudy.training import RunSettings, TensorSplit
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from digitstudy.aggregate import choose, seed_table
-from digitstudy.compare import chosen_models_table, paired_models_table, seed_test_errors
+from digitstudy.compare import chosen_models_table, pairwise_table, seed_test_errors
 from digitstudy.costs import cost_table, problem_runs_table, read_benchmark, run_costs
 from digitstudy.datasets import read_splits, write_splits
-from digitstudy.errors import class_error_table, confusion, digit_pair_table, worst_predictions
+from digitstudy.error_analysis import class_error_table, confusion, digit_pair_table, worst_predictions
 from digitstudy.models import build_model
 from digitstudy.predictions import chosen_model_path, predict_test
 from digitstudy.summary import best_of_task, findings, linked_files, without_links
@@ -118,20 +118,20 @@ def test_chosen_models_table_gives_test_errors_with_exact_intervals():
 
 def test_paired_comparison_says_which_model_is_better_and_why():
     choices, frames, seeds = task()
-    row = paired_models_table("mnist", ["ann", "cnn"], frames, seeds).iloc[0]
+    row = pairwise_table("mnist", ["ann", "cnn"], frames, seeds).iloc[0]
     assert (row["only_a_wrong"], row["only_b_wrong"]) == (60, 0)
     assert row["difference"] == pytest.approx(0.03) and row["low"] > 0
     assert row["mcnemar_p_value"] < 1e-10 and row["welch_p_value"] < 0.01
     assert row["verdict"].startswith("cnn errs on fewer test images than ann")
     assert "larger than the seed-to-seed spread" in row["verdict"]
-    same = paired_models_table("mnist", ["ann", "cnn"], *task(wrong_a=50, wrong_b=50)[1:]).iloc[0]
+    same = pairwise_table("mnist", ["ann", "cnn"], *task(wrong_a=50, wrong_b=50)[1:]).iloc[0]
     assert same["verdict"].startswith("no difference beyond chance")
 
 
 def test_the_seed_study_says_why_it_cannot_test_a_difference():
     _, frames, _ = task()
     verdicts = {
-        cause: paired_models_table("mnist", ["ann", "cnn"], frames, seeds).iloc[0]["verdict"]
+        cause: pairwise_table("mnist", ["ann", "cnn"], frames, seeds).iloc[0]["verdict"]
         for cause, seeds in (
             ("one seed", {"ann": pd.Series([0.05]), "cnn": pd.Series([0.02, 0.03])}),
             ("no spread", {"ann": pd.Series([0.0, 0.0]), "cnn": pd.Series([0.0, 0.0])}),
@@ -296,7 +296,7 @@ def test_findings_state_numbers_with_their_uncertainty():
             )
         )
     chosen = {"mnist": chosen_models_table(choices, frames, seeds)}
-    paired = {"mnist": paired_models_table("mnist", ["ann", "cnn"], frames, seeds)}
+    paired = {"mnist": pairwise_table("mnist", ["ann", "cnn"], frames, seeds)}
     costs = pd.DataFrame(
         [{"part": "whole study", "runs": 3, "diverged": 1, "wall_hours": 2.0, "cpu_hours": 1.5, "saved_hours": 0.25}]
     )
@@ -313,5 +313,5 @@ def test_findings_state_numbers_with_their_uncertainty():
 
 def test_a_task_of_one_model_has_an_empty_pairwise_table_with_its_columns():
     _, frames, seeds = task()
-    table = paired_models_table("mnist", ["ann"], frames, seeds)
+    table = pairwise_table("mnist", ["ann"], frames, seeds)
     assert table.empty and "verdict" in table.columns and "mcnemar_p_value" in table.columns

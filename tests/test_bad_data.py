@@ -7,9 +7,9 @@ import shutil
 import h5py
 import pytest
 
+from digitstudy.fetch import find_source_file
 from digitstudy.files import sha256_of
 from digitstudy.idx import IDX_FILES
-from digitstudy.mnist import find_source_file
 from helpers import copy_workflow, snakemake
 
 
@@ -86,7 +86,7 @@ def test_damaged_mnist_stops_fetch_with_one_line_and_writes_nothing(workdir, mni
     finished = snakemake(workdir, "data/processed/mnist.h5", mnist_dir=source)
     assert finished.returncode == 1
     assert error_line(finished) == f"digitstudy error: {expected}"
-    assert "rule prepare_mnist" not in finished.stdout + finished.stderr  # stopped at the first job
+    assert "rule prepare_idx" not in finished.stdout + finished.stderr  # stopped at the first job
     assert not (workdir / "data").exists() or files_under(workdir / "data") == []
 
 

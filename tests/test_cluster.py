@@ -136,7 +136,7 @@ def test_cuda_training_jobs_and_only_they_ask_for_one_gpu(tmp_path):
     dry = snakemake(workdir, "--profile", "slurm", "--dry-run", mnist_dir="", cores=None)
     assert dry.returncode == 0, dry.stderr[-2000:]
     jobs = re.findall(r"rule (\w+):\n(?:    .*\n)*?\s+resources: (.*)", dry.stdout + dry.stderr)
-    assert {rule for rule, _ in jobs} >= {"train_run", "prepare_mnist", "make_tables", "write_summary"}
+    assert {rule for rule, _ in jobs} >= {"train_run", "prepare_idx", "make_tables", "write_summary"}
     for rule, resources in jobs:
         gpus = re.search(r"\bgpu=(\d+)", resources)
         assert (int(gpus.group(1)) if gpus else 0) == (1 if rule == "train_run" else 0), (rule, resources)

@@ -13,8 +13,8 @@ from digitstudy.config import (
     source_error,
     with_default_datasets,
 )
+from digitstudy.fetch import MNIST_SHA256
 from digitstudy.idx import IDX_FILES
-from digitstudy.mnist import MNIST_SHA256
 from helpers import REPO, copy_workflow, quick_config, snakemake, workflow_config, write_config
 
 
@@ -222,7 +222,7 @@ def test_a_config_file_of_its_own_can_drop_experiments(workdir, mnist_dir):
     dry = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile="config/one.yaml", replace=True)
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert planned_runs(dry) == [("mnist", "ann", "1", "0.01"), ("mnist", "ann", "1", "0.1")]
-    assert "make_two_digit" not in dry.stdout
+    assert "make_pairs" not in dry.stdout
 
 
 @pytest.mark.workflow
@@ -237,7 +237,7 @@ def test_a_merged_config_file_drops_experiments_with_null(workdir, mnist_dir):
     dry = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile="config/less.yaml")
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert planned_runs(dry) == [("mnist", "ann", "1", "0.01"), ("mnist", "ann", "1", "0.1")]
-    assert "make_two_digit" not in dry.stdout
+    assert "make_pairs" not in dry.stdout
 
 
 def test_a_config_that_drops_every_experiment_is_refused():

@@ -4,9 +4,7 @@ round trip."""
 import json
 import os
 import re
-import runpy
 import shutil
-from types import SimpleNamespace
 
 import h5py
 import numpy as np
@@ -336,31 +334,3 @@ def test_test_labels_outside_the_train_classes_are_refused(tmp_path):
     with pytest.raises(DigitstudyError, match=re.escape(f"{raw / 't10k-labels-idx1-ubyte'}: label 4 outside 0..2")):
         build_base(raw, tmp_path / "tiny.h5", "tiny", TINY_SIZES, split_seed=0)
     assert not (tmp_path / "tiny.h5").exists()
-
-
-@pytest.mark.parametrize("script, builder", [("prepare_mnist", "prepare_idx"), ("make_two_digit", "make_pairs")])
-def test_the_scripts_of_older_studies_write_what_the_builders_write(tmp_path, script, builder):
-    """mnist and twodigit are still built by the scripts that built them (study.LEGACY_DATA_SCRIPTS);
-    a declared dataset by the builders. On MNIST-shaped data of 10 classes both write the same file."""
-    raw = tmp_path / "raw"
-    write_idx_dataset(raw, counts=(300, 60), n_classes=10, height=28, width=28, suffix="")
-    name = {"prepare_mnist": "mnist", "make_two_digit": "twodigit"}[script]
-    written = {}
-    for which in (script, builder):
-        log = tmp_path / f"{which}.log"
-        snakemake = SimpleNamespace(
-            input=[str(raw / "train-images-idx3-ubyte")],
-            output=[str(tmp_path / which / f"{name}.h5")],
-            log=[str(log)],
-            params=SimpleNamespace(sizes=TINY_SIZES, split_seed=2, pair_seed=9),
-            wildcards=SimpleNamespace(dataset=name),
-            config={"datasets": {"mnist": {"idx": {}}, "twodigit": {"pairs": "mnist", "seed": 9}}},
-        )
-        runpy.run_path(str(SCRIPTS / f"{which}.py"), init_globals={"snakemake": snakemake})
-        written[which] = read_whole(snakemake.output[0])
-        assert log.read_text().startswith(f"wrote {snakemake.output[0]}: train 150, valid 50, test 40")
-    (arrays, attributes), (arrays_again, attributes_again) = written.values()
-    assert attributes == attributes_again
-    assert arrays.keys() == arrays_again.keys()
-    for key in arrays:
-        np.testing.assert_array_equal(arrays[key], arrays_again[key])

@@ -179,13 +179,13 @@ def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study,
     jobs, written = rerun(
         quick_study, tmp_path, mnist_dir, lambda config: config["datasets"]["twodigit"].update(seed=7)
     )
-    assert {job.rule for job in jobs} >= {"make_two_digit", "plot_pair_samples"}
-    assert "prepare_mnist" not in rules(jobs) and "fetch_mnist" not in rules(jobs)
+    assert {job.rule for job in jobs} >= {"make_pairs", "plot_pair_samples"}
+    assert "prepare_idx" not in rules(jobs) and "fetch_idx" not in rules(jobs)
     assert experiments_of(jobs) == {("twodigit", "cnn_dropout"), ("twodigit", "lenet5")}
     assert len(trained(jobs)) == 6
     assert not any("mnist" in path.split("/") or path.endswith("mnist.h5") for path in written)
     assert rules(jobs) == {
-        "make_two_digit": 1,
+        "make_pairs": 1,
         "plot_pair_samples": 1,
         "train_run": 6,
         **experiment_aggregates(experiments_of(jobs)),

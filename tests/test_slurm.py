@@ -120,7 +120,7 @@ def test_grouping_runs_several_training_runs_per_slurm_job(slurm_study):
     training_jobs = [name for name in jobs.values() if "train_run" in name]
     assert len(training_jobs) == len(EXPERIMENTS) * math.ceil(3 / per_job)
     assert sum("aggregate" in name for name in jobs.values()) == 1
-    assert not any("fetch_mnist" in name for name in jobs.values()), "fetch_mnist is a local rule"
+    assert not any("fetch_idx" in name for name in jobs.values()), "fetch_idx is a local rule"
 
 
 def test_slurm_results_equal_local_results(slurm_study, quick_study):

@@ -50,11 +50,11 @@ def test_data_files_are_rebuilt_byte_for_byte(study, mnist_dir):
         study,
         *targets,
         "--forcerun",
-        "prepare_mnist",
-        "make_two_digit",
+        "prepare_idx",
+        "make_pairs",
         "--allowed-rules",
-        "prepare_mnist",
-        "make_two_digit",
+        "prepare_idx",
+        "make_pairs",
         mnist_dir=mnist_dir,
     )
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]

@@ -114,11 +114,11 @@ rule compare_models:
             subcategory="models compared",
             labels={"task": "{dataset}", "table": "chosen models, test error with interval"},
         ),
-        paired_csv="results/tables/{dataset}/paired.csv",
-        paired_md="results/tables/{dataset}/paired.md",
-        paired_html=report(
-            "results/tables/{dataset}/paired.html",
-            caption="../report/paired.rst",
+        pairwise_csv="results/tables/{dataset}/pairwise.csv",
+        pairwise_md="results/tables/{dataset}/pairwise.md",
+        pairwise_html=report(
+            "results/tables/{dataset}/pairwise.html",
+            caption="../report/pairwise.rst",
             category="{dataset}",
             subcategory="models compared",
             labels={"task": "{dataset}", "table": "pairwise tests"},

@@ -19,7 +19,6 @@ from digitstudy.record import RECORD, other_study_error, read_record, relative_c
 from digitstudy.study import (
     all_runs,
     base_of,
-    data_benchmark,
     dataset_pixels,
     datasets,
     declared_names,
@@ -75,14 +74,12 @@ wildcard_constraints:
 
 SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid", "test")}
 
-# A dataset's splits, written by prepare_idx or make_pairs (mnist, twodigit: prepare_mnist, make_two_digit),
-# read by every rule of a run or experiment.
+# A dataset's splits, written by prepare_idx or make_pairs, read by every rule of a run or experiment.
 DATASET_FILE = "data/processed/{dataset}.h5"
 DATA_BENCHMARK = "benchmarks/data/{dataset}.tsv"
-# The data rules' wildcards: the declared datasets that prepare_idx and make_pairs build (mnist and
-# twodigit have rules of their own, data.smk), and every pairs dataset (plot_pair_samples).
-DECLARED_BASE_DATASETS = one_of(declared_names(config, pairs=False, legacy=False))
-DECLARED_PAIRS_DATASETS = one_of(declared_names(config, pairs=True, legacy=False))
+# The data rules' wildcards: the declared base datasets (fetch_idx, prepare_idx) and pairs datasets
+# (make_pairs, plot_pair_samples).
+BASE_DATASETS = one_of(declared_names(config, pairs=False))
 PAIRS_DATASETS = one_of(declared_names(config, pairs=True))
 TRAIN_BENCHMARK = f"benchmarks/train/{RUN}.tsv"
 TABLES = "results/tables/{dataset}/{model}"
@@ -134,7 +131,7 @@ def experiment_labels(kind, name):
 
 def data_benchmarks():
     """The benchmark files of the jobs that built the experiments' datasets."""
-    return [data_benchmark(dataset, DATA_BENCHMARK) for dataset in datasets(config)]
+    return [DATA_BENCHMARK.format(dataset=dataset) for dataset in datasets(config)]
 
 
 def get_raw_files(wildcards):

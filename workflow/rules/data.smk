@@ -1,12 +1,10 @@
 # The declared datasets (config: datasets): a base dataset's four IDX files are fetched, then built into
-# HDF5 splits, as itself (prepare_idx) or as pairs of its images (make_pairs). mnist and twodigit are
-# built by the rules further down instead.
+# HDF5 splits, as itself (prepare_idx) or as pairs of its images (make_pairs).
 
 
 # Compute nodes of many clusters cannot reach the internet; the login node fetches (or copies) the files.
 localrules:
     fetch_idx,
-    fetch_mnist,
 
 
 rule fetch_idx:
@@ -15,7 +13,7 @@ rule fetch_idx:
     log:
         "logs/data/fetch_{dataset}.log",
     wildcard_constraints:
-        dataset=DECLARED_BASE_DATASETS,
+        dataset=BASE_DATASETS,
     conda:
         "../envs/digitstudy.yaml"
     params:
@@ -36,7 +34,7 @@ rule prepare_idx:
     benchmark:
         DATA_BENCHMARK
     wildcard_constraints:
-        dataset=DECLARED_BASE_DATASETS,
+        dataset=BASE_DATASETS,
     conda:
         "../envs/digitstudy.yaml"
     resources:
@@ -59,7 +57,7 @@ rule make_pairs:
     benchmark:
         DATA_BENCHMARK
     wildcard_constraints:
-        dataset=DECLARED_PAIRS_DATASETS,
+        dataset=PAIRS_DATASETS,
     conda:
         "../envs/digitstudy.yaml"
     resources:
@@ -71,65 +69,6 @@ rule make_pairs:
         pair_seed=get_pair_seed,
     script:
         "../scripts/make_pairs.py"
-
-
-# mnist and twodigit: the rules that built them before datasets were declared in config, kept as they
-# were. Snakemake rebuilds a script rule's outputs when the text of its `script:` line or the script
-# file changes, and rebuilt data retrains every run on it: these keep users' finished studies. Their
-# scripts call the same library functions as prepare_idx and make_pairs (tests/test_datasets.py
-# checks that both write the same file).
-rule fetch_mnist:
-    output:
-        expand("data/raw/mnist/{name}", name=IDX_FILES),
-    log:
-        "logs/data/fetch_mnist.log",
-    conda:
-        "../envs/digitstudy.yaml"
-    script:
-        "../scripts/fetch_mnist.py"
-
-
-rule prepare_mnist:
-    input:
-        rules.fetch_mnist.output,
-    output:
-        "data/processed/mnist.h5",
-    log:
-        "logs/data/prepare_mnist.log",
-    benchmark:
-        "benchmarks/data/prepare_mnist.tsv"
-    conda:
-        "../envs/digitstudy.yaml"
-    resources:
-        mem_mb=4000,
-        runtime=20,
-    params:
-        sizes=SPLIT_SIZES,
-        split_seed=config["data"]["split_seed"],
-    script:
-        "../scripts/prepare_mnist.py"
-
-
-rule make_two_digit:
-    input:
-        rules.fetch_mnist.output,
-    output:
-        "data/processed/twodigit.h5",
-    log:
-        "logs/data/make_two_digit.log",
-    benchmark:
-        "benchmarks/data/make_two_digit.tsv"
-    conda:
-        "../envs/digitstudy.yaml"
-    resources:
-        mem_mb=4000,
-        runtime=20,
-    params:
-        sizes=SPLIT_SIZES,
-        split_seed=config["data"]["split_seed"],
-        pair_seed=lambda wildcards: config["datasets"]["twodigit"]["seed"],
-    script:
-        "../scripts/make_two_digit.py"
 
 
 rule plot_pair_samples:

@@ -24,7 +24,7 @@ rule write_summary:
         choices=experiment_files(rules.make_tables.output.choice),
         grids=experiment_files(rules.make_tables.output.grid_csv),
         chosen=expand(rules.compare_models.output.chosen_csv, dataset=datasets(config)),
-        paired=expand(rules.compare_models.output.paired_csv, dataset=datasets(config)),
+        pairwise=expand(rules.compare_models.output.pairwise_csv, dataset=datasets(config)),
         seeds=experiment_files(rules.make_tables.output.seeds_csv),
         cost=rules.tabulate_costs.output.cost_csv,
         problems=rules.tabulate_costs.output.problems_csv,

@@ -4,7 +4,7 @@ class (with exact intervals) and the confusion matrix."""
 import pandas as pd
 
 from digitstudy.datasets import open_h5, read_attributes
-from digitstudy.errors import class_error_table, confusion, confusion_frame
+from digitstudy.error_analysis import class_error_table, confusion, confusion_frame
 from digitstudy.files import write_text_atomic
 from digitstudy.scripting import logged
 from digitstudy.tables import write_table

@@ -1,8 +1,8 @@
-"""Rule compare_models: a task's chosen models side by side, with intervals and paired tests."""
+"""Rule compare_models: a task's chosen models side by side, with intervals and pairwise tests."""
 
 import pandas as pd
 
-from digitstudy.compare import chosen_models_table, paired_models_table, seed_test_errors
+from digitstudy.compare import chosen_models_table, pairwise_table, seed_test_errors
 from digitstudy.files import read_json
 from digitstudy.scripting import logged
 from digitstudy.tables import write_table
@@ -23,18 +23,18 @@ def compare_models(dataset, choice_paths, seed_paths, prediction_paths, outputs,
         "Chosen on validation; test error over the test images with its exact (Clopper-Pearson) 95% "
         "interval; the seed study's test errors (mean, sd, min, max over seeds that did not diverge).",
     )
-    paired = paired_models_table(dataset, models, predictions, seed_errors)
+    pairwise = pairwise_table(dataset, models, predictions, seed_errors)
     write_table(
-        paired,
-        outputs.paired_csv,
-        outputs.paired_md,
-        outputs.paired_html,
+        pairwise,
+        outputs.pairwise_csv,
+        outputs.pairwise_md,
+        outputs.pairwise_html,
         f"{dataset}: the chosen models compared pairwise",
         "On the same test images: difference of test error (a - b) with a seeded paired bootstrap 95% "
         "interval and McNemar's exact test on the images only one model gets wrong; over seeds: "
         "Welch's t-test of the seed study's test errors.",
     )
-    for verdict in paired.get("verdict", []):
+    for verdict in pairwise.get("verdict", []):
         log(verdict)
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from digitstudy.mnist import acquire
+from digitstudy.fetch import acquire
 from digitstudy.scripting import logged
 from digitstudy.study import dataset_source, idx_source
 

@@ -4,7 +4,7 @@ matrix, and the worst-predicted images."""
 import pandas as pd
 
 from digitstudy.datasets import read_splits
-from digitstudy.errors import describe_image, worst_predictions
+from digitstudy.error_analysis import describe_image, worst_predictions
 from digitstudy.plots import class_errors, confusion_matrix, save
 from digitstudy.plots import worst_predictions as worst_figure
 from digitstudy.scripting import logged

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from digitstudy.errors import digit_pair_table
+from digitstudy.error_analysis import digit_pair_table
 from digitstudy.scripting import logged
 from digitstudy.tables import write_table
 

@@ -21,7 +21,7 @@ def write_summary(inputs, study, pairs_datasets, outputs):
         choices,
         grids,
         read_by_task(inputs.chosen),
-        read_by_task(inputs.paired),
+        read_by_task(inputs.pairwise),
         pd.read_csv(inputs.problems),
         pd.read_csv(inputs.cost),
         study,

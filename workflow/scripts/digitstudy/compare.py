@@ -10,7 +10,7 @@ from .stats import clopper_pearson, describe_p, paired_comparison, spread, welch
 
 BOOTSTRAP_SEED = 0  # the paired bootstrap's generator: the same study gives the same intervals
 SIGNIFICANCE = 0.05
-PAIRED_COLUMNS = [
+PAIRWISE_COLUMNS = [
     "dataset",
     "model_a",
     "model_b",
@@ -72,7 +72,7 @@ def chosen_models_table(choices, predictions, seed_errors):
     )
 
 
-def paired_row(dataset, model_a, model_b, predictions, seed_errors):
+def pairwise_row(dataset, model_a, model_b, predictions, seed_errors):
     test = paired_comparison(
         predictions[model_a]["correct"].to_numpy() == 0,
         predictions[model_b]["correct"].to_numpy() == 0,
@@ -93,11 +93,11 @@ def paired_row(dataset, model_a, model_b, predictions, seed_errors):
     return {**row, "verdict": verdict(row, seeds)}
 
 
-def paired_models_table(dataset, models, predictions, seed_errors):
+def pairwise_table(dataset, models, predictions, seed_errors):
     """Every pair of the task's models that both have a chosen run, in config order."""
     usable = [model for model in models if len(predictions[model])]
-    rows = [paired_row(dataset, a, b, predictions, seed_errors) for a, b in itertools.combinations(usable, 2)]
-    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+    rows = [pairwise_row(dataset, a, b, predictions, seed_errors) for a, b in itertools.combinations(usable, 2)]
+    return pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
 
 
 def points(fraction):

@@ -7,8 +7,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .fetch import MNIST_MIRRORS, MNIST_SHA256
 from .idx import IDX_FILES
-from .mnist import MNIST_MIRRORS, MNIST_SHA256
 from .models import MODELS
 from .study import base_of, declared_names, source_setting, without_dropped
 
@@ -89,9 +89,9 @@ def config_error(config, schema):
     return problem or datasets_error(config)
 
 
-# What the names of the datasets of studies made before datasets were declared in config stand for
-# (data.smk builds them with rules of their own): mnist's folder and twodigit's seed are free.
-LEGACY_DECLARATIONS = {
+# What the names of the study's own datasets stand for, whatever a config declares: mnist's folder
+# and twodigit's seed are free.
+RESERVED_DATASETS = {
     "mnist": ({"idx": {"mirrors": list(MNIST_MIRRORS), "sha256": MNIST_SHA256}}, "genuine MNIST"),
     "twodigit": ({"pairs": "mnist"}, "pairs of mnist"),
 }
@@ -104,8 +104,8 @@ def agrees(expected, given):
     return expected == given
 
 
-def legacy_dataset_error(name, declaration):
-    expected, meaning = LEGACY_DECLARATIONS[name]
+def reserved_dataset_error(name, declaration):
+    expected, meaning = RESERVED_DATASETS[name]
     if not agrees(expected, declaration):
         return f"datasets.{name}: the name {name} means {meaning}; declare other files under another name"
     return None
@@ -125,7 +125,7 @@ def datasets_error(config):
         if declared[name]["pairs"] not in bases:
             base = declared[name]["pairs"]
             return f"datasets.{name}.pairs: '{base}' is not a declared base dataset (declared: {', '.join(bases)})"
-    problems = (legacy_dataset_error(name, declared[name]) for name in LEGACY_DECLARATIONS if name in declared)
+    problems = (reserved_dataset_error(name, declared[name]) for name in RESERVED_DATASETS if name in declared)
     return next((problem for problem in problems if problem), None)
 
 

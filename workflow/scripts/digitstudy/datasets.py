@@ -31,9 +31,6 @@ def load_idx(raw_dir):
     return dict(zip(("train", "test"), parts))
 
 
-load_mnist = load_idx  # the name the scripts of older studies import
-
-
 def class_count(data, raw_dir):
     """K: the classes are 0..K-1, K - 1 the largest train label; the test labels must be among them
     and the test images of the train images' shape."""
@@ -77,7 +74,7 @@ def base_splits(data, sizes, seed, name="MNIST"):
     }
 
 
-def make_pairs(pool, count, rng):
+def draw_pairs(pool, count, rng):
     """`count` pairs of images from `pool` side by side (H x 2W), labelled with the sum of their classes."""
     left = rng.integers(0, len(pool.labels), count)
     right = rng.integers(0, len(pool.labels), count)
@@ -90,13 +87,9 @@ def pair_splits(pools, sizes, seed):
     """Pairs drawn within each split of the base, so no image is shared between train, valid and test.
     Each split has a generator of its own: a change of n_train leaves the valid and test pairs alone."""
     return {
-        split: make_pairs(pools[split], sizes[split], np.random.default_rng([seed, index]))
+        split: draw_pairs(pools[split], sizes[split], np.random.default_rng([seed, index]))
         for index, split in enumerate(SPLITS)
     }
-
-
-# The names the scripts of older studies import.
-mnist_digit_pools, two_digit_splits = base_splits, pair_splits
 
 
 def build_base(raw_dir, out_path, name, sizes, split_seed):

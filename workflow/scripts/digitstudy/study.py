@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 from . import DigitstudyError
+from .fetch import declared_source
 from .idx import IDX_FILES, image_pixels
-from .mnist import declared_source
 from .paths import run_name
 
 
@@ -31,11 +31,6 @@ def datasets(config):
     return list(config["experiments"])
 
 
-# The datasets of studies made before datasets were declared in config. The rules that built them
-# stay as they were (data.smk), as do their benchmark files' names.
-LEGACY_BENCHMARKS = {"mnist": "benchmarks/data/prepare_mnist.tsv", "twodigit": "benchmarks/data/make_two_digit.tsv"}
-
-
 def is_pairs(config, dataset):
     return "pairs" in config["datasets"][dataset]
 
@@ -50,13 +45,9 @@ def base_of(config, dataset):
     return config["datasets"][dataset]["pairs"] if is_pairs(config, dataset) else dataset
 
 
-def declared_names(config, pairs, legacy=True):
-    """The declared datasets of one kind (pairs or base); legacy=False leaves out mnist and twodigit."""
-    return [
-        name
-        for name in config["datasets"]
-        if is_pairs(config, name) == pairs and (legacy or name not in LEGACY_BENCHMARKS)
-    ]
+def declared_names(config, pairs):
+    """The declared datasets of one kind (pairs or base)."""
+    return [name for name in config["datasets"] if is_pairs(config, name) == pairs]
 
 
 def one_of(names):
@@ -65,14 +56,8 @@ def one_of(names):
 
 
 def idx_source(config, dataset):
-    """The IdxSource (checksums, mirrors, how messages name it) of declared base dataset `dataset`
-    (fetch_idx's; mnist's is fetch_mnist's, mnist.MNIST)."""
+    """The IdxSource (checksums, mirrors, how messages name it) of declared base dataset `dataset`."""
     return declared_source(dataset, config["datasets"][dataset]["idx"])
-
-
-def data_benchmark(dataset, pattern):
-    """The benchmark file of the job that builds `dataset` (`pattern`: the declared datasets')."""
-    return LEGACY_BENCHMARKS.get(dataset) or pattern.format(dataset=dataset)
 
 
 def dataset_pixels(config, dataset, raw_root="data/raw", environ=os.environ, default=28 * 28):
@@ -134,8 +119,3 @@ def source_setting(config, dataset, environ=os.environ):
 def dataset_source(config, dataset, environ=os.environ):
     """Folder of base dataset `dataset`'s local IDX files ('' means download)."""
     return source_setting(config, dataset, environ)[1]
-
-
-def mnist_source(config, environ=os.environ):
-    """Folder of local MNIST files ('' means download); fetch_mnist's script calls it."""
-    return dataset_source(config, "mnist", environ)

@@ -15,7 +15,7 @@ EXPERIMENT_PLOTS = {
     "confusion matrix": "confusion.png",
     "worst-predicted test images": "worst.png",
 }
-TASK_TABLES = {"chosen models with intervals": "chosen.md", "pairwise tests": "paired.md"}
+TASK_TABLES = {"chosen models with intervals": "chosen.md", "pairwise tests": "pairwise.md"}
 STUDY_LINKS = {
     "every run": "runs.csv",
     "cost": "tables/cost.md",
@@ -25,25 +25,25 @@ STUDY_LINKS = {
 }
 
 
-def experiment_links(dataset, model, paired_digits):
+def experiment_links(dataset, model, of_pairs):
     """{name: path relative to results/} of one experiment's tables and figures."""
     links = {name: f"tables/{dataset}/{model}/{file}" for name, file in EXPERIMENT_TABLES.items()}
-    if paired_digits:
+    if of_pairs:
         links["digit pairs most often wrong"] = f"tables/{dataset}/{model}/digit_pairs.md"
     return links | {name: f"plots/{dataset}/{model}/{file}" for name, file in EXPERIMENT_PLOTS.items()}
 
 
-def linked_files(experiments, paired_datasets):
+def linked_files(experiments, pairs_datasets):
     """Every file the summary links to, relative to results/ (the workflow makes each one)."""
     paths = [
         path
         for dataset, model in experiments
-        for path in experiment_links(dataset, model, dataset in paired_datasets).values()
+        for path in experiment_links(dataset, model, dataset in pairs_datasets).values()
     ]
     tasks = dict.fromkeys(dataset for dataset, _ in experiments)
     paths += [f"tables/{dataset}/{file}" for dataset in tasks for file in TASK_TABLES.values()]
     paths += list(STUDY_LINKS.values())
-    paths += [sample_plot(dataset) for dataset in tasks if dataset in paired_datasets]
+    paths += [sample_plot(dataset) for dataset in tasks if dataset in pairs_datasets]
     return paths
 
 
@@ -74,7 +74,7 @@ def spread_text(seeds, column):
 # --- the findings ------------------------------------------------------------------------------------
 
 
-def task_finding(dataset, choices, chosen, paired):
+def task_finding(dataset, choices, chosen, pairwise):
     """The best model of a task with its test interval, and how it compares with the runner-up."""
     ranked = sorted(
         [c for c in choices if c["chosen"]], key=lambda c: (c["chosen"]["valid_error"], c["chosen"]["valid_loss"])
@@ -87,15 +87,15 @@ def task_finding(dataset, choices, chosen, paired):
         f"{interval(best)} over {int(best['n_test']):,} test images."
     )
     if len(ranked) > 1:
-        pair = paired_row(paired, ranked[0]["model"], ranked[1]["model"])
+        pair = pairwise_row(pairwise, ranked[0]["model"], ranked[1]["model"])
         text += f" Against the runner-up {ranked[1]['model']}: {pair['verdict']}."
     return text
 
 
-def paired_row(paired, model_a, model_b):
-    match = paired[
-        ((paired["model_a"] == model_a) & (paired["model_b"] == model_b))
-        | ((paired["model_a"] == model_b) & (paired["model_b"] == model_a))
+def pairwise_row(pairwise, model_a, model_b):
+    match = pairwise[
+        ((pairwise["model_a"] == model_a) & (pairwise["model_b"] == model_b))
+        | ((pairwise["model_a"] == model_b) & (pairwise["model_b"] == model_a))
     ]
     return match.iloc[0]
 
@@ -154,12 +154,12 @@ def problems_finding(problems, cost, total_runs):
     )
 
 
-def findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs):
+def findings(choices, chosen_by_task, pairwise_by_task, problems, cost, total_runs):
     """Three to five findings, each with its number and its uncertainty."""
     tasks = list(dict.fromkeys(choice["dataset"] for choice in choices))
     of_task = {dataset: [c for c in choices if c["dataset"] == dataset] for dataset in tasks}
     items = [
-        task_finding(dataset, of_task[dataset], chosen_by_task[dataset], paired_by_task[dataset]) for dataset in tasks
+        task_finding(dataset, of_task[dataset], chosen_by_task[dataset], pairwise_by_task[dataset]) for dataset in tasks
     ]
     if len(tasks) > 1:
         items.append(tasks_finding(chosen_by_task, {d: best_of_task(of_task[d]) for d in tasks}))
@@ -206,7 +206,7 @@ def experiment_row(choice, grid):
     )
 
 
-def task_section(dataset, choices, grids, chosen, paired, paired_digits):
+def task_section(dataset, choices, grids, chosen, pairwise, of_pairs):
     best = best_of_task(choices)
     lines = [f"## {dataset}", ""]
     if best:
@@ -221,7 +221,7 @@ def task_section(dataset, choices, grids, chosen, paired, paired_digits):
         lines += ["**No model trained without diverging.**", ""]
     lines += [
         "Chosen configurations and test errors with 95% intervals: "
-        f"[chosen models](tables/{dataset}/chosen.md); pairwise tests: [paired](tables/{dataset}/paired.md).",
+        f"[chosen models](tables/{dataset}/chosen.md); pairwise tests: [pairwise](tables/{dataset}/pairwise.md).",
         "",
         "| experiment | chosen configuration | valid error (%) | seed study valid (%) | seed study test (%) "
         "| gap valid - train (points) | seeds ok | grid diverged / far worse |",
@@ -229,24 +229,24 @@ def task_section(dataset, choices, grids, chosen, paired, paired_digits):
     ]
     lines += [experiment_row(choice, grids[(dataset, choice["model"])]) for choice in choices]
     lines += ["", "Seed-study columns: mean \u00b1 sd (min to max) over the seeds that did not diverge.", ""]
-    lines += [f"- {row['model_a']} vs {row['model_b']}: {row['verdict']}." for _, row in paired.iterrows()]
-    lines += ["", *[link_line(c["dataset"], c["model"], paired_digits) for c in choices], ""]
+    lines += [f"- {row['model_a']} vs {row['model_b']}: {row['verdict']}." for _, row in pairwise.iterrows()]
+    lines += ["", *[link_line(c["dataset"], c["model"], of_pairs) for c in choices], ""]
     return lines
 
 
-def link_line(dataset, model, paired_digits):
-    links = experiment_links(dataset, model, paired_digits)
+def link_line(dataset, model, of_pairs):
+    links = experiment_links(dataset, model, of_pairs)
     return f"- {dataset} / {model}: " + ", ".join(f"[{name}]({path})" for name, path in links.items())
 
 
-def summary_markdown(choices, grids, chosen_by_task, paired_by_task, problems, cost, study, paired_datasets):
+def summary_markdown(choices, grids, chosen_by_task, pairwise_by_task, problems, cost, study, pairs_datasets):
     """The whole summary.md. `choices` in config order; `grids` keyed by (dataset, model); the rest keyed
     by task (dataset)."""
     total_runs = int(cost["runs"].iloc[-1])
     lines = ["# digitstudy results", "", study_block(study), "", "## Findings", ""]
     lines += [
         f"{index}. {item}"
-        for index, item in enumerate(findings(choices, chosen_by_task, paired_by_task, problems, cost, total_runs), 1)
+        for index, item in enumerate(findings(choices, chosen_by_task, pairwise_by_task, problems, cost, total_runs), 1)
     ]
     lines += ["", METHOD, ""]
     for dataset in chosen_by_task:
@@ -255,14 +255,14 @@ def summary_markdown(choices, grids, chosen_by_task, paired_by_task, problems, c
             [c for c in choices if c["dataset"] == dataset],
             grids,
             chosen_by_task[dataset],
-            paired_by_task[dataset],
-            dataset in paired_datasets,
+            pairwise_by_task[dataset],
+            dataset in pairs_datasets,
         )
     lines += ["## The tasks compared", "", "![the chosen models of every task](plots/comparison.png)", ""]
     lines += [
         f"Images of {dataset} as the models see them: [samples]({sample_plot(dataset)}).\n"
         for dataset in chosen_by_task
-        if dataset in paired_datasets
+        if dataset in pairs_datasets
     ]
     lines += [
         "## Runs that went wrong, and cost",

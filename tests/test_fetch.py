@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from digitstudy import DigitstudyError
+from digitstudy.fetch import MNIST_SHA256, acquire, copy_verified, declared_source, find_source_file
 from digitstudy.files import sha256_file
 from digitstudy.idx import IDX_FILES, read_bytes
-from digitstudy.mnist import MNIST_SHA256, acquire, copy_verified, declared_source, find_source_file
 from helpers import idx_bytes, mnist_dir_from, random_images, write_file, write_idx_dataset
 
 

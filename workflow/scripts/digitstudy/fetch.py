@@ -5,7 +5,7 @@ import gzip
 import tempfile
 import urllib.request
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import DigitstudyError
@@ -40,7 +40,9 @@ MNIST = IdxSource("MNIST", MNIST_SHA256, MNIST_MIRRORS)
 
 
 def declared_source(name, idx):
-    """The IdxSource of the config's `datasets.<name>.idx`."""
+    """The IdxSource of the config's `datasets.<name>.idx`; mnist's messages name MNIST as users know it."""
+    if name == "mnist":
+        return replace(MNIST, sha256=dict(idx["sha256"]), mirrors=tuple(idx.get("mirrors", ())))
     key = f"datasets.{name}.idx"
     return IdxSource(
         f"dataset '{name}'", dict(idx["sha256"]), tuple(idx.get("mirrors", ())), f"{key}.folder", f"{key}.sha256 of"
