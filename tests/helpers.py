@@ -204,7 +204,6 @@ def copy_workflow(workdir):
     """The workflow's code and configs (not its data or results) in `workdir`."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "Snakefile", workdir)
     for folder in ("workflow", "config", "slurm"):
         shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return workdir

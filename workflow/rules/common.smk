@@ -5,7 +5,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from digitstudy.cluster import (
     training_gpus,
@@ -42,7 +42,7 @@ def stop_if(problem, kind):
 
 def stop_on_bad_config(config):
     """The key and the cause (Snakemake's validate() would print a page of schema)."""
-    schema = load_schema(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    schema = load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml")
     config.update(with_default_datasets(config, schema))
     stop_if(config_error(config, schema) or source_error(config, os.environ, "data/raw"), "config")
 
