@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from snakemake.utils import update_config
 
-from digitstudy.config import load_schema, with_default_datasets
+from digitstudy.config import load_config
 from digitstudy.datasets import Split
 from digitstudy.fetch import find_source_file
 from digitstudy.idx import IDX_SPLITS, read_images_and_labels
@@ -150,16 +149,17 @@ def run_settings(**changes):
     return RunSettings(**{**values, **changes})
 
 
-def train_into(data_file, out_dir, settings, log):
+def train_into(data_file, out_dir, settings, log, events_dir=None, dataset="mnist"):
     """run_training with its outputs in out_dir, as the train_run rule calls it."""
     return run_training(
-        "mnist",
+        dataset,
         data_file,
         settings,
         threads=1,
         history_path=out_dir / "history.csv",
         metrics_path=out_dir / "metrics.json",
         model_path=out_dir / "model.pt",
+        events_dir=events_dir,
         log=log,
     )
 
@@ -251,12 +251,9 @@ def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2, 
 
 
 def workflow_config(*configfiles):
-    """A study's config as the workflow sees it: the config files merged over config/config.yaml
-    (Snakemake's own merge), and the schema's default datasets (mnist, twodigit) added."""
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    for configfile in configfiles:
-        update_config(config, yaml.safe_load((REPO / configfile).read_text()))
-    return with_default_datasets(config, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    """A study's config as the workflow resolves it (digitstudy.config.load_config): the config files
+    merged over config/config.yaml, the schema's defaults and default datasets filled in."""
+    return load_config(configfiles, folder=REPO)
 
 
 def quick_config():

@@ -5,7 +5,16 @@ import math
 import pandas as pd
 import pytest
 
-from digitstudy.aggregate import choice_record, choose, far_worse, grid_markdown, grid_table, seed_table
+from digitstudy.aggregate import (
+    choice_record,
+    choose,
+    far_worse,
+    grid_markdown,
+    grid_table,
+    seed_summary_rows,
+    seed_table,
+    seed_view,
+)
 from digitstudy.summary import best_of_task
 
 
@@ -61,7 +70,8 @@ def test_seed_table_mean_and_sd_skip_diverged_seeds():
             run(0.01, 0.9, math.nan, math.nan, status="diverged", seed=3),
         ]
     )
-    table = seed_table(runs).set_index("seed")
+    assert list(seed_table(runs)["seed"]) == [1, 2, 3]  # one row per seed, nothing else
+    table = seed_summary_rows(seed_table(runs)).set_index("seed")
     assert table.loc["mean", "valid_error"] == pytest.approx(0.03)
     assert table.loc["sd", "valid_error"] == pytest.approx(0.0141421, rel=1e-4)
     assert (table.loc["min", "valid_error"], table.loc["max", "valid_error"]) == (0.02, 0.04)
@@ -72,8 +82,8 @@ def test_seed_table_states_the_generalisation_gap_and_best_epoch():
     runs = pd.DataFrame(
         [run(0.01, 0.9, 0.05, 0.05, seed=1, train_error=0.01), run(0.01, 0.9, 0.04, 0.05, seed=2, train_error=0.03)]
     )
-    table = seed_table(runs).set_index("seed")
-    assert table.loc["1", "gap"] == pytest.approx(0.04)  # 0.05 valid - 0.01 train
+    assert seed_table(runs).set_index("seed").loc[1, "gap"] == pytest.approx(0.04)  # 0.05 valid - 0.01 train
+    table = seed_view(seed_table(runs)).set_index("seed")
     assert table.loc["mean", "gap"] == pytest.approx(0.025)  # (0.04 + 0.01) / 2
     assert table.loc["mean", "best_epoch"] == 4 and table.loc["max", "epochs_completed"] == 5
 

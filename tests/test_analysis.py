@@ -187,8 +187,8 @@ def study_runs():
 
 def test_costs_add_up_per_experiment_and_count_what_early_stopping_saved(tmp_path):
     runs = study_runs()
-    paths = [benchmark(tmp_path / "train" / "mnist" / "ann" / f"{run}.tsv", 450, 440) for run in runs["run"]]
-    costs = run_costs(runs, paths)
+    paths = [benchmark(tmp_path / "train" / f"{index}.tsv", 450, 440) for index in range(len(runs))]
+    costs = run_costs(runs, paths, [("mnist", "ann", run) for run in runs["run"]])
     assert list(costs["saved_seconds"]) == [0, 0, 300.0]  # 30 epochs left at 10 s each
     table = cost_table(costs, [benchmark(tmp_path / "data.tsv", 36, 36)]).set_index("part")
     assert table.loc["mnist / ann", "cpu_hours"] == pytest.approx(3 * 440 / 3600)
@@ -199,7 +199,8 @@ def test_costs_add_up_per_experiment_and_count_what_early_stopping_saved(tmp_pat
 
 def test_problem_runs_list_diverged_and_far_worse_runs(tmp_path):
     runs = study_runs()
-    costs = run_costs(runs, [benchmark(tmp_path / "mnist" / "ann" / f"{run}.tsv", 1, 1) for run in runs["run"]])
+    paths = [benchmark(tmp_path / f"{index}.tsv", 1, 1) for index in range(len(runs))]
+    costs = run_costs(runs, paths, [("mnist", "ann", run) for run in runs["run"]])
     table = problem_runs_table(costs, {("mnist", "ann"): 0.02})
     assert list(table["problem"]) == ["far worse", "diverged: chance level"]
     assert list(table["lr"]) == [0.1, 0.5]
@@ -227,15 +228,14 @@ def test_predictions_from_saved_weights_reproduce_the_evaluated_test_error(tmp_p
     run_dir.mkdir()
     torch.save(model.state_dict(), run_dir / "model.pt")
     choice = {"model": "cnn", "chosen": {"run": "seed1_lr0.1_mom0.5"}}
-    assert chosen_model_path(choice, ["x/seed1_lr0.01_mom0.5/model.pt", str(run_dir / "model.pt")]) == str(
-        run_dir / "model.pt"
-    )
-    frame = predict_test(choice, [str(run_dir / "model.pt")], data)
+    models = {"seed1_lr0.01_mom0.5": "elsewhere/model.pt", "seed1_lr0.1_mom0.5": str(run_dir / "model.pt")}
+    assert chosen_model_path(choice, models) == str(run_dir / "model.pt")
+    frame = predict_test(choice, models, data)
     read, attributes = read_splits(data, names=("test",))
     tensors = to_tensor_split(read["test"], float(attributes["pixel_mean"]), float(attributes["pixel_std"]), "cpu")
     assert 1 - frame["correct"].mean() == evaluate(on_device(model, "cpu"), tensors)["error"]
     assert len(frame) == 300 and (frame["p_prediction"] >= frame["p_label"]).all()
-    assert predict_test({"model": "cnn", "chosen": None}, [], data).empty
+    assert predict_test({"model": "cnn", "chosen": None}, {}, data).empty
 
 
 def test_no_choice_reads_a_test_value():
@@ -269,8 +269,9 @@ def test_no_choice_reads_a_test_value():
 
 def test_summary_links_and_report_form():
     links = linked_files([("mnist", "ann"), ("twodigit", "lenet5")], ["twodigit"])
-    assert "tables/twodigit/lenet5/digit_pairs.md" in links and "tables/mnist/ann/digit_pairs.md" not in links
-    assert "plots/comparison.png" in links and "tables/mnist/chosen.md" in links
+    assert "results/tables/twodigit/lenet5/digit_pairs.md" in links
+    assert "results/tables/mnist/ann/digit_pairs.md" not in links
+    assert "results/plots/comparison.png" in links and "results/tables/mnist/chosen.md" in links
     assert (
         without_links("see [the grid](tables/grid.md) and ![x](a.png)")
         == "see the grid and (figure: see the report's study section)"
@@ -301,7 +302,7 @@ def test_findings_state_numbers_with_their_uncertainty():
         [{"part": "whole study", "runs": 3, "diverged": 1, "wall_hours": 2.0, "cpu_hours": 1.5, "saved_hours": 0.25}]
     )
     problems = problem_runs_table(
-        run_costs(study_runs(), []).assign(seconds=1.0, cpu_seconds=1.0), {("mnist", "ann"): 0.02}
+        run_costs(study_runs(), [], []).assign(seconds=1.0, cpu_seconds=1.0), {("mnist", "ann"): 0.02}
     )
     items = findings(choices, chosen, paired, problems, costs, total_runs=3)
     assert 3 <= len(items) <= 5

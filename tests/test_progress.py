@@ -12,7 +12,15 @@ import pytest
 
 from digitstudy.models import model_spec
 from digitstudy.progress import Run, planned_runs, read_study, time_left
-from helpers import REPO, copy_study, quick_config, snakemake_command, snakemake_environment
+from helpers import (
+    REPO,
+    copy_study,
+    copy_workflow,
+    quick_config,
+    snakemake,
+    snakemake_command,
+    snakemake_environment,
+)
 
 
 def progress(folder):
@@ -28,9 +36,9 @@ def test_the_estimate_shares_the_work_among_the_runs_at_once():
     """Two runs of an experiment timed at 2 s per epoch, one of another model not timed yet (its cost
     figure scaled by the timed one's), with two runs at once."""
     cnn, lenet5 = (model_spec(name).epoch_seconds_per_1000 for name in ("cnn", "lenet5"))
-    timed = Run("mnist/cnn/a", ("mnist", "cnn"), 10, cnn, state="running", epoch_seconds=[2.0] * 4)
-    waiting = Run("mnist/cnn/b", ("mnist", "cnn"), 10, cnn)
-    untimed = Run("twodigit/lenet5/a", ("twodigit", "lenet5"), 10, 2 * lenet5, state="running")
+    timed = Run("mnist/cnn/a", ("mnist", "cnn"), (1, 0.1, 0.9), 10, cnn, state="running", epoch_seconds=[2.0] * 4)
+    waiting = Run("mnist/cnn/b", ("mnist", "cnn"), (2, 0.1, 0.9), 10, cnn)
+    untimed = Run("twodigit/lenet5/a", ("twodigit", "lenet5"), (1, 0.1, 0.9), 10, 2 * lenet5, state="running")
     assert time_left([timed, waiting], slots=2) == 20.0  # never less than the longest run still to go
     ratio = 2 * lenet5 / cnn  # twice the pixels
     expected = (12 + 20 + 2 * ratio * 10) / 2
@@ -39,7 +47,7 @@ def test_the_estimate_shares_the_work_among_the_runs_at_once():
 
 
 def test_the_readmes_example_reads_as_the_command_writes():
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "watching.md").read_text()
     block = readme.split("<!-- progress-example -->\n```\n", 1)[1].split("```", 1)[0]
     counts, *running, estimate = block.splitlines()[1:]
     assert re.fullmatch(r"runs: \d+, done \d+, running \d+, waiting \d+", counts)
@@ -54,6 +62,28 @@ def test_the_readmes_example_reads_as_the_command_writes():
 def test_a_runs_cost_figure_grows_with_its_image_size(tmp_path):
     runs = {run.experiment: run for run in planned_runs(quick_config(), tmp_path)}
     assert runs[("twodigit", "cnn_dropout")].cost == 2 * runs[("mnist", "cnn_dropout")].cost > 0
+
+
+@pytest.mark.workflow
+def test_a_replace_style_study_counts_its_own_runs(tmp_path, mnist_dir):
+    """A config file that is the whole study (--replace-workflow-config): one experiment, two runs. The
+    command reads the config its first real run resolved (results/study.yaml), nothing else."""
+    workdir = copy_workflow(tmp_path)
+    (workdir / "config" / "one.yaml").write_text(
+        "study: one\n"
+        "data: {n_train: 300, n_valid: 100, n_test: 100}\n"
+        "experiments: {mnist: {ann: {batch_size: 32}}}\n"
+        "seed_study: {seeds: [1], lr: 0.01, momentum: 0.9}\n"
+        "grid: {seed: 1, lr: [0.01, 0.1], momentum: [0.9]}\n"
+    )
+    data = snakemake(
+        workdir, "data/processed/mnist.h5", mnist_dir=mnist_dir, configfile="config/one.yaml", replace=True
+    )
+    assert data.returncode == 0, data.stderr[-2000:]
+    assert progress(workdir) == [
+        "runs: 2, done 0, running 0, waiting 2",
+        "training time left: not known until a first epoch is timed",
+    ]
 
 
 @pytest.mark.workflow

@@ -6,7 +6,16 @@ import shlex
 import pytest
 import yaml
 
-from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
+from digitstudy.record import (
+    LAYOUT,
+    RECORD,
+    layout_error,
+    layout_of,
+    other_study_error,
+    read_record,
+    relative_configfiles,
+    write_record,
+)
 from helpers import QUICK_CONFIG, REPO, copy_study, copy_workflow, snakemake
 
 
@@ -18,13 +27,33 @@ def test_a_folder_without_a_record_accepts_any_study(tmp_path):
     assert other_study_error(None, "full", []) is None
 
 
-def test_the_first_record_stays(tmp_path):
+def test_each_run_records_its_selection_layout_and_config(tmp_path):
     path = tmp_path / RECORD
-    write_record(path, "quick", [QUICK_CONFIG])
-    write_record(path, "full", [])
-    assert read_record(path) == QUICK_RECORD
+    write_record(path, "quick", [QUICK_CONFIG], False, {"study": "quick", "grid": {"lr": [0.1]}})
+    write_record(path, "quick", ["config/one.yaml"], True, {"study": "quick", "grid": {"lr": [0.01]}})
+    assert read_record(path) == {
+        "study": "quick",
+        "layout": LAYOUT,
+        "configfiles": ["config/one.yaml"],
+        "replace": True,
+        "config": {"study": "quick", "grid": {"lr": [0.01]}},
+    }
     assert path.read_text().startswith("# The study whose results this folder holds")
-    assert not path.with_name(path.name + ".tmp").exists()
+    assert [file.name for file in path.parent.iterdir()] == ["study.yaml"]  # no temporary file left
+
+
+def test_a_study_of_an_older_layout_is_sent_to_the_upgrade_with_its_options(tmp_path):
+    assert layout_of(None, tmp_path) is None
+    assert layout_error(None, []) is None and layout_error(LAYOUT, []) is None
+    (tmp_path / "results" / "runs").mkdir(parents=True)
+    assert layout_of(None, tmp_path) == 1  # results from before studies were recorded
+    assert layout_of(QUICK_RECORD, tmp_path) == 1  # a record from before layouts were recorded
+    assert layout_error(1, [QUICK_CONFIG], replace=True) == (
+        f"results/study.yaml: this study was made by an earlier version of digitstudy (layout 1; this one "
+        f"writes layout {LAYOUT}): bring it over without training anything again with: python "
+        "scripts/upgrade.py --configfile config/quick.yaml --replace-workflow-config"
+    )
+    assert "made by a newer version of digitstudy" in layout_error(LAYOUT + 1, [])
 
 
 @pytest.mark.parametrize("text", ["[quick]\n", "study: [1, 2\n", "configfiles: []\n"])
@@ -77,7 +106,7 @@ def test_the_quick_study_recorded_its_name_and_config(study):
 @pytest.mark.workflow
 @pytest.mark.parametrize("command", [["--dry-run"], ["--report", "report.html"]])
 def test_a_command_for_the_full_study_stops_on_the_quick_one(study, mnist_dir, command):
-    """The README's commands typed without --configfile in a quick study's folder: before, they planned
+    """The documents' commands typed without --configfile in a quick study's folder: before, they planned
     the full study over the quick results or reported the wrong study."""
     before = sorted(path for path in study.rglob("*") if ".snakemake" not in path.parts)
     finished = snakemake(study, *command, mnist_dir=mnist_dir, configfile=None)
@@ -97,15 +126,15 @@ def test_a_dry_run_records_nothing(tmp_path, mnist_dir):
 
 
 def readme_commands(study_option):
-    """Every `snakemake ...` command of the README (code spans and code blocks) with `study_option`."""
-    readme = (REPO / "README.md").read_text()
+    """Every `snakemake ...` command of README.md, config/README.md and docs/ with `study_option`."""
+    readme = "".join(p.read_text() for p in [REPO / "README.md", REPO / "config/README.md", *REPO.glob("docs/*.md")])
     commands = re.findall(r"(?:^|`)(snakemake [^`\n]*)", readme, re.MULTILINE)
     return [shlex.split(command)[1:] for command in commands if study_option in command]
 
 
 @pytest.mark.workflow
 def test_the_readmes_quick_study_commands_work_on_the_quick_study(study, mnist_dir):
-    """Typed as the README shows them (targets first, --configfile last): nothing to train, and the
+    """Typed as the documents show them (targets first, --configfile last): nothing to train, and the
     report is written. Slurm commands are left to test_slurm."""
     commands = [
         words

@@ -15,7 +15,9 @@ from tensorboard.backend.event_processing.event_file_loader import EventFileLoad
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from digitstudy.datasets import SPLITS, write_splits
-from digitstudy.events import CURVES, EVENT_FILES, HPARAMS, events_dir
+from digitstudy.events import CURVES, EVENT_FILES, HPARAMS
+from digitstudy.paths import EVENTS_DIR
+from digitstudy.paths import RUN as RUN_PATTERN
 from helpers import Killed, killed_at_epoch, learnable_split, run_settings, train_into
 
 
@@ -77,8 +79,11 @@ def data_file(tmp_path_factory):
     return path
 
 
-def train(data_file, run_dir, log=lambda message: None, settings=SETTINGS):
-    return train_into(data_file, run_dir, settings, log)
+def train(data_file, study, run=RUN, log=lambda message: None, settings=SETTINGS):
+    """The run in a study folder's layout: its outputs in results/runs/<run>, its events where the
+    train_run rule puts them (paths.EVENTS_DIR)."""
+    events = study / EVENTS_DIR.replace(RUN_PATTERN, str(run))
+    return train_into(data_file, study / "results" / "runs" / run, settings, log, events_dir=events)
 
 
 def outputs_of(run_dir):
@@ -99,14 +104,8 @@ def assert_same_outputs(run_dir, other_dir):
 def study(data_file, tmp_path_factory):
     """A study folder holding the run, trained once without interruption."""
     study = tmp_path_factory.mktemp("study")
-    train(data_file, study / "results" / "runs" / RUN)
+    train(data_file, study)
     return study
-
-
-def test_events_lie_under_logs_mirroring_the_run_path():
-    assert events_dir(Path("results", "runs", RUN, "model.pt")) == Path("logs", "tensorboard", RUN)
-    assert events_dir(Path("/x", "results", "runs", RUN, "model.pt")) == Path("/x", "logs", "tensorboard", RUN)
-    assert events_dir(Path("elsewhere", "model.pt")) is None
 
 
 def test_a_run_writes_every_epoch_and_its_hparams(study):
@@ -124,7 +123,7 @@ def test_a_diverged_run_shows_its_last_epoch_and_status(data_file, tmp_path):
     """Its last epoch has no checkpoint (the run ends at once), and its losses are NaN."""
     settings = run_settings(model="ann", lr=1e6, epochs=5, chance_patience=2)
     run = Path("mnist", "ann", "seed3_lr1000000_mom0.9")
-    record = train(data_file, tmp_path / "results" / "runs" / run, settings=settings)
+    record = train(data_file, tmp_path, run, settings=settings)
     assert record["status"] == "diverged"
     event_dir = tmp_path / "logs" / "tensorboard" / run
     assert_curves_match(event_dir, pd.read_csv(tmp_path / "results" / "runs" / run / "history.csv"))
@@ -132,15 +131,15 @@ def test_a_diverged_run_shows_its_last_epoch_and_status(data_file, tmp_path):
 
 
 def test_event_files_change_no_result(study, data_file, tmp_path):
-    """The same run outside a study folder writes no events; its outputs are the same bit for bit."""
-    train(data_file, tmp_path)
+    """The same run without events; its outputs are the same bit for bit."""
+    train_into(data_file, tmp_path, SETTINGS, lambda message: None)
     assert_same_outputs(study / "results" / "runs" / RUN, tmp_path)
 
 
 def test_without_tensorboard_a_run_says_so_and_trains(study, data_file, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails as if not installed
     messages = []
-    train(data_file, tmp_path / "results" / "runs" / RUN, messages.append)
+    train(data_file, tmp_path, log=messages.append)
     assert messages[0] == "tensorboard not installed: no event files"
     assert not (tmp_path / "logs").exists()
     assert_same_outputs(study / "results" / "runs" / RUN, tmp_path / "results" / "runs" / RUN)
@@ -152,12 +151,12 @@ def test_a_resumed_run_has_each_epoch_once(study, data_file, tmp_path, events_lo
     between the checkpoint and its events, so they lack an epoch the checkpoint holds."""
     run_dir, event_dir = tmp_path / "results" / "runs" / RUN, tmp_path / "logs" / "tensorboard" / RUN
     with pytest.raises(Killed):
-        train(data_file, run_dir, killed_at_epoch(3))
+        train(data_file, tmp_path, log=killed_at_epoch(3))
     assert [step for step, _ in curves(event_dir)["loss/train"]] == [1, 2]
     if events_lost:
         for path in event_dir.glob(EVENT_FILES):
             path.unlink()
-    train(data_file, run_dir)
+    train(data_file, tmp_path)
     assert_curves_match(event_dir, pd.read_csv(run_dir / "history.csv"))
     resumed, whole = curves(event_dir), curves(study / "logs" / "tensorboard" / RUN)
     assert all(resumed[tag] == whole[tag] for tag in CURVES if tag != "time/epoch_seconds")

@@ -1,10 +1,10 @@
 rule collect_runs:
     input:
-        all_run_files("metrics.json"),
+        study_run_files(f"{paths.RUN_DIR}/metrics.json"),
     output:
-        csv="results/runs.csv",
+        csv=f"{paths.RUNS_TABLE}.csv",
         html=report(
-            "results/runs.html",
+            f"{paths.RUNS_TABLE}.html",
             caption="../report/runs.rst",
             category="study",
             subcategory="every run",
@@ -18,30 +18,45 @@ rule collect_runs:
         "../scripts/collect_runs.py"
 
 
+# Each experiment's configuration: the grid run with the lowest validation error, never the test set.
+rule choose:
+    input:
+        grid=get_grid_files("metrics.json"),
+        seeds=get_seed_study_files("metrics.json"),
+    output:
+        paths.CHOICE,
+    log:
+        "logs/aggregate/choose/{dataset}/{model}.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/choose.py"
+
+
 rule make_tables:
     input:
         seeds=get_seed_study_files("metrics.json"),
         grid=get_grid_files("metrics.json"),
+        choice=rules.choose.output[0],
     output:
-        seeds_csv=f"{TABLES}/seeds.csv",
-        seeds_md=f"{TABLES}/seeds.md",
+        seeds_csv=f"{paths.SEEDS_TABLE}.csv",
+        seeds_md=f"{paths.SEEDS_TABLE}.md",
         seeds_html=report(
-            f"{TABLES}/seeds.html",
+            f"{paths.SEEDS_TABLE}.html",
             caption="../report/seeds.rst",
             category="{dataset}",
             subcategory="{model}",
             labels=experiment_labels("table", "seed study"),
         ),
-        grid_csv=f"{TABLES}/grid.csv",
-        grid_md=f"{TABLES}/grid.md",
+        grid_csv=f"{paths.GRID_TABLE}.csv",
+        grid_md=f"{paths.GRID_TABLE}.md",
         grid_html=report(
-            f"{TABLES}/grid.html",
+            f"{paths.GRID_TABLE}.html",
             caption="../report/grid_table.rst",
             category="{dataset}",
             subcategory="{model}",
             labels=experiment_labels("table", "learning rate x momentum grid"),
         ),
-        choice=f"{TABLES}/choice.json",
     log:
         "logs/aggregate/tables/{dataset}/{model}.log",
     conda:
@@ -55,7 +70,7 @@ rule plot_curves:
         get_seed_study_files("history.csv"),
     output:
         report(
-            f"{PLOTS}/curves.png",
+            paths.CURVES_PLOT,
             caption="../report/curves.rst",
             category="{dataset}",
             subcategory="{model}",
@@ -74,10 +89,10 @@ rule plot_curves:
 
 rule plot_grid:
     input:
-        f"{TABLES}/grid.csv",
+        rules.make_tables.output.grid_csv,
     output:
         report(
-            f"{PLOTS}/grid.png",
+            paths.GRID_PLOT,
             caption="../report/grid.rst",
             category="{dataset}",
             subcategory="{model}",
@@ -95,12 +110,12 @@ rule plot_grid:
 
 rule plot_weights:
     input:
-        choice=f"{TABLES}/choice.json",
+        choice=rules.choose.output[0],
         models=get_grid_files("model.pt"),
-        data=DATASET_FILE,
+        data=paths.DATASET_FILE,
     output:
         report(
-            f"{PLOTS}/weights.png",
+            paths.WEIGHTS_PLOT,
             caption="../report/weights.rst",
             category="{dataset}",
             subcategory="{model}",
@@ -111,6 +126,7 @@ rule plot_weights:
     conda:
         "../envs/report.yaml"
     params:
+        runs=get_grid_runs,
         dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_weights.py"

@@ -4,16 +4,18 @@
 
 rule predict_test:
     input:
-        choice=rules.make_tables.output.choice,
+        choice=rules.choose.output[0],
         models=get_grid_files("model.pt"),
-        data=DATASET_FILE,
+        data=paths.DATASET_FILE,
     output:
-        "results/predictions/{dataset}/{model}/test.csv",
+        paths.PREDICTIONS,
     log:
         "logs/analysis/predict/{dataset}/{model}.log",
     conda:
         "../envs/report.yaml"
     threads: config["training"]["threads"]
+    params:
+        runs=get_grid_runs,
     script:
         "../scripts/predict_test.py"
 
@@ -21,17 +23,17 @@ rule predict_test:
 rule analyse_errors:
     input:
         predictions=rules.predict_test.output[0],
-        data=DATASET_FILE,
+        data=paths.DATASET_FILE,
     output:
-        class_csv=f"{TABLES}/class_errors.csv",
+        class_csv=f"{paths.CLASS_ERRORS_TABLE}.csv",
         class_html=report(
-            f"{TABLES}/class_errors.html",
+            f"{paths.CLASS_ERRORS_TABLE}.html",
             caption="../report/class_errors_table.rst",
             category="{dataset}",
             subcategory="{model}",
             labels=experiment_labels("table", "test error per class"),
         ),
-        confusion_csv=f"{TABLES}/confusion.csv",
+        confusion_csv=paths.CONFUSION_TABLE,
     log:
         "logs/analysis/errors/{dataset}/{model}.log",
     conda:
@@ -45,24 +47,24 @@ rule plot_errors:
         predictions=rules.predict_test.output[0],
         class_errors=rules.analyse_errors.output.class_csv,
         confusion=rules.analyse_errors.output.confusion_csv,
-        data=DATASET_FILE,
+        data=paths.DATASET_FILE,
     output:
         class_errors=report(
-            f"{PLOTS}/class_errors.png",
+            paths.CLASS_ERRORS_PLOT,
             caption="../report/class_errors.rst",
             category="{dataset}",
             subcategory="{model}",
             labels=experiment_labels("figure", "test error per class"),
         ),
         confusion=report(
-            f"{PLOTS}/confusion.png",
+            paths.CONFUSION_PLOT,
             caption="../report/confusion.rst",
             category="{dataset}",
             subcategory="{model}",
             labels=experiment_labels("figure", "confusion matrix"),
         ),
         worst=report(
-            f"{PLOTS}/worst.png",
+            paths.WORST_PLOT,
             caption="../report/worst.rst",
             category="{dataset}",
             subcategory="{model}",
@@ -82,10 +84,10 @@ rule tabulate_digit_pairs:
     input:
         rules.predict_test.output[0],
     output:
-        csv=f"{TABLES}/digit_pairs.csv",
-        md=f"{TABLES}/digit_pairs.md",
+        csv=f"{paths.DIGIT_PAIRS_TABLE}.csv",
+        md=f"{paths.DIGIT_PAIRS_TABLE}.md",
         html=report(
-            f"{TABLES}/digit_pairs.html",
+            f"{paths.DIGIT_PAIRS_TABLE}.html",
             caption="../report/digit_pairs.rst",
             category="{dataset}",
             subcategory="{model}",
@@ -101,23 +103,23 @@ rule tabulate_digit_pairs:
 
 rule compare_models:
     input:
-        choices=get_task_files(rules.make_tables.output.choice),
+        choices=get_task_files(rules.choose.output[0]),
         seeds=get_task_files(rules.make_tables.output.seeds_csv),
         predictions=get_task_files(rules.predict_test.output[0]),
     output:
-        chosen_csv="results/tables/{dataset}/chosen.csv",
-        chosen_md="results/tables/{dataset}/chosen.md",
+        chosen_csv=f"{paths.CHOSEN_TABLE}.csv",
+        chosen_md=f"{paths.CHOSEN_TABLE}.md",
         chosen_html=report(
-            "results/tables/{dataset}/chosen.html",
+            f"{paths.CHOSEN_TABLE}.html",
             caption="../report/chosen.rst",
             category="{dataset}",
             subcategory="models compared",
             labels={"task": "{dataset}", "table": "chosen models, test error with interval"},
         ),
-        pairwise_csv="results/tables/{dataset}/pairwise.csv",
-        pairwise_md="results/tables/{dataset}/pairwise.md",
+        pairwise_csv=f"{paths.PAIRWISE_TABLE}.csv",
+        pairwise_md=f"{paths.PAIRWISE_TABLE}.md",
         pairwise_html=report(
-            "results/tables/{dataset}/pairwise.html",
+            f"{paths.PAIRWISE_TABLE}.html",
             caption="../report/pairwise.rst",
             category="{dataset}",
             subcategory="models compared",
@@ -134,32 +136,32 @@ rule compare_models:
 rule tabulate_costs:
     input:
         runs=rules.collect_runs.output.csv,
-        choices=experiment_files(rules.make_tables.output.choice),
-        run_benchmarks=training_benchmarks(),
-        data_benchmarks=data_benchmarks(),
+        choices=experiment_files(rules.choose.output[0]),
+        run_benchmarks=study_run_files(paths.TRAIN_BENCHMARK),
+        data_benchmarks=task_files(paths.DATA_BENCHMARK),
     output:
-        cost_csv="results/tables/cost.csv",
-        cost_md="results/tables/cost.md",
+        cost_csv=f"{paths.COST_TABLE}.csv",
+        cost_md=f"{paths.COST_TABLE}.md",
         cost_html=report(
-            "results/tables/cost.html",
+            f"{paths.COST_TABLE}.html",
             caption="../report/cost.rst",
             category="study",
             subcategory="cost and problem runs",
             labels={"task": "all", "table": "cost"},
         ),
-        runs_csv="results/tables/run_costs.csv",
-        runs_md="results/tables/run_costs.md",
+        runs_csv=f"{paths.RUN_COSTS_TABLE}.csv",
+        runs_md=f"{paths.RUN_COSTS_TABLE}.md",
         runs_html=report(
-            "results/tables/run_costs.html",
+            f"{paths.RUN_COSTS_TABLE}.html",
             caption="../report/run_costs.rst",
             category="study",
             subcategory="cost and problem runs",
             labels={"task": "all", "table": "cost per run"},
         ),
-        problems_csv="results/tables/problem_runs.csv",
-        problems_md="results/tables/problem_runs.md",
+        problems_csv=f"{paths.PROBLEM_RUNS_TABLE}.csv",
+        problems_md=f"{paths.PROBLEM_RUNS_TABLE}.md",
         problems_html=report(
-            "results/tables/problem_runs.html",
+            f"{paths.PROBLEM_RUNS_TABLE}.html",
             caption="../report/problem_runs.rst",
             category="study",
             subcategory="cost and problem runs",
@@ -169,5 +171,12 @@ rule tabulate_costs:
         "logs/analysis/costs.log",
     conda:
         "../envs/report.yaml"
+    params:
+        # The (dataset, model, run) of each of run_benchmarks, in their order.
+        runs=[
+            [dataset, model, paths.run_name(*run)]
+            for dataset, model in experiments(config)
+            for run in all_runs(config)
+        ],
     script:
         "../scripts/tabulate_costs.py"

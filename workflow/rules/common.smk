@@ -2,20 +2,26 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
-
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
+from digitstudy import DigitstudyError, paths
 from digitstudy.cluster import (
     training_gpus,
     training_mem_mb,
     training_runtime_minutes,
 )
-from digitstudy.config import config_error, load_schema, source_error, with_default_datasets
+from digitstudy.config import resolve_config, source_error
 from digitstudy.idx import IDX_FILES
-from digitstudy.paths import RUN, RUN_DIR, RUN_LOG, run_wildcards
-from digitstudy.record import RECORD, other_study_error, read_record, relative_configfiles, write_record
+from digitstudy.paths import run_path
+from digitstudy.record import (
+    RECORD,
+    layout_error,
+    layout_of,
+    other_study_error,
+    read_record,
+    relative_configfiles,
+    write_record,
+)
 from digitstudy.study import (
     all_runs,
     base_of,
@@ -28,7 +34,6 @@ from digitstudy.study import (
     one_of,
     pairs_datasets,
     seed_runs,
-    without_dropped,
 )
 from digitstudy.summary import linked_files
 
@@ -40,28 +45,36 @@ def stop_if(problem, kind):
         sys.exit(1)
 
 
-def stop_on_bad_config(config):
-    """The key and the cause (Snakemake's validate() would print a page of schema)."""
-    schema = load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml")
-    config.update(with_default_datasets(config, schema))
-    stop_if(config_error(config, schema) or source_error(config, os.environ, "data/raw"), "config")
-
-
-def stop_on_other_study(config):
-    """When this folder's results belong to another study (quick vs full); returns the config files."""
-    configfiles = relative_configfiles(workflow.overwrite_configfiles or [], Path.cwd())
+def resolved(config):
+    """The config as every part of digitstudy uses it (digitstudy.config.resolve_config), or one line."""
     try:
-        problem = other_study_error(read_record(RECORD), config["study"], configfiles)
+        return resolve_config(config)
+    except DigitstudyError as error:
+        stop_if(str(error), "config")
+
+
+def stop_on_other_study(config, configfiles, replace):
+    """When this folder holds a study of an older layout, or another study (quick vs full)."""
+    try:
+        record = read_record(RECORD)
     except ValueError as error:
-        problem = str(error)
-    stop_if(problem, "study")
-    return configfiles
+        stop_if(str(error), "study")
+    problem = layout_error(layout_of(record), configfiles, replace)
+    stop_if(problem or other_study_error(record, config["study"], configfiles, replace), "study")
 
 
-stop_on_bad_config(config)
-validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults
-config["experiments"] = without_dropped(config["experiments"])
-CONFIGFILES = stop_on_other_study(config)
+def record_study():
+    """onstart: record this folder's study, its layout and the resolved config (results/study.yaml)."""
+    write_record(RECORD, config["study"], CONFIGFILES, REPLACE, config)
+
+
+RESOLVED = resolved(config)
+config.clear()
+config.update(RESOLVED)
+stop_if(source_error(config, os.environ, "data/raw"), "config")
+CONFIGFILES = relative_configfiles(workflow.overwrite_configfiles or [], Path.cwd())
+REPLACE = workflow.config_settings.replace_workflow_config
+stop_on_other_study(config, CONFIGFILES, REPLACE)
 
 
 wildcard_constraints:
@@ -73,28 +86,15 @@ wildcard_constraints:
 
 
 SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid", "test")}
-
-# A dataset's splits, written by prepare_idx or make_pairs, read by every rule of a run or experiment.
-DATASET_FILE = "data/processed/{dataset}.h5"
-DATA_BENCHMARK = "benchmarks/data/{dataset}.tsv"
 # The data rules' wildcards: the declared base datasets (fetch_idx, prepare_idx) and pairs datasets
 # (make_pairs, plot_pair_samples).
 BASE_DATASETS = one_of(declared_names(config, pairs=False))
 PAIRS_DATASETS = one_of(declared_names(config, pairs=True))
-TRAIN_BENCHMARK = f"benchmarks/train/{RUN}.tsv"
-TABLES = "results/tables/{dataset}/{model}"
-PLOTS = "results/plots/{dataset}/{model}"
 
 
-def run_paths(pattern, dataset, model, runs):
-    """`pattern` (of train_run's wildcards) filled in for the given (seed, lr, momentum) runs of one
-    experiment."""
-    return [pattern.format(dataset=dataset, model=model, **run_wildcards(*run)) for run in runs]
-
-
-def run_files(dataset, model, runs, name):
-    """Paths of file `name` of the given runs of one experiment."""
-    return run_paths(f"{RUN_DIR}/{name}", dataset, model, runs)
+def run_files(dataset, model, runs, pattern):
+    """`pattern` (of train_run's wildcards) filled in for the given (seed, lr, momentum) runs."""
+    return [run_path(pattern, dataset, model, run) for run in runs]
 
 
 def experiment_files(pattern):
@@ -102,19 +102,21 @@ def experiment_files(pattern):
     return [pattern.format(dataset=dataset, model=model) for dataset, model in experiments(config)]
 
 
-def all_run_files(name):
+def study_run_files(pattern):
+    """`pattern` filled in for every run of every experiment."""
     return [
-        path for dataset, model in experiments(config) for path in run_files(dataset, model, all_runs(config), name)
+        path for dataset, model in experiments(config) for path in run_files(dataset, model, all_runs(config), pattern)
     ]
 
 
-def training_benchmarks():
-    """The benchmark file of every training run."""
-    return [
-        path
-        for dataset, model in experiments(config)
-        for path in run_paths(TRAIN_BENCHMARK, dataset, model, all_runs(config))
-    ]
+def task_files(pattern):
+    """`pattern` filled in for every task (dataset)."""
+    return [pattern.format(dataset=dataset) for dataset in datasets(config)]
+
+
+def experiment_labels(kind, name):
+    """Labels of an experiment's item in `snakemake --report`: its task, its model, what it is."""
+    return {"task": "{dataset}", "model": "{model}", kind: name}
 
 
 def get_task_files(pattern):
@@ -124,19 +126,14 @@ def get_task_files(pattern):
     ]
 
 
-def experiment_labels(kind, name):
-    """Labels of an experiment's item in `snakemake --report`: its task, its model, what it is."""
-    return {"task": "{dataset}", "model": "{model}", kind: name}
-
-
-def data_benchmarks():
-    """The benchmark files of the jobs that built the experiments' datasets."""
-    return [DATA_BENCHMARK.format(dataset=dataset) for dataset in datasets(config)]
-
-
 def get_raw_files(wildcards):
     """Input function: the fetched IDX files that the wildcards' dataset is built from."""
     return expand(rules.fetch_idx.output, dataset=base_of(config, wildcards.dataset))
+
+
+def get_base(wildcards):
+    """Params function: the base dataset that the wildcards' pairs dataset pairs."""
+    return base_of(config, wildcards.dataset)
 
 
 def get_pair_seed(wildcards):
@@ -147,24 +144,29 @@ def get_pair_seed(wildcards):
 def get_summary_linked_files(wildcards):
     """Input function: every table and figure that results/summary.md links to, and each table's HTML
     form (the item of `snakemake --report`)."""
-    linked = [f"results/{path}" for path in linked_files(experiments(config), pairs_datasets(config))]
+    linked = linked_files(experiments(config), pairs_datasets(config))
     tables = [path for path in linked if path.endswith((".md", ".csv"))]
     return linked + [path.rsplit(".", 1)[0] + ".html" for path in tables]
 
 
 def get_setting(key):
-    """Input function: an experiment's training setting (batch_size, epochs)."""
+    """Params function: an experiment's training setting (batch_size, epochs)."""
     return lambda wildcards: experiment_setting(config, wildcards.dataset, wildcards.model, key)
 
 
 def get_seed_study_files(name):
     """Input function: file `name` of the seed-study runs of the wildcards' experiment."""
-    return lambda wildcards: run_files(wildcards.dataset, wildcards.model, seed_runs(config), name)
+    return lambda wildcards: run_files(wildcards.dataset, wildcards.model, seed_runs(config), f"{paths.RUN_DIR}/{name}")
 
 
 def get_grid_files(name):
     """Input function: file `name` of the grid runs of the wildcards' experiment."""
-    return lambda wildcards: run_files(wildcards.dataset, wildcards.model, grid_runs(config), name)
+    return lambda wildcards: run_files(wildcards.dataset, wildcards.model, grid_runs(config), f"{paths.RUN_DIR}/{name}")
+
+
+def get_grid_runs(wildcards):
+    """Params function: the grid's run names, in the order of get_grid_files."""
+    return [paths.run_name(*run) for run in grid_runs(config)]
 
 
 # --- what a job asks a cluster scheduler for (used by the slurm executor; see slurm/config.yaml) ---
@@ -189,26 +191,15 @@ def get_train_runtime(wildcards, threads):
 TRAIN_GPUS = training_gpus(config["training"]["device"])
 
 
+# TEMPORARY until slurm.smk defines them
 PENDING_WATCH = None
 
 
-def start_study():
-    """onstart: under Slurm, check the site and what every job asks (slurm.smk), watch pending jobs;
-    then record this folder's study."""
+def start_slurm():
     global PENDING_WATCH
     PENDING_WATCH = prepare_slurm()
-    write_record(RECORD, config["study"], CONFIGFILES)
 
 
 def report_cancelled_jobs():
-    """onerror: the Slurm jobs the pending watch cancelled, again at the end, where a user looks."""
     if PENDING_WATCH is not None and PENDING_WATCH.cancelled:
         print("\n".join(PENDING_WATCH.cancelled), file=sys.stderr)
-
-
-onstart:
-    start_study()
-
-
-onerror:
-    report_cancelled_jobs()

@@ -9,9 +9,9 @@ localrules:
 
 rule fetch_idx:
     output:
-        expand("data/raw/{{dataset}}/{name}", name=IDX_FILES),
+        expand(f"{paths.RAW_DIR}/{{name}}", name=IDX_FILES, allow_missing=True),
     log:
-        "logs/data/fetch_{dataset}.log",
+        paths.FETCH_LOG,
     wildcard_constraints:
         dataset=BASE_DATASETS,
     conda:
@@ -28,11 +28,11 @@ rule prepare_idx:
     input:
         get_raw_files,
     output:
-        DATASET_FILE,
+        paths.DATASET_FILE,
     log:
-        "logs/data/{dataset}.log",
+        paths.DATA_LOG,
     benchmark:
-        DATA_BENCHMARK
+        paths.DATA_BENCHMARK
     wildcard_constraints:
         dataset=BASE_DATASETS,
     conda:
@@ -51,11 +51,11 @@ rule make_pairs:
     input:
         get_raw_files,
     output:
-        DATASET_FILE,
+        paths.DATASET_FILE,
     log:
-        "logs/data/{dataset}.log",
+        paths.DATA_LOG,
     benchmark:
-        DATA_BENCHMARK
+        paths.DATA_BENCHMARK
     wildcard_constraints:
         dataset=PAIRS_DATASETS,
     conda:
@@ -67,16 +67,17 @@ rule make_pairs:
         sizes=SPLIT_SIZES,
         split_seed=config["data"]["split_seed"],
         pair_seed=get_pair_seed,
+        base=get_base,
     script:
         "../scripts/make_pairs.py"
 
 
 rule plot_pair_samples:
     input:
-        DATASET_FILE,
+        paths.DATASET_FILE,
     output:
         report(
-            "results/plots/{dataset}_samples.png",
+            paths.SAMPLES_PLOT,
             caption="../report/pair_samples.rst",
             category="{dataset}",
             subcategory="data",

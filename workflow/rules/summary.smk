@@ -1,9 +1,9 @@
 rule plot_comparison:
     input:
-        expand(rules.compare_models.output.chosen_csv, dataset=datasets(config)),
+        task_files(rules.compare_models.output.chosen_csv),
     output:
         report(
-            "results/plots/comparison.png",
+            paths.COMPARISON_PLOT,
             caption="../report/comparison.rst",
             category="study",
             subcategory="tasks compared",
@@ -21,24 +21,24 @@ rule plot_comparison:
 
 rule write_summary:
     input:
-        choices=experiment_files(rules.make_tables.output.choice),
+        choices=experiment_files(rules.choose.output[0]),
         grids=experiment_files(rules.make_tables.output.grid_csv),
-        chosen=expand(rules.compare_models.output.chosen_csv, dataset=datasets(config)),
-        pairwise=expand(rules.compare_models.output.pairwise_csv, dataset=datasets(config)),
+        chosen=task_files(rules.compare_models.output.chosen_csv),
+        pairwise=task_files(rules.compare_models.output.pairwise_csv),
         seeds=experiment_files(rules.make_tables.output.seeds_csv),
         cost=rules.tabulate_costs.output.cost_csv,
         problems=rules.tabulate_costs.output.problems_csv,
         linked=get_summary_linked_files,
     output:
-        markdown="results/summary.md",
+        markdown=paths.SUMMARY,
         html=report(
-            "results/report/summary.html",
+            paths.REPORT_SUMMARY,
             caption="../report/summary.rst",
             category="study",
             subcategory="summary",
             labels={"task": "all", "table": "summary"},
         ),
-        findings="results/report/findings.html",
+        findings=paths.REPORT_FINDINGS,
     log:
         "logs/aggregate/summary.log",
     conda:
@@ -58,6 +58,7 @@ rule write_summary:
                 for dataset, model in experiments(config)
             },
         },
+        tasks=datasets(config),
         pairs_datasets=pairs_datasets(config),
     script:
         "../scripts/write_summary.py"

@@ -1,14 +1,14 @@
 rule train_run:
     input:
-        data=DATASET_FILE,
+        data=paths.DATASET_FILE,
     output:
-        history=f"{RUN_DIR}/history.csv",
-        metrics=f"{RUN_DIR}/metrics.json",
-        model=f"{RUN_DIR}/model.pt",
+        history=f"{paths.RUN_DIR}/history.csv",
+        metrics=f"{paths.RUN_DIR}/metrics.json",
+        model=f"{paths.RUN_DIR}/model.pt",
     log:
-        RUN_LOG,
+        paths.RUN_LOG,
     benchmark:
-        TRAIN_BENCHMARK
+        paths.TRAIN_BENCHMARK
     conda:
         "../envs/digitstudy.yaml"
     threads: config["training"]["threads"]
@@ -29,4 +29,4 @@ rule train_run:
 
 rule train_all:
     input:
-        all_run_files("metrics.json"),
+        study_run_files(f"{paths.RUN_DIR}/metrics.json"),

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from digitstudy.datasets import build_pairs, splits_line
 from digitstudy.scripting import logged
-from digitstudy.study import base_of
 
 
 # `snakemake` is the object that Snakemake gives every rule script.
@@ -14,7 +13,7 @@ with logged(snakemake.log[0]) as log:
         raw_dir=Path(snakemake.input[0]).parent,
         out_path=snakemake.output[0],
         name=snakemake.wildcards.dataset,
-        base=base_of(snakemake.config, snakemake.wildcards.dataset),
+        base=snakemake.params.base,
         sizes=snakemake.params.sizes,
         split_seed=snakemake.params.split_seed,
         pair_seed=snakemake.params.pair_seed,

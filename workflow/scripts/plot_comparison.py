@@ -1,13 +1,9 @@
 """Rule plot_comparison: the chosen models of every task side by side, test errors with intervals."""
 
-import pandas as pd
-
-from digitstudy.plots import comparison, save
+from digitstudy.figures import plot_comparison
 from digitstudy.scripting import logged
 
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
-    chosen = pd.concat([pd.read_csv(path) for path in snakemake.input], ignore_index=True)
-    rows = chosen.astype(object).where(chosen.notna(), None).to_dict("records")
-    save(comparison(rows), snakemake.output[0], snakemake.params.dpi)
+    plot_comparison(chosen_paths=list(snakemake.input), out_path=snakemake.output[0], dpi=snakemake.params.dpi)

@@ -2,17 +2,20 @@
 
 import torch
 
-from digitstudy.files import read_json, write_text_atomic
-from digitstudy.predictions import predict_test
+from digitstudy.predictions import write_predictions
 from digitstudy.scripting import logged
 
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)  # as in training: the thread count can change float sums
-    choice = read_json(snakemake.input.choice)
-    predictions = predict_test(choice, list(snakemake.input.models), snakemake.input.data)
-    write_text_atomic(snakemake.output[0], predictions.to_csv(index=False))
+    predictions, choice = write_predictions(
+        choice_path=snakemake.input.choice,
+        model_paths=list(snakemake.input.models),
+        runs=snakemake.params.runs,
+        data_path=snakemake.input.data,
+        out_path=snakemake.output[0],
+    )
     if len(predictions):
         error = 1 - predictions["correct"].mean()
         log(f"test error {error:.6f} from the weights, {choice['chosen']['test_error']:.6f} recorded by training")

@@ -4,8 +4,9 @@ import math
 
 import pandas as pd
 
-from .files import read_json
+from .files import read_json, write_json_atomic, write_text_atomic
 from .paths import run_name
+from .tables import table_html
 
 
 RUN_COLUMNS = (
@@ -73,20 +74,33 @@ def choose(runs):
 
 
 def seed_table(runs):
-    """Each seed's final errors, gap and best epoch, then mean, sd (ddof=1), min and max over the
-    seeds that did not diverge."""
+    """One row per seed: its final errors, gap and best epoch (a tidy table: the summary over seeds is
+    seed_summary_rows)."""
     table = runs.assign(gap=runs["valid_error"] - runs["train_error"])
-    table = table[["seed", "status", *SEED_COLUMNS]].sort_values("seed").reset_index(drop=True)
-    healthy = table[table["status"] == "ok"][list(SEED_COLUMNS)].astype(float)
+    return table[["seed", "status", *SEED_COLUMNS]].sort_values("seed").reset_index(drop=True)
+
+
+def healthy_seeds(seeds):
+    """The seed table's numbers of the seeds that did not diverge."""
+    return seeds[seeds["status"] == "ok"][list(SEED_COLUMNS)].astype(float)
+
+
+def seed_summary_rows(seeds):
+    """Mean, sd (ddof=1), min and max over the seeds that did not diverge, a row each, for the
+    Markdown and HTML views of the seed study."""
+    healthy = healthy_seeds(seeds)
     values = {"mean": healthy.mean(), "sd": healthy.std(ddof=1), "min": healthy.min(), "max": healthy.max()}
-    summary = pd.DataFrame(
+    return pd.DataFrame(
         [
-            {"seed": name, "status": f"{len(healthy)}/{len(table)} ok" if name == "mean" else "", **values[name]}
+            {"seed": name, "status": f"{len(healthy)}/{len(seeds)} ok" if name == "mean" else "", **values[name]}
             for name in SEED_SUMMARIES
         ]
     )
-    table["seed"] = table["seed"].astype(str)
-    return pd.concat([table, summary], ignore_index=True)
+
+
+def seed_view(seeds):
+    """The seed table as a reader sees it: a row per seed, then the summary rows."""
+    return pd.concat([seeds.astype({"seed": str}), seed_summary_rows(seeds)], ignore_index=True)
 
 
 def far_worse(runs, chosen_valid_error):
@@ -132,8 +146,8 @@ def grid_markdown(grid):
 
 
 def seed_markdown(seeds):
-    """The seed table with errors in percent and the columns named for a reader."""
-    shown = seeds.copy()
+    """The seed table and its summary rows, with errors in percent and the columns named for a reader."""
+    shown = seed_view(seeds)
     for column in SEED_COLUMNS:
         if column in ("best_epoch", "epochs_completed"):
             shown[column] = [
@@ -158,7 +172,7 @@ def seed_markdown(seeds):
 
 def seed_summary(seeds):
     """{"n_ok": "k/n ok", "<column>_<mean|sd|min|max>": value} of a seed table."""
-    rows = seeds.set_index("seed")
+    rows = seed_summary_rows(seeds).set_index("seed")
     return {
         "n_ok": rows.loc["mean", "status"],
         **{
@@ -198,3 +212,49 @@ def choice_record(dataset, model, chosen, seeds):
         "chosen": {key: chosen[key].item() if hasattr(chosen[key], "item") else chosen[key] for key in keys},
         **spread,
     }
+
+
+# --- the rules' files ---------------------------------------------------------------------------------
+
+RUNS_NOTE = (
+    "One row per run: hyperparameters, status, final train and validation values, best validation "
+    "epoch, test values, wall seconds."
+)
+SEED_NOTE = (
+    "Final train, validation and test error of each seed, the generalisation gap (final validation "
+    "minus final train error), and the epoch of the best validation error beside the last epoch; "
+    "mean, sd, min and max over the seeds that did not diverge."
+)
+GRID_NOTE = (
+    "Final validation error over learning rate x momentum (one seed); chosen: the lowest validation "
+    "error; far worse: did not diverge, yet ended far above the chosen run."
+)
+
+
+def write_runs_table(metric_paths, csv_path, html_path):
+    """results/runs.csv (one tidy row per run) and its HTML view; returns the table."""
+    runs = runs_table(metric_paths)
+    write_text_atomic(csv_path, runs.to_csv(index=False))
+    write_text_atomic(html_path, table_html(runs, "Every training run", RUNS_NOTE))
+    return runs
+
+
+def write_choice(dataset, model, grid_metrics, seed_metrics, out_path):
+    """An experiment's choice.json: its chosen grid run and the seed study's spread; returns it."""
+    record = choice_record(dataset, model, choose(runs_table(grid_metrics)), seed_table(runs_table(seed_metrics)))
+    write_json_atomic(out_path, record)
+    return record
+
+
+def write_experiment_tables(dataset, model, seed_metrics, grid_metrics, choice_path, outputs):
+    """An experiment's seed-study and grid tables, each as CSV, Markdown and HTML (`outputs`: the
+    make_tables rule's named outputs)."""
+    seeds = seed_table(runs_table(seed_metrics))
+    grid = grid_table(runs_table(grid_metrics), read_json(choice_path)["chosen"])
+    title = f"{dataset} / {model}"
+    write_text_atomic(outputs.seeds_csv, seeds.to_csv(index=False))
+    write_text_atomic(outputs.seeds_md, f"# {title}: seed study\n\n{SEED_NOTE}\n\n" + seed_markdown(seeds))
+    write_text_atomic(outputs.seeds_html, table_html(seed_view(seeds), f"{title}: seed study", SEED_NOTE))
+    write_text_atomic(outputs.grid_csv, grid.to_csv(index=False))
+    write_text_atomic(outputs.grid_md, f"# {title}: grid\n\n" + grid_markdown(grid))
+    write_text_atomic(outputs.grid_html, table_html(grid, f"{title}: grid", GRID_NOTE))

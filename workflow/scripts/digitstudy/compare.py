@@ -5,7 +5,9 @@ import itertools
 
 import pandas as pd
 
+from .files import read_json
 from .stats import clopper_pearson, describe_p, paired_comparison, spread, welch_test
+from .tables import write_table
 
 
 BOOTSTRAP_SEED = 0  # the paired bootstrap's generator: the same study gives the same intervals
@@ -37,7 +39,7 @@ PAIRWISE_COLUMNS = [
 
 def seed_test_errors(seeds):
     """The test errors of a seed table's seeds that did not diverge."""
-    runs = seeds[seeds["seed"].astype(str).str.isdigit() & (seeds["status"] == "ok")]
+    runs = seeds[seeds["status"] == "ok"]
     return runs["test_error"].astype(float).tolist()
 
 
@@ -133,3 +135,31 @@ def seed_verdict(row, seeds):
     if p < SIGNIFICANCE:
         return f"{gap}: larger than the seed-to-seed spread (Welch {describe_p(p)})"
     return f"{gap}: within the seed-to-seed spread (Welch {describe_p(p)})"
+
+
+CHOSEN_NOTE = (
+    "Chosen on validation; test error over the test images with its exact (Clopper-Pearson) 95% "
+    "interval; the seed study's test errors (mean, sd, min, max over seeds that did not diverge)."
+)
+PAIRWISE_NOTE = (
+    "On the same test images: difference of test error (a - b) with a seeded paired bootstrap 95% "
+    "interval and McNemar's exact test on the images only one model gets wrong; over seeds: "
+    "Welch's t-test of the seed study's test errors."
+)
+
+
+def write_comparison(dataset, choice_paths, seed_paths, prediction_paths, outputs):
+    """A task's chosen-models and pairwise tables, each as CSV, Markdown and HTML (`outputs`: the
+    compare_models rule's named outputs; the paths of each input list in the same model order).
+    Returns the pairwise table."""
+    choices = [read_json(path) for path in choice_paths]
+    models = [choice["model"] for choice in choices]
+    predictions = {model: pd.read_csv(path) for model, path in zip(models, prediction_paths)}
+    seed_errors = {model: seed_test_errors(pd.read_csv(path)) for model, path in zip(models, seed_paths)}
+    chosen = chosen_models_table(choices, predictions, seed_errors)
+    title = f"{dataset}: the chosen models, test error with 95% interval"
+    write_table(chosen, outputs.chosen_csv, outputs.chosen_md, outputs.chosen_html, title, CHOSEN_NOTE)
+    pairwise = pairwise_table(dataset, models, predictions, seed_errors)
+    title = f"{dataset}: the chosen models compared pairwise"
+    write_table(pairwise, outputs.pairwise_csv, outputs.pairwise_md, outputs.pairwise_html, title, PAIRWISE_NOTE)
+    return pairwise

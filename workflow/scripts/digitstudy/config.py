@@ -1,23 +1,81 @@
-"""The config's verdict as one line naming the key and the cause, before any job starts."""
+"""A study's config, loaded one way everywhere (the workflow, the progress and upgrade commands, the
+tests): merged as Snakemake merges config files, the schema's defaults filled in, checked, with the
+verdict as one line naming the key and the cause, before any job starts."""
 
 import copy
 import math
 from pathlib import Path
 
 import jsonschema
+import torchvision
 import yaml
 
-from .fetch import MNIST_MIRRORS, MNIST_SHA256
+from . import DigitstudyError
+from .fetch import MNIST_SHA256
 from .idx import IDX_FILES
 from .models import MODELS
 from .study import base_of, declared_names, source_setting, without_dropped
 
 
-def load_schema(path):
-    """The config schema, accepting exactly the registered model names."""
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+DEFAULT_CONFIG = "config/config.yaml"  # in the study folder; --configfile files are merged over it
+
+
+def load_schema(path=SCHEMA_PATH):
+    """The config schema, accepting exactly the registered model names, with genuine MNIST (its
+    checksums, and torchvision's mirrors) as the default declaration of dataset mnist."""
     schema = yaml.safe_load(Path(path).read_text())
     schema["definitions"]["models"]["propertyNames"]["enum"] = sorted(MODELS)
+    mnist = {"idx": {"mirrors": list(torchvision.datasets.MNIST.mirrors), "sha256": dict(MNIST_SHA256)}}
+    schema["properties"]["datasets"]["default"] = {"mnist": mnist, **schema["properties"]["datasets"]["default"]}
     return schema
+
+
+def merged_config(configfiles, replace=False, folder="."):
+    """config/config.yaml of `folder` with each of `configfiles` merged over it, as Snakemake merges
+    --configfile (nested mappings merge, anything else replaces); replace: the files alone, as
+    --replace-workflow-config has it."""
+    from snakemake.utils import update_config  # Snakemake's own merge
+
+    config = {} if replace else yaml.safe_load((Path(folder) / DEFAULT_CONFIG).read_text())
+    for configfile in configfiles:
+        update_config(config, yaml.safe_load((Path(folder) / configfile).read_text()) or {})
+    return config
+
+
+def with_defaults(config, schema):
+    """`config` with the schema's defaults filled in where a key is absent (at any depth), the way
+    snakemake.utils.validate fills them, but on a copy."""
+
+    def set_defaults(validator, properties, instance, subschema):
+        if isinstance(instance, dict):
+            for key, property_schema in properties.items():
+                if "default" in property_schema:
+                    instance.setdefault(key, copy.deepcopy(property_schema["default"]))
+        yield from jsonschema.Draft202012Validator.VALIDATORS["properties"](validator, properties, instance, subschema)
+
+    filling = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"properties": set_defaults})
+    config = copy.deepcopy(config)
+    filling(schema).validate(config)
+    return config
+
+
+def resolve_config(config, schema=None):
+    """The config every part of digitstudy uses: the default datasets added, checked, the schema's
+    defaults filled in, experiments set to null dropped. A problem raises DigitstudyError('key: cause')."""
+    schema = schema or load_schema()
+    config = with_default_datasets(config, schema)
+    problem = config_error(config, schema)
+    if problem:
+        raise DigitstudyError(problem)
+    config = with_defaults(config, schema)
+    config["experiments"] = without_dropped(config["experiments"])
+    return config
+
+
+def load_config(configfiles, replace=False, folder="."):
+    """The resolved config of the study these config files select (see merged_config)."""
+    return resolve_config(merged_config(configfiles, replace, folder))
 
 
 def with_default_datasets(config, schema):
@@ -92,7 +150,7 @@ def config_error(config, schema):
 # What the names of the study's own datasets stand for, whatever a config declares: mnist's folder
 # and twodigit's seed are free.
 RESERVED_DATASETS = {
-    "mnist": ({"idx": {"mirrors": list(MNIST_MIRRORS), "sha256": MNIST_SHA256}}, "genuine MNIST"),
+    "mnist": ({"idx": {"sha256": MNIST_SHA256}}, "genuine MNIST"),
     "twodigit": ({"pairs": "mnist"}, "pairs of mnist"),
 }
 

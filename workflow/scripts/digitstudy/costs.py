@@ -1,11 +1,11 @@
 """What the study cost (from Snakemake's benchmark files) and which runs went wrong (diverged, or
 trained but ended far worse than their experiment's chosen run)."""
 
-from pathlib import Path
-
 import pandas as pd
 
-from .aggregate import far_worse
+from .aggregate import FAR_WORSE_MARGIN, far_worse
+from .files import read_json
+from .tables import write_table
 
 
 HOUR = 3600.0
@@ -18,19 +18,14 @@ def read_benchmark(path):
     return {"seconds": float(row["s"]), "cpu_seconds": float(row["cpu_time"])}
 
 
-def benchmark_key(path):
-    """(dataset, model, run) of benchmarks/train/{dataset}/{model}/{run}.tsv."""
-    path = Path(path)
-    return path.parent.parent.name, path.parent.name, path.stem
-
-
-def run_costs(runs, benchmark_paths):
+def run_costs(runs, benchmark_paths, run_keys):
     """runs.csv with each run's wall and CPU seconds, and the seconds a diverged run saved by stopping
-    early: its remaining epochs at its own mean epoch time."""
+    early: its remaining epochs at its own mean epoch time. run_keys: the (dataset, model, run) of each
+    benchmark file, in their order."""
     costs = pd.DataFrame(
         [
-            {"dataset": key[0], "model": key[1], "run": key[2], **read_benchmark(path)}
-            for path, key in ((path, benchmark_key(path)) for path in benchmark_paths)
+            {"dataset": dataset, "model": model, "run": run, **read_benchmark(path)}
+            for path, (dataset, model, run) in zip(benchmark_paths, run_keys, strict=True)
         ],
         columns=["dataset", "model", "run", "seconds", "cpu_seconds"],
     )
@@ -100,3 +95,36 @@ def problem_runs_table(costs, chosen_valid_errors):
             "saved_seconds",
         ]
     ]
+
+
+COST_NOTE = (
+    "Wall-clock and CPU hours from Snakemake's benchmark file of every job (a GPU's time shows in the "
+    "wall hours only); saved: the epochs that diverged runs did not train, at their own epoch time."
+)
+RUN_COSTS_NOTE = (
+    "Wall-clock and CPU seconds of each training job (Snakemake's benchmark file); saved: the seconds "
+    "a diverged run did not train."
+)
+PROBLEMS_NOTE = (
+    "Diverged: the loss became non-finite, or the validation error stayed at chance level for "
+    "chance_patience epochs; the run stopped at epochs_completed. Far worse: did not diverge, but its "
+    f"final validation error is more than {100 * FAR_WORSE_MARGIN:g} points above its experiment's "
+    "chosen run."
+)
+RUN_COST_COLUMNS = ["dataset", "model", "run", "status", "epochs_completed", "seconds", "cpu_seconds", "saved_seconds"]
+
+
+def write_cost_tables(runs_path, choice_paths, run_benchmarks, run_keys, data_benchmarks, outputs):
+    """The study's cost per experiment and in all, per run, and its problem runs, each as CSV, Markdown
+    and HTML (`outputs`: the tabulate_costs rule's named outputs). Returns (cost, problems)."""
+    costs = run_costs(pd.read_csv(runs_path), run_benchmarks, run_keys)
+    choices = [read_json(path) for path in choice_paths]
+    chosen = {(c["dataset"], c["model"]): c["chosen"]["valid_error"] for c in choices if c["chosen"]}
+    table = cost_table(costs, data_benchmarks)
+    write_table(table, outputs.cost_csv, outputs.cost_md, outputs.cost_html, "What the study cost", COST_NOTE)
+    title = "What each training run cost"
+    write_table(costs[RUN_COST_COLUMNS], outputs.runs_csv, outputs.runs_md, outputs.runs_html, title, RUN_COSTS_NOTE)
+    problems = problem_runs_table(costs, chosen)
+    title = "Runs that diverged or ended far worse"
+    write_table(problems, outputs.problems_csv, outputs.problems_md, outputs.problems_html, title, PROBLEMS_NOTE)
+    return table, problems

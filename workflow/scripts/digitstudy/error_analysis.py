@@ -3,7 +3,10 @@
 import numpy as np
 import pandas as pd
 
+from .datasets import open_h5, read_attributes
+from .files import write_text_atomic
 from .stats import clopper_pearson
+from .tables import write_table
 
 
 def class_error_table(predictions, n_classes):
@@ -56,3 +59,35 @@ def describe_image(row):
     """A test image's truth for a figure: 'true 11 (5+6)', or 'true 7'."""
     digits = f" ({int(row['digit_left'])}+{int(row['digit_right'])})" if "digit_left" in row else ""
     return f"true {int(row['label'])}{digits}"
+
+
+CLASS_ERRORS_NOTE = (
+    "Test images of each true class, the chosen run's errors on them and the exact (Clopper-Pearson) "
+    "95% interval of the error."
+)
+DIGIT_PAIRS_NOTE = (
+    "Test images by their (left, right) digits, ranked by the chosen run's errors; the sum it "
+    "predicted most often for the misclassified ones."
+)
+
+
+def write_error_tables(experiment, predictions_path, data_path, outputs):
+    """An experiment's test error per class (CSV, HTML) and its confusion matrix (CSV), from the chosen
+    run's predictions (`outputs`: the analyse_errors rule's named outputs). Returns the predictions."""
+    predictions = pd.read_csv(predictions_path)
+    with open_h5(data_path) as handle:
+        n_classes = int(read_attributes(handle, data_path)["n_classes"])
+    title = f"{experiment}: test error per class"
+    write_table(
+        class_error_table(predictions, n_classes), outputs.class_csv, None, outputs.class_html, title, CLASS_ERRORS_NOTE
+    )
+    write_text_atomic(outputs.confusion_csv, confusion_frame(confusion(predictions, n_classes)).to_csv())
+    return predictions
+
+
+def write_digit_pairs_table(experiment, predictions_path, outputs):
+    """The digit pairs whose images the chosen run gets wrong most (CSV, Markdown, HTML); returns it."""
+    pairs = digit_pair_table(pd.read_csv(predictions_path))
+    title = f"{experiment}: digit pairs most often wrong (test)"
+    write_table(pairs, outputs.csv, outputs.md, outputs.html, title, DIGIT_PAIRS_NOTE)
+    return pairs

@@ -9,10 +9,7 @@ they cannot change a result. tensorboard is optional: without it a run says so i
 
 from pathlib import Path
 
-from .paths import RUNS_ROOT
 
-
-EVENTS_ROOT = Path("logs") / "tensorboard"
 EVENT_FILES = "events.out.tfevents.*"
 # Tags of the curves (one point per epoch) and of the run's history columns they show.
 CURVES = {
@@ -23,15 +20,6 @@ CURVES = {
     "time/epoch_seconds": "seconds",
 }
 HPARAMS = ("dataset", "model", "seed", "lr", "momentum", "batch_size", "epochs")
-
-
-def events_dir(model_path):
-    """logs/tensorboard/{dataset}/{model}/{run} for results/runs/{dataset}/{model}/{run}/model.pt;
-    None for a run written elsewhere (a test, a script): it has no study folder to put them in."""
-    parts = Path(model_path).parent.parts
-    if len(parts) >= 5 and parts[-5:-3] == Path(RUNS_ROOT).parts:
-        return Path(*parts[:-5], EVENTS_ROOT, *parts[-3:])
-    return None
 
 
 def hparams_of(record):

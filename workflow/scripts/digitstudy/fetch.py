@@ -8,6 +8,8 @@ import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import torchvision
+
 from . import DigitstudyError
 from .files import sha256_of, write_bytes_atomic
 from .idx import IDX_FILES, IDX_SPLITS, IMAGES_DIMS, LABELS_DIMS, check_pair, parse_idx, read_bytes
@@ -20,8 +22,6 @@ MNIST_SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
-# torchvision's mirrors of MNIST; each serves <mirror><file>.gz.
-MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 DOWNLOAD_TIMEOUT_SECONDS = 60
 
 
@@ -36,7 +36,8 @@ class IdxSource:
     sha256_key: str = "genuine MNIST"  # what a file failing its checksum does not match
 
 
-MNIST = IdxSource("MNIST", MNIST_SHA256, MNIST_MIRRORS)
+# Genuine MNIST from torchvision's mirrors (each serves <mirror><file>.gz).
+MNIST = IdxSource("MNIST", MNIST_SHA256, tuple(torchvision.datasets.MNIST.mirrors))
 
 
 def declared_source(name, idx):
@@ -137,3 +138,12 @@ def acquire(source_dir, out_dir, source=MNIST):
     if source_dir:
         return copy_verified(source_dir, out_dir, source)
     return download_verified(out_dir, source)
+
+
+def fetch_dataset(name, idx, folder, out_dir, log):
+    """Base dataset `name`'s four files, as its declaration `idx` (datasets.<name>.idx) says they must
+    be, from `folder` or else its mirrors, verified and decompressed into out_dir."""
+    source = declared_source(name, idx)
+    log(f"{source.label} from {folder or ', '.join(source.mirrors)}")
+    for file, digest in acquire(folder, out_dir, source).items():
+        log(f"verified {file} {digest}")

@@ -1,4 +1,8 @@
-"""One spelling for every number that becomes part of a path, so expand() and outputs agree."""
+"""Every path the workflow writes, as a pattern of its rules' wildcards, in one place: the rules declare
+their outputs with these, and the library (summary links, progress, upgrade) reads them from here.
+A pattern without a suffix (SEEDS_TABLE) is a table written as .csv, .md and .html beside each other."""
+
+from pathlib import Path
 
 
 def format_number(value):
@@ -9,14 +13,59 @@ def format_number(value):
     return repr(number)
 
 
-# One training run's paths, as patterns of the train_run rule's wildcards: its folder's name, the
-# folder (one per dataset, model and run) and its job's log, under these roots.
+# --- data: a base dataset's IDX files, each dataset's splits ---------------------------------------
+RAW_DIR = "data/raw/{dataset}"
+DATASET_FILE = "data/processed/{dataset}.h5"
+FETCH_LOG = "logs/data/fetch_{dataset}.log"
+DATA_LOG = "logs/data/{dataset}.log"
+DATA_BENCHMARK = "benchmarks/data/{dataset}.tsv"
+
+# --- one training run: its folder (one per dataset, model and run), job log, benchmark, events ----
 RUN_NAME = "seed{seed}_lr{lr}_mom{momentum}"
 RUN = "{dataset}/{model}/" + RUN_NAME
 RUNS_ROOT = "results/runs"
 TRAIN_LOGS_ROOT = "logs/train"
 RUN_DIR = f"{RUNS_ROOT}/{RUN}"
+RUN_FILES = ("history.csv", "metrics.json", "model.pt")
+# Beside a run's outputs but not one of them: Snakemake deletes the declared outputs of a job that
+# failed or was killed, and the checkpoint must survive exactly that.
+CHECKPOINT_NAME = "checkpoint.pt"
 RUN_LOG = f"{TRAIN_LOGS_ROOT}/{RUN}.log"
+TRAIN_BENCHMARK = f"benchmarks/train/{RUN}.tsv"
+EVENTS_DIR = f"logs/tensorboard/{RUN}"  # TensorBoard's view of the run, not an output
+
+# --- an experiment (dataset, model) ---------------------------------------------------------------
+TABLES = "results/tables/{dataset}/{model}"
+PLOTS = "results/plots/{dataset}/{model}"
+SEEDS_TABLE = f"{TABLES}/seeds"
+GRID_TABLE = f"{TABLES}/grid"
+CHOICE = f"{TABLES}/choice.json"
+CLASS_ERRORS_TABLE = f"{TABLES}/class_errors"  # .csv and .html
+CONFUSION_TABLE = f"{TABLES}/confusion.csv"
+DIGIT_PAIRS_TABLE = f"{TABLES}/digit_pairs"
+PREDICTIONS = "results/predictions/{dataset}/{model}/test.csv"
+CURVES_PLOT = f"{PLOTS}/curves.png"
+GRID_PLOT = f"{PLOTS}/grid.png"
+WEIGHTS_PLOT = f"{PLOTS}/weights.png"
+CLASS_ERRORS_PLOT = f"{PLOTS}/class_errors.png"
+CONFUSION_PLOT = f"{PLOTS}/confusion.png"
+WORST_PLOT = f"{PLOTS}/worst.png"
+
+# --- a task (dataset): its models compared; a pairs dataset's sample images --------------------
+CHOSEN_TABLE = "results/tables/{dataset}/chosen"
+PAIRWISE_TABLE = "results/tables/{dataset}/pairwise"
+SAMPLES_PLOT = "results/plots/{dataset}_samples.png"
+
+# --- the study --------------------------------------------------------------------------------
+RUNS_TABLE = "results/runs"  # .csv and .html
+COST_TABLE = "results/tables/cost"
+RUN_COSTS_TABLE = "results/tables/run_costs"
+PROBLEM_RUNS_TABLE = "results/tables/problem_runs"
+COMPARISON_PLOT = "results/plots/comparison.png"
+SUMMARY = "results/summary.md"
+REPORT_SUMMARY = "results/report/summary.html"
+REPORT_FINDINGS = "results/report/findings.html"
+STUDY_RECORD = "results/study.yaml"
 
 
 def run_wildcards(seed, lr, momentum):
@@ -27,3 +76,18 @@ def run_wildcards(seed, lr, momentum):
 def run_name(seed, lr, momentum):
     """The directory name of one training run: seed1_lr0.01_mom0.9."""
     return RUN_NAME.format(**run_wildcards(seed, lr, momentum))
+
+
+def run_path(pattern, dataset, model, run):
+    """`pattern` (of train_run's wildcards) filled in for one (seed, lr, momentum) run of an experiment."""
+    return pattern.format(dataset=dataset, model=model, **run_wildcards(*run))
+
+
+def study_folder_of(run_dir):
+    """The study folder that holds a run's folder (RUN_DIR) of it."""
+    return Path(run_dir).resolve().parents[RUN_DIR.count("/")]
+
+
+def under_results(path):
+    """A path of the study as the summary links it: relative to results/."""
+    return str(Path(path).relative_to("results"))

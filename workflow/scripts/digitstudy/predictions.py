@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from .datasets import open_h5, read_attributes, read_splits
-from .files import read_json
+from .files import read_json, write_text_atomic
 from .models import build_model, pictured_layer
 from .training import EVAL_BATCH, on_device, standardise, to_tensor_split
 
@@ -17,11 +17,10 @@ from .training import EVAL_BATCH, on_device, standardise, to_tensor_split
 PREDICTION_COLUMNS = ("index", "label", "prediction", "correct", "p_label", "p_prediction")
 
 
-def chosen_model_path(choice, model_paths):
-    """The model.pt of the experiment's chosen run among the grid's, or None when every run diverged."""
-    if choice["chosen"] is None:
-        return None
-    return next(path for path in model_paths if Path(path).parent.name == choice["chosen"]["run"])
+def chosen_model_path(choice, models):
+    """The model.pt of the experiment's chosen run among the grid's ({run name: model.pt}), or None
+    when every run diverged."""
+    return None if choice["chosen"] is None else models[choice["chosen"]["run"]]
 
 
 def load_trained_model(model_name, model_path, attributes, device="cpu"):
@@ -31,10 +30,10 @@ def load_trained_model(model_name, model_path, attributes, device="cpu"):
     return on_device(model, device).eval()
 
 
-def chosen_weights(choice, model_paths, data_path):
+def chosen_weights(choice, models, data_path):
     """(weights of the pictured layer as an array, image shape) of an experiment's chosen run, or
-    None when every grid run diverged."""
-    model_path = chosen_model_path(choice, model_paths)
+    None when every grid run diverged. models: {run name: model.pt} of the grid."""
+    model_path = chosen_model_path(choice, models)
     if model_path is None:
         return None
     with open_h5(data_path) as handle:
@@ -95,9 +94,10 @@ def empty_predictions():
     return pd.DataFrame(columns=list(PREDICTION_COLUMNS))
 
 
-def predict_test(choice, model_paths, data_path):
-    """The chosen run's predictions on every test image (empty when every grid run diverged)."""
-    model_path = chosen_model_path(choice, model_paths)
+def predict_test(choice, models, data_path):
+    """The chosen run's predictions on every test image (empty when every grid run diverged).
+    models: {run name: model.pt} of the grid."""
+    model_path = chosen_model_path(choice, models)
     if model_path is None:
         return empty_predictions()
     splits, attributes = read_splits(data_path, names=("test",))
@@ -105,3 +105,12 @@ def predict_test(choice, model_paths, data_path):
     images = to_tensor_split(splits["test"], mean, std, "cpu").images
     model = load_trained_model(choice["model"], model_path, attributes)
     return predictions_table(splits["test"], test_logits(model, images))
+
+
+def write_predictions(choice_path, model_paths, runs, data_path, out_path):
+    """What rule predict_test does: the chosen run's predictions as CSV (`runs`: the run name of each
+    of model_paths). Returns (the predictions, the choice)."""
+    choice = read_json(choice_path)
+    predictions = predict_test(choice, dict(zip(runs, model_paths, strict=True)), data_path)
+    write_text_atomic(out_path, predictions.to_csv(index=False))
+    return predictions, choice

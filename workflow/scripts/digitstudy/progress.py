@@ -12,14 +12,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .cluster import MNIST_PIXELS
-from .config import load_schema, with_default_datasets
 from .models import model_spec
-from .paths import RUNS_ROOT, TRAIN_LOGS_ROOT, run_name
-from .record import RECORD, read_record
-from .study import all_runs, dataset_pixels, datasets, experiment_setting, experiments, without_dropped
+from .paths import CHECKPOINT_NAME, RAW_DIR, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
+from .record import RECORD, layout_error, layout_of, read_record
+from .scripting import ERROR_PREFIX
+from .study import all_runs, dataset_pixels, datasets, experiment_setting, experiments
 
 
 LOCKS = ".snakemake/locks"
@@ -29,6 +27,7 @@ LOCKS = ".snakemake/locks"
 class Run:
     name: str  # {dataset}/{model}/{seed, lr, momentum}, as in the run's paths
     experiment: tuple  # (dataset, model)
+    run: tuple  # (seed, lr, momentum)
     epochs: int
     cost: float  # the registry's seconds per epoch and 1,000 images (models.py), scaled to its image size
     state: str = "waiting"  # done, running, failed or waiting
@@ -41,19 +40,14 @@ class Run:
 
 
 def study_config(folder):
-    """The config of the study this folder holds: config/config.yaml and the config files its first
-    run recorded, merged as Snakemake merges them."""
-    from snakemake.utils import update_config  # Snakemake's own merge
-
+    """The config of the study this folder holds, as its latest run resolved it (its record)."""
     record = read_record(Path(folder) / RECORD)
     if record is None:
         raise ValueError(f"{Path(folder) / RECORD} does not exist: no study has started in {folder}")
-    config = yaml.safe_load((Path(folder) / "config" / "config.yaml").read_text())
-    for configfile in record.get("configfiles") or []:
-        update_config(config, yaml.safe_load((Path(folder) / configfile).read_text()))
-    config = with_default_datasets(config, load_schema(Path(folder) / "workflow" / "schemas" / "config.schema.yaml"))
-    config["experiments"] = without_dropped(config["experiments"])
-    return config
+    problem = layout_error(layout_of(record, folder), record.get("configfiles") or [], record.get("replace"))
+    if problem:
+        raise ValueError(problem)
+    return record["config"]
 
 
 def planned_runs(config, raw_root):
@@ -63,6 +57,7 @@ def planned_runs(config, raw_root):
         Run(
             f"{dataset}/{model}/{run_name(*run)}",
             (dataset, model),
+            run,
             experiment_setting(config, dataset, model, "epochs"),
             model_spec(model).epoch_seconds_per_1000 * pixels[dataset] / MNIST_PIXELS,
         )
@@ -85,13 +80,13 @@ def modified(path):
 
 
 def run_dir(folder, run):
-    """The run's folder (paths.RUN_DIR) in the study in `folder`."""
-    return Path(folder) / RUNS_ROOT / run.name
+    """The run's folder in the study in `folder`."""
+    return Path(folder) / run_path(RUN_DIR, *run.experiment, run.run)
 
 
 def run_log(folder, run):
-    """The run's job log (paths.RUN_LOG)."""
-    return Path(folder) / TRAIN_LOGS_ROOT / f"{run.name}.log"
+    """The run's job log."""
+    return Path(folder) / run_path(RUN_LOG, *run.experiment, run.run)
 
 
 def ended_in_error(log):
@@ -100,7 +95,7 @@ def ended_in_error(log):
         lines = log.read_text(errors="replace").splitlines()
     except FileNotFoundError:  # removed since it was looked at: no error to report
         return False
-    return bool(lines) and (lines[-1].startswith("error: ") or any(line.startswith("Traceback") for line in lines))
+    return bool(lines) and (lines[-1].startswith(ERROR_PREFIX) or any(line.startswith("Traceback") for line in lines))
 
 
 def run_state(folder, run, started):
@@ -141,9 +136,9 @@ def read_run(folder, run, started):
     run.state = run_state(folder, run, started)
     if run.state == "done":
         run.epoch_seconds = history_seconds(folder_of_run / "history.csv")
-    elif (folder_of_run / "checkpoint.pt").exists():
-        run.epoch_seconds = checkpoint_seconds(folder_of_run / "checkpoint.pt")
-    checkpoint_time = modified(folder_of_run / "checkpoint.pt")
+    elif (folder_of_run / CHECKPOINT_NAME).exists():
+        run.epoch_seconds = checkpoint_seconds(folder_of_run / CHECKPOINT_NAME)
+    checkpoint_time = modified(folder_of_run / CHECKPOINT_NAME)
     run.last_change = max(filter(None, [modified(log), checkpoint_time]), default=0.0)
     return run
 
@@ -151,7 +146,7 @@ def read_run(folder, run, started):
 def read_study(folder):
     """Every run of the study in `folder`, read as it stands now."""
     started = lock_time(folder)
-    runs = planned_runs(study_config(folder), Path(folder) / "data" / "raw")
+    runs = planned_runs(study_config(folder), Path(folder) / Path(RAW_DIR).parent)
     return [read_run(folder, run, started) for run in runs]
 
 

@@ -1,25 +1,36 @@
-"""Which study a folder holds, so that a command written for another one stops before it mixes them.
+"""Which study a folder holds, made by which layout of this workflow, and with which config.
 
 The quick and the full study share every path: a command that forgets `--configfile` (or adds one)
 would plan one study over the other's results, retrain everything or report the wrong numbers.
-The first run of a study in a folder records its name in results/study.yaml; every later command
-must select the same name (config key `study`)."""
+Every run of a study records in results/study.yaml its name, the layout of the workflow that made
+it, the options that selected its config, and the resolved config itself (what the progress command
+reads); every later command must select the same name, and a folder of an older layout is brought
+over by the upgrade command before anything else runs."""
 
 import os
+import shlex
 from pathlib import Path
 
 import yaml
 
+from .files import write_text_atomic
+from .paths import STUDY_RECORD
 
-RECORD = "results/study.yaml"
+
+RECORD = STUDY_RECORD
+# The layout of what this version of the workflow writes: the rules that make each file, their
+# paths and their scripts. A study of an older layout is upgraded once (scripts/upgrade.py).
+LAYOUT = 2
 HEADER = (
-    "# The study whose results this folder holds (written by its first run). digitstudy refuses a\n"
-    "# command whose config names another study; delete this file with the results to start anew.\n"
+    "# The study whose results this folder holds, written by each run of it: its name, the layout of\n"
+    "# the workflow that made it, and its config. digitstudy refuses a command whose config names another\n"
+    "# study; delete this file with the results to start anew.\n"
 )
 
 
-def read_record(path):
-    """The recorded {'study', 'configfiles'}, or None where the folder has none yet."""
+def read_record(path=RECORD):
+    """The recorded {'study', 'layout', 'configfiles', 'replace', 'config'}, or None where the folder
+    has none yet."""
     path = Path(path)
     if not path.is_file():
         return None
@@ -42,35 +53,64 @@ def relative_configfiles(configfiles, folder):
     return paths
 
 
-def selection(configfiles):
+def selection_options(configfiles, replace=False):
+    """The options that select a study, as a command's arguments."""
+    return (["--configfile", *configfiles] if configfiles else []) + (["--replace-workflow-config"] if replace else [])
+
+
+def selection(configfiles, replace=False):
     """The options that select a study, as a user would type them."""
-    return " ".join(f"--configfile {path}" for path in configfiles) if configfiles else "no --configfile"
+    return shlex.join(selection_options(configfiles, replace))
 
 
-def other_study_error(record, study, configfiles):
+def described(configfiles, replace=False):
+    return selection(configfiles, replace) or "no --configfile"
+
+
+def other_study_error(record, study, configfiles, replace=False):
     """One line when the folder holds another study than the config names, else None."""
     if record is None or record["study"] == study:
         return None
-    recorded = record.get("configfiles") or []
+    recorded, recorded_replace = record.get("configfiles") or [], bool(record.get("replace"))
     remedy = (
-        f"add {selection(recorded)} (after any targets) to work on it"
+        f"add {selection(recorded, recorded_replace)} (after any targets) to work on it"
         if recorded
         else "leave out --configfile to work on it"
     )
     return (
-        f"{RECORD} says this folder holds the study '{record['study']}' (made with {selection(recorded)}), "
-        f"but this command selects '{study}' ({selection(configfiles)}): {remedy}, or run '{study}' in "
-        f"another clone, or remove data/processed, results, logs and benchmarks first"
+        f"{RECORD} says this folder holds the study '{record['study']}' (made with "
+        f"{described(recorded, recorded_replace)}), but this command selects '{study}' "
+        f"({described(configfiles, replace)}): {remedy}, or run '{study}' in another clone, or remove "
+        "data/processed, results, logs and benchmarks first"
     )
 
 
-def write_record(path, study, configfiles):
-    """Record the study of this folder, once: a record already there stays as it is."""
-    path = Path(path)
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = yaml.safe_dump({"study": study, "configfiles": list(configfiles)}, sort_keys=False)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(HEADER + body)
-    temporary.rename(path)
+def layout_of(record, folder="."):
+    """The layout of the study in `folder`: its record's; a record without one, or results without a
+    record, are of layout 1 (before layouts were recorded); None for a folder with no study yet."""
+    if record is not None:
+        return record.get("layout", 1)
+    return 1 if (Path(folder) / "results" / "runs").is_dir() else None
+
+
+def layout_error(layout, configfiles, replace=False):
+    """One line when the folder's study was made by another layout of the workflow, else None."""
+    if layout is None or layout == LAYOUT:
+        return None
+    if layout > LAYOUT:
+        return (
+            f"{RECORD}: this study was made by a newer version of digitstudy (layout {layout}; this one "
+            f"writes layout {LAYOUT}): use that version, or run this one in another folder"
+        )
+    command = " ".join(filter(None, ["python scripts/upgrade.py", selection(configfiles, replace)]))
+    return (
+        f"{RECORD}: this study was made by an earlier version of digitstudy (layout {layout}; this one "
+        f"writes layout {LAYOUT}): bring it over without training anything again with: {command}"
+    )
+
+
+def write_record(path, study, configfiles, replace, config):
+    """Record the study of this folder as this command selects it (each run rewrites it, so that it
+    holds the config of the latest one)."""
+    body = {"study": study, "layout": LAYOUT, "configfiles": list(configfiles), "replace": bool(replace)}
+    write_text_atomic(path, HEADER + yaml.safe_dump({**body, "config": config}, sort_keys=False))

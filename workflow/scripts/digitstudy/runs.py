@@ -15,13 +15,13 @@ import numpy as np
 import torch
 
 from .datasets import read_splits
-from .events import events_dir, open_events
+from .events import open_events
 from .files import atomic_path, sha256_file, write_json_atomic, write_text_atomic
-from .training import best_epoch, check_device, to_tensor_split, train
+from .paths import CHECKPOINT_NAME
+from .training import RunSettings, best_epoch, check_device, to_tensor_split, train
 
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_error", "valid_loss", "valid_error", "seconds")
-CHECKPOINT_NAME = "checkpoint.pt"
 # What torch.load raises on a damaged file, or on one that weights_only refuses to unpickle.
 CHECKPOINT_ERRORS = (RuntimeError, pickle.UnpicklingError, EOFError, OSError, ValueError)
 
@@ -90,8 +90,7 @@ def run_record(
 
 
 def checkpoint_path(model_path):
-    """Beside the run's outputs but not one of them: Snakemake deletes the declared outputs of a job
-    that failed or was killed, and the checkpoint must survive exactly that."""
+    """The run's checkpoint, beside its outputs (paths.CHECKPOINT_NAME)."""
     return Path(model_path).with_name(CHECKPOINT_NAME)
 
 
@@ -130,9 +129,10 @@ def load_checkpoint(path, identity, log):
     return checkpoint
 
 
-def run_training(dataset, data_file, settings, threads, history_path, metrics_path, model_path, log):
+def run_training(dataset, data_file, settings, threads, history_path, metrics_path, model_path, log, events_dir=None):
     """Train one run and write its outputs, each atomically. Resumes from the run's checkpoint if a
-    killed job left one, and removes it once the outputs are complete."""
+    killed job left one, and removes it once the outputs are complete. events_dir: where its TensorBoard
+    events go (None: nowhere)."""
     started = time.perf_counter()
     check_device(settings.device)
     torch.set_num_threads(threads)
@@ -143,7 +143,7 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
     checkpoint, identity = checkpoint_path(model_path), run_identity(dataset, settings, threads, data_sha256)
     resume = load_checkpoint(checkpoint, identity, log)
     earlier_seconds = resume["wall_seconds"] if resume else 0.0
-    events = open_events(events_dir(model_path), resume["history"] if resume else [], log)
+    events = open_events(events_dir, resume["history"] if resume else [], log)
 
     def save(state):
         save_checkpoint(checkpoint, identity, state, earlier_seconds + time.perf_counter() - started)
@@ -169,3 +169,12 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
     write_json_atomic(metrics_path, record)
     checkpoint.unlink(missing_ok=True)
     return record
+
+
+def train_run(dataset, model, seed, lr, momentum, settings, threads, data_file, outputs, events_dir, log):
+    """What rule train_run does: one run from its wildcards (text, as in its paths) and its settings
+    (batch_size, epochs, chance_patience, device) to its outputs (`outputs`: the rule's named files)."""
+    run = RunSettings(model=model, seed=int(seed), lr=float(lr), momentum=float(momentum), **settings)
+    return run_training(
+        dataset, data_file, run, threads, outputs.history, outputs.metrics, outputs.model, log, events_dir
+    )

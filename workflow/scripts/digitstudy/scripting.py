@@ -8,6 +8,8 @@ from pathlib import Path
 from . import DigitstudyError
 
 
+ERROR_PREFIX = "error: "  # how a job's log ends when a DigitstudyError ended it (progress.py reads it)
+
 @contextlib.contextmanager
 def logged(log_path):
     """Yield a function that writes a line to the log. A DigitstudyError ends the job with its
@@ -20,7 +22,7 @@ def logged(log_path):
         try:
             yield lambda message: print(message, file=log)
         except DigitstudyError as error:
-            print(f"error: {error}", file=log)
+            print(f"{ERROR_PREFIX}{error}", file=log)
             print(f"digitstudy error: {error}", file=terminal)
             raise SystemExit(1) from None
         except Exception:

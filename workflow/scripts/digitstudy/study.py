@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 from . import DigitstudyError
-from .fetch import declared_source
 from .idx import IDX_FILES, image_pixels
 from .paths import run_name
 
@@ -53,11 +52,6 @@ def declared_names(config, pairs):
 def one_of(names):
     """A regular expression matching exactly these names (none: a pattern that matches nothing)."""
     return "|".join(re.escape(name) for name in names) or "(?!)"
-
-
-def idx_source(config, dataset):
-    """The IdxSource (checksums, mirrors, how messages name it) of declared base dataset `dataset`."""
-    return declared_source(dataset, config["datasets"][dataset]["idx"])
 
 
 def dataset_pixels(config, dataset, raw_root="data/raw", environ=os.environ, default=28 * 28):

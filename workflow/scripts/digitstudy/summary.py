@@ -3,53 +3,67 @@ then the best model per task, each experiment's choice, and links to every table
 
 import re
 
+import pandas as pd
+
+from . import paths
 from .aggregate import FAR_WORSE_MARGIN, percent
+from .files import read_json, write_text_atomic
+from .tables import markdown_fragment, markdown_html
 
 
-EXPERIMENT_TABLES = {"seed study": "seeds.md", "grid": "grid.md"}
-EXPERIMENT_PLOTS = {
-    "learning curves": "curves.png",
-    "grid heatmap": "grid.png",
-    "first-layer weights": "weights.png",
-    "test error per class": "class_errors.png",
-    "confusion matrix": "confusion.png",
-    "worst-predicted test images": "worst.png",
+# What the summary links to, by the name a reader sees: an experiment's, a task's, the study's.
+EXPERIMENT_LINKS = {
+    "seed study": f"{paths.SEEDS_TABLE}.md",
+    "grid": f"{paths.GRID_TABLE}.md",
+    "learning curves": paths.CURVES_PLOT,
+    "grid heatmap": paths.GRID_PLOT,
+    "first-layer weights": paths.WEIGHTS_PLOT,
+    "test error per class": paths.CLASS_ERRORS_PLOT,
+    "confusion matrix": paths.CONFUSION_PLOT,
+    "worst-predicted test images": paths.WORST_PLOT,
 }
-TASK_TABLES = {"chosen models with intervals": "chosen.md", "pairwise tests": "pairwise.md"}
+PAIRS_LINKS = {"digit pairs most often wrong": f"{paths.DIGIT_PAIRS_TABLE}.md"}
+TASK_LINKS = {
+    "chosen configurations and test errors with 95% intervals": f"{paths.CHOSEN_TABLE}.md",
+    "pairwise tests": f"{paths.PAIRWISE_TABLE}.md",
+}
 STUDY_LINKS = {
-    "every run": "runs.csv",
-    "cost": "tables/cost.md",
-    "cost per run": "tables/run_costs.md",
-    "diverged and far-worse runs": "tables/problem_runs.md",
-    "the tasks compared": "plots/comparison.png",
+    "every run": f"{paths.RUNS_TABLE}.csv",
+    "cost": f"{paths.COST_TABLE}.md",
+    "cost per run": f"{paths.RUN_COSTS_TABLE}.md",
+    "diverged and far-worse runs": f"{paths.PROBLEM_RUNS_TABLE}.md",
+    "the tasks compared": paths.COMPARISON_PLOT,
 }
+
+
+def filled(links, **wildcards):
+    """{name: path relative to results/} of `links` with the wildcards filled in."""
+    return {name: paths.under_results(pattern.format(**wildcards)) for name, pattern in links.items()}
 
 
 def experiment_links(dataset, model, of_pairs):
     """{name: path relative to results/} of one experiment's tables and figures."""
-    links = {name: f"tables/{dataset}/{model}/{file}" for name, file in EXPERIMENT_TABLES.items()}
-    if of_pairs:
-        links["digit pairs most often wrong"] = f"tables/{dataset}/{model}/digit_pairs.md"
-    return links | {name: f"plots/{dataset}/{model}/{file}" for name, file in EXPERIMENT_PLOTS.items()}
+    links = {**EXPERIMENT_LINKS, **(PAIRS_LINKS if of_pairs else {})}
+    return filled(links, dataset=dataset, model=model)
 
 
 def linked_files(experiments, pairs_datasets):
-    """Every file the summary links to, relative to results/ (the workflow makes each one)."""
-    paths = [
+    """Every file the summary links to, as the workflow writes it (the workflow makes each one)."""
+    found = [
         path
         for dataset, model in experiments
         for path in experiment_links(dataset, model, dataset in pairs_datasets).values()
     ]
     tasks = dict.fromkeys(dataset for dataset, _ in experiments)
-    paths += [f"tables/{dataset}/{file}" for dataset in tasks for file in TASK_TABLES.values()]
-    paths += list(STUDY_LINKS.values())
-    paths += [sample_plot(dataset) for dataset in tasks if dataset in pairs_datasets]
-    return paths
+    found += [path for dataset in tasks for path in filled(TASK_LINKS, dataset=dataset).values()]
+    found += list(filled(STUDY_LINKS).values())
+    found += [sample_plot(dataset) for dataset in tasks if dataset in pairs_datasets]
+    return [f"results/{path}" for path in found]
 
 
 def sample_plot(dataset):
     """The training images of a pairs dataset (rule plot_pair_samples), relative to results/."""
-    return f"plots/{dataset}_samples.png"
+    return paths.under_results(paths.SAMPLES_PLOT.format(dataset=dataset))
 
 
 def best_of_task(choices):
@@ -220,8 +234,9 @@ def task_section(dataset, choices, grids, chosen, pairwise, of_pairs):
     else:
         lines += ["**No model trained without diverging.**", ""]
     lines += [
-        "Chosen configurations and test errors with 95% intervals: "
-        f"[chosen models](tables/{dataset}/chosen.md); pairwise tests: [pairwise](tables/{dataset}/pairwise.md).",
+        "Models compared: "
+        + "; ".join(f"[{name}]({path})" for name, path in filled(TASK_LINKS, dataset=dataset).items())
+        + ".",
         "",
         "| experiment | chosen configuration | valid error (%) | seed study valid (%) | seed study test (%) "
         "| gap valid - train (points) | seeds ok | grid diverged / far worse |",
@@ -258,7 +273,8 @@ def summary_markdown(choices, grids, chosen_by_task, pairwise_by_task, problems,
             pairwise_by_task[dataset],
             dataset in pairs_datasets,
         )
-    lines += ["## The tasks compared", "", "![the chosen models of every task](plots/comparison.png)", ""]
+    comparison = paths.under_results(paths.COMPARISON_PLOT)
+    lines += ["## The tasks compared", "", f"![the chosen models of every task]({comparison})", ""]
     lines += [
         f"Images of {dataset} as the models see them: [samples]({sample_plot(dataset)}).\n"
         for dataset in chosen_by_task
@@ -267,7 +283,7 @@ def summary_markdown(choices, grids, chosen_by_task, pairwise_by_task, problems,
     lines += [
         "## Runs that went wrong, and cost",
         "",
-        "- " + ", ".join(f"[{name}]({path})" for name, path in STUDY_LINKS.items()),
+        "- " + ", ".join(f"[{name}]({path})" for name, path in filled(STUDY_LINKS).items()),
         "",
     ]
     return "\n".join(lines)
@@ -278,3 +294,25 @@ def without_links(text):
     link targets and embedded pictures go."""
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "(figure: see the report's study section)", text)
     return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+
+
+def write_summary(inputs, study, tasks, pairs_datasets, outputs):
+    """results/summary.md, its HTML form for the report, and the findings the report opens on
+    (`inputs`, `outputs`: the write_summary rule's named files; inputs.chosen, inputs.pairwise: a
+    file per task, in the order of `tasks`)."""
+    choices = [read_json(path) for path in inputs.choices]
+    grids = {(c["dataset"], c["model"]): pd.read_csv(path) for c, path in zip(choices, inputs.grids)}
+    by_task = lambda files: {task: pd.read_csv(path) for task, path in zip(tasks, files, strict=True)}  # noqa: E731
+    text = summary_markdown(
+        choices,
+        grids,
+        by_task(inputs.chosen),
+        by_task(inputs.pairwise),
+        pd.read_csv(inputs.problems),
+        pd.read_csv(inputs.cost),
+        study,
+        pairs_datasets,
+    )
+    write_text_atomic(outputs.markdown, text)
+    write_text_atomic(outputs.html, markdown_html(without_links(text), "digitstudy results"))
+    write_text_atomic(outputs.findings, markdown_fragment(without_links(text)))

@@ -1,0 +1,83 @@
+"""Bring the study in this folder, made by an earlier version of digitstudy, over to this version
+without training anything again. Every snakemake command prints this command, with the options that
+select the study, when it meets such a study; run it in the study's folder:
+
+    python scripts/upgrade.py --configfile config/quick.yaml
+
+It moves the files this version names otherwise, checks each data file and each trained run against
+the config, marks the unchanged ones done with `snakemake --touch`, and records the new layout.
+"""
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
+
+from digitstudy import DigitstudyError  # noqa: E402 (after the path it is found on)
+from digitstudy.config import load_config  # noqa: E402
+from digitstudy.record import (  # noqa: E402
+    LAYOUT,
+    RECORD,
+    layout_of,
+    other_study_error,
+    read_record,
+    relative_configfiles,
+    selection_options,
+    write_record,
+)
+from digitstudy.upgrade import apply_moves, plan_lines, touch_command, upgrade_plan  # noqa: E402
+
+
+def stop(problem):
+    print(f"upgrade error: {problem}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser.add_argument("--configfile", nargs="+", default=[], action="extend", help="as given to snakemake")
+    parser.add_argument("--replace-workflow-config", action="store_true", help="as given to snakemake")
+    return parser.parse_args()
+
+
+def touch(plan, options, old_record):
+    """snakemake --touch over the plan's runs; on failure the old record is put back (or none)."""
+    command = [sys.executable, "-m", *touch_command(plan, options)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        if old_record is None:
+            Path(RECORD).unlink()
+        else:
+            Path(RECORD).write_text(old_record)
+        stop(f"snakemake --touch failed, nothing is recorded as upgraded:\n{done.stderr[-3000:]}")
+
+
+def main():
+    given = arguments()
+    configfiles = relative_configfiles(given.configfile, Path.cwd())
+    try:
+        record = read_record(RECORD)
+        config = load_config(configfiles, given.replace_workflow_config)
+    except (ValueError, OSError, DigitstudyError) as error:
+        stop(error)
+    layout = layout_of(record)
+    if layout in (None, LAYOUT):
+        print(f"nothing to upgrade: {'no study here' if layout is None else f'this study is of layout {LAYOUT}'}")
+        return
+    stop_if_other = other_study_error(record, config["study"], configfiles, given.replace_workflow_config)
+    if stop_if_other:
+        stop(stop_if_other)
+    plan = upgrade_plan(layout, config)
+    apply_moves(plan)
+    old_record = Path(RECORD).read_text() if Path(RECORD).exists() else None
+    write_record(RECORD, config["study"], configfiles, given.replace_workflow_config, config)
+    if plan.targets:
+        touch(plan, selection_options(configfiles, given.replace_workflow_config), old_record)
+    print("\n".join([f"upgraded the study '{config['study']}' from layout {layout} to {LAYOUT}:", *plan_lines(plan)]))
+
+
+if __name__ == "__main__":
+    main()

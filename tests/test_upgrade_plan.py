@@ -1,0 +1,123 @@
+"""The upgrade's plan (digitstudy.upgrade) on a small study laid out on disk: which runs it marks done,
+which it leaves to rerun and why, and which files it moves. The real upgrade of a real study, through
+the command the workflow prints, is tests/test_upgrade.py."""
+
+import copy
+
+import pytest
+
+from digitstudy.config import resolve_config
+from digitstudy.datasets import build_base, build_pairs
+from digitstudy.paths import DATASET_FILE, RAW_DIR, RUN_DIR, run_path
+from digitstudy.upgrade import Plan, apply_moves, file_moves, obsolete_files, plan_lines, touch_command, upgrade_plan
+from helpers import run_settings, train_into, write_idx_dataset
+
+
+SIZES = {"train": 150, "valid": 50, "test": 40}
+
+
+def small_config(sha256):
+    return resolve_config(
+        {
+            "study": "small",
+            "data": {"n_train": 150, "n_valid": 50, "n_test": 40, "split_seed": 3},
+            "training": {"epochs": 1, "chance_patience": 5},
+            "datasets": {"tiny": {"idx": {"sha256": sha256}}, "tinypairs": {"pairs": "tiny", "seed": 9}},
+            "experiments": {"tiny": {"ann": {"batch_size": 32}}, "tinypairs": {"ann": {"batch_size": 32}}},
+            "seed_study": {"seeds": [1], "lr": 0.01, "momentum": 0.9},
+            "grid": {"seed": 1, "lr": [0.01, 0.1], "momentum": [0.9]},
+        }
+    )
+
+
+def build_study(folder):
+    """Data and trained runs of small_config in `folder`, as the workflow lays them out."""
+    config = small_config(write_idx_dataset(folder / RAW_DIR.format(dataset="tiny"), counts=(220, 60), suffix=""))
+    raw = folder / RAW_DIR.format(dataset="tiny")
+    build_base(raw, folder / DATASET_FILE.format(dataset="tiny"), "tiny", SIZES, 3)
+    build_pairs(raw, folder / DATASET_FILE.format(dataset="tinypairs"), "tinypairs", "tiny", SIZES, 3, 9)
+    for dataset in ("tiny", "tinypairs"):
+        for seed, lr, momentum in ((1, 0.01, 0.9), (1, 0.1, 0.9)):
+            settings = run_settings(model="ann", seed=seed, lr=lr, momentum=momentum, batch_size=32, epochs=1)
+            out_dir = folder / run_path(RUN_DIR, dataset, "ann", (seed, lr, momentum))
+            train_into(folder / DATASET_FILE.format(dataset=dataset), out_dir, settings, lambda message: None, dataset=dataset)
+    return config
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("study")
+    return folder, build_study(folder)
+
+
+def test_an_unchanged_study_is_marked_done_whole(study):
+    folder, config = study
+    plan = upgrade_plan(1, config, folder)
+    assert plan.changed == [] and plan.unchanged_runs == 4
+    assert plan.targets[0] == "results/runs/tiny/ann/seed1_lr0.01_mom0.9/metrics.json"
+    command = touch_command(plan, ["--configfile", "config/small.yaml"])
+    assert command[:5] == ["snakemake", *plan.targets[:4]]
+    assert command[5:] == [
+        "--touch",
+        "--cores",
+        "1",
+        "--allowed-rules",
+        "fetch_idx",
+        "prepare_idx",
+        "make_pairs",
+        "train_run",
+        "--configfile",
+        "config/small.yaml",
+    ]
+    assert plan_lines(plan) == ["4 trained runs unchanged: marked done with their data, nothing retrains"]
+
+
+def test_runs_whose_settings_changed_are_left_to_retrain(study):
+    folder, config = study
+    changed = copy.deepcopy(config)
+    changed["experiments"]["tinypairs"]["ann"]["epochs"] = 2
+    changed["grid"]["lr"] = [0.01, 0.2]
+    plan = upgrade_plan(1, changed, folder)
+    assert plan.changed == [
+        "tiny/ann/seed1_lr0.2_mom0.9: not trained",
+        "tinypairs/ann/seed1_lr0.01_mom0.9: trained with another epochs",
+        "tinypairs/ann/seed1_lr0.2_mom0.9: not trained",
+    ]
+    assert plan.targets == ["results/runs/tiny/ann/seed1_lr0.01_mom0.9/metrics.json"]
+
+
+def test_data_made_otherwise_leaves_its_runs_to_rerun(study):
+    folder, config = study
+    changed = copy.deepcopy(config)
+    changed["datasets"]["tinypairs"]["seed"] = 10
+    assert upgrade_plan(1, changed, folder).changed == [
+        "tinypairs: data/processed/tinypairs.h5 was made with another pair_seed"
+    ]
+    changed["data"]["split_seed"] = 4
+    assert [item.split(":")[0] for item in upgrade_plan(1, changed, folder).changed] == ["tiny", "tinypairs"]
+    changed = copy.deepcopy(config)
+    changed["datasets"]["tiny"]["idx"]["sha256"]["t10k-labels-idx1-ubyte"] = "0" * 64
+    assert upgrade_plan(1, changed, folder).changed == [
+        "tiny: data/raw/tiny/t10k-labels-idx1-ubyte is not the file datasets.tiny.idx.sha256 declares",
+        "tinypairs: data/raw/tiny/t10k-labels-idx1-ubyte is not the file datasets.tiny.idx.sha256 declares",
+    ]
+
+
+def test_files_of_layout_1_move_to_their_new_names(tmp_path):
+    for old in ("benchmarks/data/prepare_mnist.tsv", "logs/data/make_two_digit.log", "results/tables/tiny/paired.md"):
+        (tmp_path / old).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / old).write_text(old)
+    config = {"experiments": {"tiny": {"ann": {}}}, "datasets": {}}
+    moves = file_moves(1, tmp_path)
+    assert moves == [
+        ("benchmarks/data/prepare_mnist.tsv", "benchmarks/data/mnist.tsv"),
+        ("logs/data/make_two_digit.log", "logs/data/twodigit.log"),
+    ]
+    removals = obsolete_files(1, config, tmp_path)
+    assert removals == ["results/tables/tiny/paired.md"]
+
+    apply_moves(Plan(moves=moves, removals=removals), tmp_path)
+    assert (tmp_path / "benchmarks/data/mnist.tsv").read_text() == "benchmarks/data/prepare_mnist.tsv"
+    assert not (tmp_path / "benchmarks/data/prepare_mnist.tsv").exists()
+    assert not (tmp_path / "results/tables/tiny/paired.md").exists()
+    assert file_moves(2, tmp_path) == []

@@ -1,0 +1,16 @@
+"""Rule choose: an experiment's configuration, the grid run with the lowest validation error."""
+
+from digitstudy.aggregate import write_choice
+from digitstudy.scripting import logged
+
+
+# `snakemake` is the object that Snakemake gives every rule script.
+with logged(snakemake.log[0]) as log:
+    choice = write_choice(
+        dataset=snakemake.wildcards.dataset,
+        model=snakemake.wildcards.model,
+        grid_metrics=list(snakemake.input.grid),
+        seed_metrics=list(snakemake.input.seeds),
+        out_path=snakemake.output[0],
+    )
+    log(f"chosen: {choice['chosen']}")
