@@ -204,7 +204,7 @@ def copy_workflow(workdir):
     """The workflow's code and configs (not its data or results) in `workdir`."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    for folder in ("workflow", "config", "slurm"):
+    for folder in ("workflow", "config", "slurm", "scripts"):
         shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return workdir
 
@@ -232,7 +232,7 @@ def snakemake_command(*arguments, configfile=QUICK_CONFIG, cores=2, replace=Fals
     --configfile takes every word after it as a file. cores=None leaves --cores to the arguments or
     the profile; configfile=None selects the full study (config/config.yaml alone), as a user's
     command without --configfile does; the config file (or files, a tuple) is merged over
-    config/config.yaml, as the README says, or replaces it (replace=True)."""
+    config/config.yaml, as config/README.md says, or replaces it (replace=True)."""
     return [
         sys.executable,
         "-m",

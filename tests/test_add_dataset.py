@@ -1,4 +1,4 @@
-"""A dataset declared in config alone runs the whole study: the README's "Add a dataset" example, run as
+"""A dataset declared in config alone runs the whole study: docs/usage.md's "Add a dataset" example, run as
 it is written, on a small dataset in IDX format generated here (no MNIST in sight)."""
 
 import gzip
@@ -16,7 +16,7 @@ from helpers import REPO, copy_workflow, snakemake, write_idx_dataset
 
 
 pytestmark = pytest.mark.workflow
-README = (REPO / "README.md").read_text()
+README = (REPO / "docs" / "usage.md").read_text()
 EXAMPLE_FOLDER = "~/data/fashion"
 # The example's study made small: the generated dataset has 300 train and 80 test images.
 SMALL = {
@@ -33,13 +33,13 @@ def readme_block(marker, language):
 
 
 def checksum_lines(folder):
-    """The README's checksum loop, run on `folder` instead of the example's."""
+    """The checksum loop of docs/usage.md, run on `folder` instead of the example's."""
     script = readme_block("dataset-checksums", "bash").replace(EXAMPLE_FOLDER, str(folder))
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
 
 
 def example_config(folder):
-    """The README's config/fashion.yaml with the files in `folder` and the printed lines pasted in."""
+    """The config/fashion.yaml of docs/usage.md with the files in `folder` and the printed lines pasted in."""
     text = readme_block("add-dataset-example", "yaml").replace(EXAMPLE_FOLDER, str(folder))
     return re.sub(r" *# the four lines printed above\n", lambda _: checksum_lines(folder), text)
 

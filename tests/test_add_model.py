@@ -1,5 +1,5 @@
 """A model added in one place, a registered function in models.py, is planned, estimated and trained
-by the real workflow (README: "Add a model"), on a copy of the finished quick study."""
+by the real workflow (docs/usage.md: "Add a model"), on a copy of the finished quick study."""
 
 import json
 import math

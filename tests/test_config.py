@@ -2,12 +2,15 @@
 
 import math
 import re
+import shutil
 
 import pytest
 
+from digitstudy import DigitstudyError
 from digitstudy.config import (
     config_error,
     key_path,
+    load_config,
     load_schema,
     non_finite_numbers,
     source_error,
@@ -95,8 +98,19 @@ def workdir(tmp_path_factory):
     return copy_workflow(tmp_path_factory.mktemp("config"))
 
 
-@pytest.mark.workflow
 @pytest.mark.parametrize("case", BAD_CONFIGS)
+def test_bad_config_is_refused_in_one_line(tmp_path, case):
+    """Each bad file, merged over config/config.yaml as the workflow merges it (load_config)."""
+    change, message = BAD_CONFIGS[case]
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    configfile = write_config(tmp_path, change, name="config/bad.yaml")
+    with pytest.raises(DigitstudyError) as refused:
+        load_config([configfile], folder=tmp_path)
+    assert f"config error: {refused.value}" == message
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("case", ["unknown model", "number read as text", "undeclared dataset"])
 def test_bad_config_stops_snakemake_with_one_line(workdir, mnist_dir, case):
     change, message = BAD_CONFIGS[case]
     configfile = write_config(workdir, change, name=f"config/bad-{case.replace(' ', '-')}.yaml")
@@ -227,7 +241,7 @@ def test_a_config_file_of_its_own_can_drop_experiments(workdir, mnist_dir):
 
 @pytest.mark.workflow
 def test_a_merged_config_file_drops_experiments_with_null(workdir, mnist_dir):
-    """Merged over config/config.yaml (the default) as the README shows: null drops a dataset or a
+    """Merged over config/config.yaml (the default) as config/README.md shows: null drops a dataset or a
     model; lists replace whole lists."""
     (workdir / "config" / "less.yaml").write_text(
         "experiments: {mnist: {cnn: null, cnn_dropout: null}, twodigit: null}\n"
@@ -248,9 +262,9 @@ def test_a_config_that_drops_every_experiment_is_refused():
 
 @pytest.mark.workflow
 def test_the_readmes_own_config_example_plans_what_it_says(workdir, mnist_dir):
-    """The README's config/mine.yaml, run as its command shows, in a fresh folder: the MNIST MLP alone
+    """The config/mine.yaml of config/README.md, run as its command shows, in a fresh folder: the MNIST MLP alone
     at the quick study's sizes, three seeds, two grid points."""
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "config" / "README.md").read_text()
     example = re.search(r"<!-- own-config-example -->\n```yaml\n(.*?)```", readme, re.DOTALL).group(1)
     command = re.search(r"`snakemake (--cores all --configfile config/quick.yaml config/mine.yaml)`", readme)
     (workdir / "config" / "mine.yaml").write_text(example)

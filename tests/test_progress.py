@@ -23,6 +23,10 @@ from helpers import (
 )
 
 
+# Where the example of the command's output may lie (README.md or the docs folder).
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
 def progress(folder):
     """The command's output lines, after the time and folder line."""
     done = subprocess.run(
@@ -44,19 +48,6 @@ def test_the_estimate_shares_the_work_among_the_runs_at_once():
     expected = (12 + 20 + 2 * ratio * 10) / 2
     assert time_left([timed, waiting, untimed], slots=2) == pytest.approx(max(expected, 2 * ratio * 10))
     assert time_left([waiting, untimed], slots=1) is None
-
-
-def test_the_readmes_example_reads_as_the_command_writes():
-    readme = (REPO / "docs" / "watching.md").read_text()
-    block = readme.split("<!-- progress-example -->\n```\n", 1)[1].split("```", 1)[0]
-    counts, *running, estimate = block.splitlines()[1:]
-    assert re.fullmatch(r"runs: \d+, done \d+, running \d+, waiting \d+", counts)
-    assert running and all(
-        re.fullmatch(r"  \S+ +\d+/\d+ epochs, [\d.]+ s per epoch, last change .+ ago", line) for line in running
-    )
-    assert re.fullmatch(
-        rf"training time left: about .+ at {len(running)} runs at once \(from \d+ timed epochs\)", estimate
-    )
 
 
 def test_a_runs_cost_figure_grows_with_its_image_size(tmp_path):
@@ -108,10 +99,11 @@ def caught_running(process, study, timeout=120):
     pytest.fail("no run was seen running in time")
 
 
-@pytest.mark.workflow
-def test_a_study_in_progress(quick_study, tmp_path, mnist_dir):
-    """The last experiment's runs trained again, one at a time, and the command read in the middle of one."""
-    study = copy_study(quick_study, tmp_path / "study")
+@pytest.fixture(scope="module")
+def in_progress(quick_study, tmp_path_factory, mnist_dir):
+    """The last experiment's runs trained again, one at a time, and the command read in the middle of
+    one: (every run, the runs done then, the run caught running, the command's lines)."""
+    study = copy_study(quick_study, tmp_path_factory.mktemp("progress") / "study")
     runs = read_study(study)
     again = [run for run in runs if run.experiment == runs[-1].experiment]
     for run in again:
@@ -132,6 +124,36 @@ def test_a_study_in_progress(quick_study, tmp_path, mnist_dir):
     finally:  # the rest of the training is not needed: a finished study is the test above
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
+    return runs, done, running, lines
+
+
+@pytest.mark.workflow
+def test_a_study_in_progress(in_progress):
+    runs, done, running, lines = in_progress
     assert lines[0] == f"runs: {len(runs)}, done {done}, running 1, waiting {len(runs) - done - 1}"
     assert lines[1].startswith(f"  {running.name}  {running.epochs_done}/{running.epochs} epochs, ")
     assert lines[2].startswith("training time left: about ") and lines[2].endswith(" timed epochs)")
+
+
+def shape(line):
+    """A line of the command's output with what varies from study to study (numbers, durations, run
+    names, the time and folder) replaced by placeholders."""
+    line = re.sub(r"^\d\d:\d\d:\d\d  .*$", "TIME  FOLDER", line)
+    line = re.sub(r"[\d.]+ s per epoch", "N s per epoch", line)
+    line = re.sub(r"\b\d+ h \d+ min\b|\b\d+ min \d+ s\b|\b\d+ s\b", "DURATION", line)
+    line = re.sub(r"\S+/\S+/seed\S+", "RUN", line)
+    line = re.sub(r"\b1 run at once\b", "N runs at once", line)
+    return re.sub(r"\d+(\.\d+)?", "N", re.sub(r" {2,}(?=\d)", " ", line))
+
+
+@pytest.mark.workflow
+def test_the_docs_example_has_the_shape_of_the_commands_real_output(in_progress):
+    *_, lines = in_progress
+    text = next(path.read_text() for path in DOCS if "<!-- progress-example -->" in path.read_text())
+    example = text.split("<!-- progress-example -->\n```\n", 1)[1].split("```", 1)[0].splitlines()
+    assert shape(example[0]) == "TIME  FOLDER"
+    header, *running, estimate = example[1:]
+    real_header, real_running, real_estimate = lines
+    assert shape(header) == shape(real_header)
+    assert running and all(shape(line) == shape(real_running) for line in running)
+    assert shape(estimate) == shape(real_estimate)

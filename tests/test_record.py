@@ -16,7 +16,7 @@ from digitstudy.record import (
     relative_configfiles,
     write_record,
 )
-from helpers import QUICK_CONFIG, REPO, copy_study, copy_workflow, snakemake
+from helpers import QUICK_CONFIG, REPO, copy_study, copy_workflow, quick_config, snakemake
 
 
 QUICK_RECORD = {"study": "quick", "configfiles": [QUICK_CONFIG]}
@@ -100,7 +100,7 @@ def study(quick_study, tmp_path_factory):
 
 @pytest.mark.workflow
 def test_the_quick_study_recorded_its_name_and_config(study):
-    assert read_record(study / RECORD) == QUICK_RECORD
+    assert read_record(study / RECORD) == {**QUICK_RECORD, "layout": LAYOUT, "replace": False, "config": quick_config()}
 
 
 @pytest.mark.workflow

@@ -104,11 +104,22 @@ def test_rendered_report_names_every_experiment(report_file, chromium):
     assert not missing, f"the rendered report does not name {missing}:\n{text[:3000]}"
 
 
-def test_report_opens_at_its_title(report_file, chromium):
+def first_finding(study):
+    """The summary's first finding as a reader sees it rendered (Markdown's bold marks gone), up to
+    its test error: '<task>: the best model (chosen on validation) is <model>'."""
+    summary = (study / "results" / "summary.md").read_text()
+    first = re.search(r"^1\. (.*)$", summary, re.MULTILINE).group(1).replace("**", "")
+    return first.split(", with test error")[0]
+
+
+def test_report_opens_at_its_title_and_findings(report_file, chromium):
     """A long landing page must start on screen: Snakemake centres it vertically, and a page taller
     than the window then loses its top (the title, the findings) where no scrolling reaches."""
-    text = first_screen_text(report_file, chromium=chromium)
-    assert "digitstudy" in text, f"the first screen shows only: {text[:1500]}"
+    text = " ".join(first_screen_text(report_file, chromium=chromium).split())
+    finding = first_finding(report_file.parents[1])
+    assert finding.startswith(f"{EXPERIMENTS[0][0]}: the best model (chosen on validation) is ")
+    for expected in ("digitstudy results", "Findings", finding):
+        assert expected in text, f"the first screen lacks {expected!r}; it shows only: {text[:1500]}"
 
 
 def test_screenshot_of_the_report_is_not_blank(report_file, chromium, tmp_path):

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.workflow
 QUICK_EXPERIMENTS = [(dataset, model) for dataset, models in quick_config()["experiments"].items() for model in models]
 AGGREGATES = {"collect_runs": 1, "tabulate_costs": 1, "plot_comparison": 1, "write_summary": 1, "all": 1}
 EXPERIMENT_AGGREGATES = (
+    "choose",
     "make_tables",
     "plot_curves",
     "plot_grid",

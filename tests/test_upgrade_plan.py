@@ -40,7 +40,9 @@ def build_study(folder):
         for seed, lr, momentum in ((1, 0.01, 0.9), (1, 0.1, 0.9)):
             settings = run_settings(model="ann", seed=seed, lr=lr, momentum=momentum, batch_size=32, epochs=1)
             out_dir = folder / run_path(RUN_DIR, dataset, "ann", (seed, lr, momentum))
-            train_into(folder / DATASET_FILE.format(dataset=dataset), out_dir, settings, lambda message: None, dataset=dataset)
+            train_into(
+                folder / DATASET_FILE.format(dataset=dataset), out_dir, settings, lambda message: None, dataset=dataset
+            )
     return config
 
 

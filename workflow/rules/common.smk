@@ -2,7 +2,7 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from digitstudy import DigitstudyError, paths
 from digitstudy.cluster import (
