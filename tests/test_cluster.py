@@ -1,18 +1,12 @@
-"""What jobs ask a cluster for, the Slurm profile, the site checks and the conda environment."""
+"""What jobs ask a cluster for, the Slurm profile and the conda environment (the site checks are in
+test_slurm_plan.py)."""
 
 import re
 
 import pytest
 import yaml
 
-from digitstudy.cluster import (
-    enforces_associations,
-    partitions,
-    slurm_settings_problems,
-    training_gpus,
-    training_mem_mb,
-    training_runtime_minutes,
-)
+from digitstudy.cluster import training_gpus, training_mem_mb, training_runtime_minutes
 from digitstudy.study import dataset_pixels
 from helpers import REPO, copy_workflow, snakemake, workflow_config, write_config
 
@@ -57,46 +51,6 @@ def test_profile_is_the_documented_slurm_profile():
     assert "gpu" not in PROFILE["default-resources"], "only training jobs may ask for a GPU"
     assert PROFILE["groups"]["train_run"] in PROFILE["group-components"]
     assert "## On a cluster" in (REPO / "README.md").read_text()
-
-
-def test_partitions_are_read_from_sinfo():
-    assert partitions("cpu*\ngpu\n") == (["cpu", "gpu"], "cpu")
-    assert partitions("cpu\ngpu\n") == (["cpu", "gpu"], None)
-
-
-def test_association_enforcement_is_read_from_scontrol():
-    assert enforces_associations("AccountingStorageEnforce = associations,limits,qos\n")
-    assert not enforces_associations("AccountingStorageEnforce = none\nAccountingStorageType = x\n")
-    assert not enforces_associations("ClusterName = digitstudy\n")
-
-
-def fake_slurm(outputs):
-    """A run function that answers commands by their first word."""
-    return lambda command: outputs.get(command[0])
-
-
-def test_a_site_with_defaults_needs_no_settings():
-    run = fake_slurm({"sinfo": "debug*\n", "scontrol": "AccountingStorageEnforce = none\n"})
-    assert slurm_settings_problems("", "", run=run) == []
-
-
-def test_a_site_without_default_partition_needs_one():
-    run = fake_slurm({"sinfo": "cpu\ngpu\ncpu\n", "scontrol": "AccountingStorageEnforce = none\n"})
-    (problem,) = slurm_settings_problems("", "", run=run)
-    assert "slurm_partition" in problem and "cpu, gpu" in problem
-    assert slurm_settings_problems("cpu", "", run=run) == []
-
-
-def test_a_site_enforcing_accounts_needs_one_unless_the_user_has_a_default():
-    site = {"sinfo": "debug*\n", "scontrol": "AccountingStorageEnforce = associations\n"}
-    (problem,) = slurm_settings_problems("", "", run=fake_slurm({**site, "sacctmgr": "\n"}), user="u")
-    assert "slurm_account" in problem
-    assert slurm_settings_problems("", "", run=fake_slurm({**site, "sacctmgr": "proj\n"}), user="u") == []
-    assert slurm_settings_problems("", "proj", run=fake_slurm({**site, "sacctmgr": "\n"}), user="u") == []
-
-
-def test_missing_slurm_commands_are_no_problem():
-    assert slurm_settings_problems("", "", run=fake_slurm({})) == []
 
 
 def pins(lines):

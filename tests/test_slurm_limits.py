@@ -3,24 +3,46 @@ against recorded Slurm output (the live Slurm is in test_slurm.py)."""
 
 import pytest
 
-from digitstudy.slurm_limits import PartitionLimits, gpu_count, misfits, partition_limits, slurm_minutes
+from digitstudy.slurm_limits import (
+    PartitionLimits,
+    gpu_count,
+    misfits,
+    partition_limits,
+    slurm_minutes,
+    slurm_partitions,
+)
 from digitstudy.slurm_watch import PendingWatch, never_starts, pending_jobs
 
 
-SCONTROL = (
-    "PartitionName=debug AllowGroups=ALL Default=YES MaxNodes=UNLIMITED MaxTime=UNLIMITED "
-    "MaxCPUsPerNode=UNLIMITED Nodes=vm State=UP TotalCPUs=2 DefMemPerNode=UNLIMITED "
-    "MaxMemPerNode=UNLIMITED TRES=cpu=2,mem=24105M,node=1\n"
-    "PartitionName=short Default=NO MaxTime=00:30:00 MaxCPUsPerNode=16 MaxMemPerNode=64000\n"
-)
+# `scontrol show partition` as Slurm prints it (abridged).
+SCONTROL = """PartitionName=debug
+   AllowGroups=ALL AllowAccounts=ALL AllowQos=ALL
+   AllocNodes=ALL Default=YES QoS=N/A
+   MaxNodes=UNLIMITED MaxTime=UNLIMITED MinNodes=0 LLN=NO MaxCPUsPerNode=UNLIMITED
+   Nodes=vm
+   State=UP TotalCPUs=2 TotalNodes=1 SelectTypeParameters=NONE
+   DefMemPerNode=UNLIMITED MaxMemPerNode=UNLIMITED
+   TRES=cpu=2,mem=24105M,node=1,billing=2
+
+PartitionName=short
+   AllowGroups=ALL AllowAccounts=ALL AllowQos=ALL
+   AllocNodes=ALL Default=NO QoS=N/A
+   MaxNodes=UNLIMITED MaxTime=00:30:00 MinNodes=0 LLN=NO MaxCPUsPerNode=16
+   Nodes=big[1-2]
+   State=UP TotalCPUs=96 TotalNodes=2 SelectTypeParameters=NONE
+   DefMemPerNode=UNLIMITED MaxMemPerNode=64000
+"""
 NODES = {"debug": "2|24105|(null)\n", "short": "32|128000|gpu:a100:4(S:0-1)\n64+|256000|(null)\n"}
 
 
 def fake_site(command):
-    if command[0] == "scontrol":
-        name = command[-1] if command[-1] != "-o" else None
-        lines = SCONTROL.splitlines(keepends=True)
-        return "".join(line for line in lines if name is None or f"PartitionName={name} " in line) or None
+    """Answers `scontrol show partition [NAME]` and `sinfo -N -p NAME` as a Slurm with SCONTROL's
+    partitions does."""
+    if command[:3] == ["scontrol", "show", "partition"]:
+        if len(command) == 3:
+            return SCONTROL
+        shown = [part for part in SCONTROL.split("\n\n") if part.startswith(f"PartitionName={command[3]}\n")]
+        return shown[0] if shown else None
     if command[0] == "sinfo":
         return NODES[command[command.index("-p") + 1]]
     return None
@@ -60,6 +82,14 @@ def test_the_default_partition_and_a_named_one():
 
 def test_a_site_that_does_not_answer_has_no_limits():
     assert partition_limits(None, run=lambda command: None) is None
+    assert partition_limits("gone", run=fake_site) is None
+
+
+def test_partitions_are_read_with_the_plugins_parser():
+    shown = slurm_partitions(run=fake_site)
+    assert list(shown) == ["debug", "short"]
+    assert shown["debug"]["Default"] == "YES" and shown["short"]["MaxTime"] == "00:30:00"
+    assert slurm_partitions(run=lambda command: None) == {}
 
 
 def test_a_job_that_fits_and_one_that_does_not():

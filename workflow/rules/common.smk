@@ -5,11 +5,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from digitstudy import DigitstudyError, paths
-from digitstudy.cluster import (
-    training_gpus,
-    training_mem_mb,
-    training_runtime_minutes,
-)
 from digitstudy.config import resolve_config, source_error
 from digitstudy.idx import IDX_FILES
 from digitstudy.paths import run_path
@@ -25,7 +20,6 @@ from digitstudy.record import (
 from digitstudy.study import (
     all_runs,
     base_of,
-    dataset_pixels,
     datasets,
     declared_names,
     experiment_setting,
@@ -35,6 +29,7 @@ from digitstudy.study import (
     pairs_datasets,
     seed_runs,
 )
+from digitstudy.snakemake_internals import command_line_configfiles, replaces_workflow_config
 from digitstudy.summary import linked_files
 
 
@@ -72,8 +67,8 @@ RESOLVED = resolved(config)
 config.clear()
 config.update(RESOLVED)
 stop_if(source_error(config, os.environ, "data/raw"), "config")
-CONFIGFILES = relative_configfiles(workflow.overwrite_configfiles or [], Path.cwd())
-REPLACE = workflow.config_settings.replace_workflow_config
+CONFIGFILES = relative_configfiles(command_line_configfiles(workflow), Path.cwd())
+REPLACE = replaces_workflow_config(workflow)
 stop_on_other_study(config, CONFIGFILES, REPLACE)
 
 
@@ -167,39 +162,3 @@ def get_grid_files(name):
 def get_grid_runs(wildcards):
     """Params function: the grid's run names, in the order of get_grid_files."""
     return [paths.run_name(*run) for run in grid_runs(config)]
-
-
-# --- what a job asks a cluster scheduler for (used by the slurm executor; see slurm/config.yaml) ---
-
-
-def get_train_mem_mb(wildcards):
-    data = config["data"]
-    return training_mem_mb(dataset_pixels(config, wildcards.dataset), data["n_train"], data["n_valid"], data["n_test"])
-
-
-def get_train_runtime(wildcards, threads):
-    return training_runtime_minutes(
-        wildcards.model,
-        dataset_pixels(config, wildcards.dataset),
-        experiment_setting(config, wildcards.dataset, wildcards.model, "epochs"),
-        config["data"]["n_train"],
-        config["data"]["n_valid"],
-        threads=threads,
-    )
-
-
-TRAIN_GPUS = training_gpus(config["training"]["device"])
-
-
-# TEMPORARY until slurm.smk defines them
-PENDING_WATCH = None
-
-
-def start_slurm():
-    global PENDING_WATCH
-    PENDING_WATCH = prepare_slurm()
-
-
-def report_cancelled_jobs():
-    if PENDING_WATCH is not None and PENDING_WATCH.cancelled:
-        print("\n".join(PENDING_WATCH.cancelled), file=sys.stderr)

@@ -1,10 +1,9 @@
-"""What a training job asks a cluster scheduler for, and whether a Slurm site needs settings we lack.
+"""What a training job asks a cluster scheduler for, and how the Slurm modules ask Slurm.
 
 The estimates are deliberately generous: a Slurm job that outlives its time limit is killed, one
 that asks for a little too much merely waits a little longer in the queue.
 """
 
-import getpass
 import math
 import subprocess
 
@@ -38,7 +37,7 @@ def training_gpus(device):
     return 1 if device == "cuda" else 0
 
 
-# --- Slurm site checks ------------------------------------------------------------------------------
+# --- Slurm's commands (slurm_limits, slurm_plan, slurm_watch) -------------------------------------
 
 
 def run_command(command):
@@ -48,50 +47,3 @@ def run_command(command):
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout if done.returncode == 0 else None
-
-
-def partitions(sinfo_output):
-    """(partition names, the default one or None) from `sinfo -h -o %P`."""
-    names = [name.strip() for name in sinfo_output.split() if name.strip()]
-    default = next((name.rstrip("*") for name in names if name.endswith("*")), None)
-    return [name.rstrip("*") for name in names], default
-
-
-def enforces_associations(scontrol_config):
-    """True when `scontrol show config` says every job must run under a valid account."""
-    for line in scontrol_config.splitlines():
-        key, _, value = line.partition("=")
-        if key.strip() == "AccountingStorageEnforce":
-            return "associations" in value.lower()
-    return False
-
-
-def slurm_settings_problems(partition, account, run=run_command, user=None):
-    """Messages for each setting this Slurm site needs and the profile lacks; [] when all is well.
-
-    partition, account: the slurm_partition / slurm_account default resources ('' or None: unset).
-    run: a function from a command (list) to its stdout or None, replaceable in tests.
-    """
-    problems = []
-    if not partition:
-        sinfo = run(["sinfo", "-h", "-o", "%P"])
-        if sinfo is not None:
-            names, default = partitions(sinfo)
-            if default is None:
-                problems.append(
-                    "this cluster has no default partition, so every job must name one. Set "
-                    "`slurm_partition` under `default-resources` in slurm/config.yaml to one of: "
-                    + ", ".join(sorted(set(names)))
-                )
-    if not account:
-        config = run(["scontrol", "show", "config"])
-        if config is not None and enforces_associations(config):
-            user = user or getpass.getuser()
-            default_account = run(["sacctmgr", "-n", "-P", "show", "user", user, "format=DefaultAccount"])
-            if default_account is not None and not default_account.strip():
-                problems.append(
-                    "this cluster requires an account for every job and you have no default "
-                    "account. Set `slurm_account` under `default-resources` in slurm/config.yaml "
-                    "(`sacctmgr show associations user=$USER` lists yours)"
-                )
-    return problems

@@ -7,6 +7,8 @@ MaxTime, is accepted by sbatch and then pends for ever (reason PartitionConfig, 
 import re
 from dataclasses import dataclass
 
+from snakemake_executor_plugin_slurm.partitions import parse_scontrol_partition_output
+
 from .cluster import run_command
 
 
@@ -22,6 +24,8 @@ class PartitionLimits:
 def slurm_minutes(text):
     """Slurm's time ([days-]hours:minutes:seconds, minutes:seconds, minutes) in whole minutes, rounded
     down; None for UNLIMITED / infinite."""
+    # Not the plugin's parse_time_to_minutes: it reads "M:S" as hours:minutes (for its partition
+    # file) and rounds up, where a limit must round down.
     text = text.strip()
     if text.lower() in ("unlimited", "infinite", "none", ""):
         return None
@@ -44,9 +48,11 @@ def gpu_count(gres):
     return sum(int(count) for count in re.findall(r"(?:^|,)gpu(?::[^:,(]+)?:(\d+)", gres))
 
 
-def partition_fields(scontrol_line):
-    """`scontrol show partition -o` (one partition) as a dict."""
-    return dict(re.findall(r"(\S+?)=(\S*)", scontrol_line))
+def slurm_partitions(partition=None, run=run_command):
+    """{name: fields of `scontrol show partition`} of `partition` (None: of every partition), read
+    by the slurm plugin's own parser; {} where Slurm cannot say."""
+    shown = run(["scontrol", "show", "partition", *([partition] if partition else [])])
+    return parse_scontrol_partition_output(shown) if shown else {}
 
 
 def limited(value, limit):
@@ -56,20 +62,19 @@ def limited(value, limit):
 
 def partition_limits(partition, run=run_command):
     """The PartitionLimits of `partition` (None: the default one), or None where Slurm cannot say."""
-    shown = run(["scontrol", "show", "partition", "-o", *([partition] if partition else [])])
-    if not shown:
+    # Per node, from sinfo: the plugin's limits from scontrol (generate-slurm-partition-config)
+    # average the CPUs over the nodes, take the partition's GPU total and know no node memory.
+    shown = slurm_partitions(partition, run)
+    name = partition or next((name for name, fields in shown.items() if fields.get("Default") == "YES"), None)
+    if name not in shown:
         return None
-    lines = shown.splitlines()
-    fields = next(
-        (partition_fields(line) for line in lines if not partition and "Default=YES" in line),
-        partition_fields(lines[0]),
-    )
-    nodes = run(["sinfo", "-h", "-N", "-p", fields["PartitionName"], "-o", "%c|%m|%G"])
+    fields = shown[name]
+    nodes = run(["sinfo", "-h", "-N", "-p", name, "-o", "%c|%m|%G"])
     rows = [line.split("|") for line in (nodes or "").splitlines() if line.count("|") == 2]
     if not rows:
         return None
     return PartitionLimits(
-        name=fields["PartitionName"],
+        name=name,
         cpus=limited(max(int(cpus.rstrip("+")) for cpus, _, _ in rows), fields.get("MaxCPUsPerNode")),
         mem_mb=limited(max(int(mem.rstrip("+")) for _, mem, _ in rows), fields.get("MaxMemPerNode")),
         gpus=max(gpu_count(gres) for _, _, gres in rows),
