@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from digitstudy import DigitstudyError
-from digitstudy.fetch import MNIST_SHA256, acquire, copy_verified, declared_source, find_source_file
+from digitstudy.fetch import (
+    MNIST,
+    MNIST_SHA256,
+    acquire,
+    copy_verified,
+    declared_source,
+    find_source_file,
+    torchvision_mnist_mirrors,
+)
 from digitstudy.files import sha256_file
 from digitstudy.idx import IDX_FILES, read_bytes
 from helpers import idx_bytes, mnist_dir_from, random_images, write_file, write_idx_dataset
@@ -152,3 +160,11 @@ def test_a_declared_dataset_is_checked_against_its_declared_checksums(tmp_path):
         copy_verified(tmp_path / "tiny", tmp_path / "raw2", wrong)
     with pytest.raises(DigitstudyError, match=re.escape("(check datasets.tiny.idx.folder)")):
         copy_verified(tmp_path / "gone", tmp_path / "raw2", source)
+
+
+def test_mnist_comes_from_torchvisions_mirrors():
+    """Read from torchvision's source, not imported (seconds at every snakemake command's start)."""
+    import torchvision
+
+    assert torchvision_mnist_mirrors() == tuple(torchvision.datasets.MNIST.mirrors)
+    assert MNIST.mirrors == tuple(torchvision.datasets.MNIST.mirrors)

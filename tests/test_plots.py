@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import colors
+from matplotlib import pyplot as plt
 from matplotlib.text import Text
 
 from digitstudy.models import MODELS
@@ -19,8 +20,11 @@ from digitstudy.plots import (
     grid_heatmap,
     learning_curves,
     model_colour,
+    pair_samples,
     save,
     tile_grid,
+    tile_mosaic,
+    weights_figure,
     worst_predictions,
 )
 
@@ -156,6 +160,16 @@ def worst():
     return images, truths, predictions, confidences, "two_digit / cnn: most confident mistakes"
 
 
+def pairs(count=16):
+    """Pairs-dataset training images (28 x 56, two digits side by side) and the classes of their halves."""
+    rng = np.random.default_rng(6)
+    return rng.integers(0, 256, size=(count, 1, 28, 56), dtype=np.uint8), rng.integers(0, 10, size=(count, 2))
+
+
+def weights_choice(model):
+    return {"dataset": "mnist", "model": model, "chosen": {"lr": 0.03, "momentum": 0.9}}
+
+
 FIGURES = {
     "curves": lambda: learning_curves(
         {0: history(20), 1: history(20, 1.1, 1), 2: diverged_history()}, "mnist / cnn: seed study", "cnn"
@@ -171,6 +185,15 @@ FIGURES = {
     "confusion_19": lambda: confusion_matrix(confusion(19), "two_digit / cnn: confusion on the test split"),
     "class_errors": lambda: class_errors(class_table(), "two_digit / cnn: test error per sum", "cnn"),
     "worst": lambda: worst_predictions(*worst()),
+    "pairs": lambda: pair_samples(*pairs(), "two_digit"),
+    # A Linear first layer (ann: 100 units of 28 x 28) and a convolution's kernels (cnn: 8 of 3 x 3)
+    "weights_ann": lambda: weights_figure(
+        weights_choice("ann"), (np.random.default_rng(1).normal(size=(100, 784)), (1, 28, 28))
+    ),
+    "weights_cnn": lambda: weights_figure(
+        weights_choice("cnn"), (np.random.default_rng(2).normal(size=(8, 1, 3, 3)), (1, 28, 28))
+    ),
+    "weights_diverged": lambda: weights_figure({"dataset": "mnist", "model": "cnn", "chosen": None}, None),
 }
 
 
@@ -185,6 +208,16 @@ def pictures(tmp_path_factory):
     yield built
     for figure in built.values():
         save(figure, folder / "last.png", 80)  # also closes it
+
+
+@pytest.fixture(autouse=True)
+def close_new_figures():
+    """Close the figures a test made itself (`pictures`, set up before, stays open for the others):
+    pyplot keeps every figure until closed, and warns beyond 20."""
+    before = set(plt.get_fignums())
+    yield
+    for number in set(plt.get_fignums()) - before:
+        plt.close(number)
 
 
 def hex_colour(colour):
@@ -269,7 +302,9 @@ def test_curves_legend_explains_styles_not_seeds(pictures):
     assert labels == ["train, mean over the epoch's batches", "validation", "3 seeds, thin", "mean, thick"]
 
 
-@pytest.mark.parametrize("name", ["tiles_6", "tiles_8", "tiles_100", "worst", "grid", "comparison"])
+@pytest.mark.parametrize(
+    "name", ["tiles_6", "tiles_8", "tiles_100", "worst", "grid", "comparison", "pairs", "weights_ann", "weights_cnn"]
+)
 def test_titles_lie_inside_the_figure(pictures, name):
     figure = pictures[name]
     assert figure.get_suptitle()
@@ -339,6 +374,44 @@ def test_worst_predictions_titles_each_tile_with_truth_prediction_and_probabilit
     titles = [axes.get_title() for axes in pictures["worst"].axes]
     assert len(titles) == 12 and all(title.startswith("true ") and "\npred " in title for title in titles)
     assert titles[0].endswith(f"p={worst()[3][0]:.2f}")
+
+
+def test_weight_tiles_are_one_image_each_tile_on_its_own_symmetric_scale():
+    # Three 2 x 2 tiles, two to a row. Each pixel becomes a 14 x 14 block (ceil(28 / 2)), so a tile is
+    # 28 x 28 with make_grid's 2 blank pixels around it: tile (row r, column c) starts at 2 + 30r, 2 + 30c.
+    tiles = np.array([[[1.0, -2.0], [0.0, 4.0]], [[-3.0, 0.0], [0.0, 1.5]], [[0.0, 0.0], [0.0, 0.0]]])
+    mosaic = tile_mosaic(tiles, columns=2)
+    assert mosaic.shape == (2 + 2 * 30, 2 + 2 * 30)
+    scaled = [tiles[0] / 4, tiles[1] / 3, tiles[2]]  # by the largest |value|; the zero tile stays 0
+    for index, (row, column) in enumerate([(0, 0), (0, 1), (1, 0)]):
+        top, left = 2 + 30 * row, 2 + 30 * column
+        np.testing.assert_array_equal(
+            mosaic[top : top + 28, left : left + 28], np.kron(scaled[index], np.ones((14, 14)))
+        )
+    # Everything else (gaps, border, the fourth slot) is NaN, which imshow leaves blank
+    assert np.isnan(mosaic).sum() == mosaic.size - 3 * 28 * 28
+    figure = tile_grid(tiles, "three tiles", columns=2)
+    (axes,) = figure.axes
+    image = axes.images[0]
+    assert not axes.axison and image.get_cmap().name == "RdBu_r" and image.get_clim() == (-1, 1)
+
+
+def test_weights_figure_shows_one_tile_per_unit(pictures):
+    # ann: 10 x 10 tiles of 28 x 28 pixels (block 1); cnn: 8 kernels of 3 x 3, enlarged to 30 x 30, 3 to a row
+    assert pictures["weights_ann"].axes[0].images[0].get_array().shape == (2 + 10 * 30, 2 + 10 * 30)
+    assert pictures["weights_cnn"].axes[0].images[0].get_array().shape == (2 + 3 * 32, 2 + 3 * 32)
+    assert pictures["weights_cnn"].get_suptitle().replace("\n", " ").startswith("mnist / cnn: first-layer weights")
+    assert "every run diverged" in pictures["weights_diverged"].get_suptitle().replace("\n", " ")
+
+
+def test_pair_samples_titles_each_image_with_its_classes_and_their_sum(pictures):
+    images, classes = pairs()
+    titles = [axes.get_title() for axes in pictures["pairs"].axes]
+    assert titles == [f"{left} + {right} = {left + right}" for left, right in classes]
+    # A split of fewer images than asked for: the empty places are blank, not empty frames
+    figure = pair_samples(images[:6], classes[:6], "two_digit")
+    assert len(figure.axes) == 16 and not any(axes.axison for axes in figure.axes)
+    assert sum(bool(axes.images) for axes in figure.axes) == 6
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))

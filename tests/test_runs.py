@@ -246,10 +246,18 @@ def test_code_reads_no_pickle_beyond_weights_only():
 
 def test_load_run_gives_the_model_and_preprocessing_that_reproduce_the_test_error(finished_run, data_file):
     from digitstudy.predictions import load_run, test_logits
+    from digitstudy.training import standardise
 
     out_dir, _, record, _ = finished_run
     model, preprocess = load_run(out_dir, data_file=data_file)
-    splits, _ = read_splits(data_file, names=("test",))
+    splits, attributes = read_splits(data_file, names=("test",))
     assert not model.training
     predicted = test_logits(model, preprocess(splits["test"].images)).argmax(dim=1).numpy()
     assert (predicted != splits["test"].labels).mean() == record["test"]["error"]
+    # The very tensor training standardises to, bit for bit, for every pixel value 0-255
+    mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
+    every_pixel = torch.arange(256, dtype=torch.uint8).reshape(4, 1, 8, 8).numpy()
+    for images in (splits["test"].images, every_pixel):
+        tensor = preprocess(images)
+        assert tensor.dtype == torch.float32 and tensor.shape == images.shape
+        assert torch.equal(tensor, standardise(images, mean, std, "cpu"))

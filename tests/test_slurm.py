@@ -1,4 +1,4 @@
-"""`snakemake --profile slurm` on config/quick.yaml against a live Slurm, as README's "On a cluster"
+"""`snakemake --profile slurm` on config/quick.yaml against a live Slurm, as docs/cluster.md
 says. tests/slurm/start-local-slurm.sh starts a single-node Slurm on this machine (.ci/run does);
 without one the tests skip, except in CI (CI=true), where they fail."""
 

@@ -1,11 +1,13 @@
 """The report's statistics against cases computed by hand (the computation beside each number)."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
-from digitstudy.stats import clopper_pearson, describe_p, mcnemar_exact, paired_comparison, spread, welch_test
+from digitstudy.stats import clopper_pearson, mcnemar_exact, paired_comparison, spread, welch_test
+from digitstudy.tables import describe_p
 
 
 def test_mcnemar_exact_on_small_tables():
@@ -29,12 +31,32 @@ def test_mcnemar_exact_stays_exact_for_many_discordant_images():
         mcnemar_exact(-1, 3)
 
 
+def test_mcnemar_exact_is_twice_the_smaller_binomial_tail():
+    # p = min(1, 2 * sum_{k <= min(b, c)} C(b + c, k) / 2**(b + c)), the tail summed exactly in integers
+    for b, c in [(0, 1), (1, 0), (2, 9), (9, 2), (4, 5), (13, 27), (40, 41), (0, 60), (150, 110)]:
+        tail = sum(math.comb(b + c, k) for k in range(min(b, c) + 1))
+        assert mcnemar_exact(b, c) == pytest.approx(min(1.0, 2 * tail / 2 ** (b + c)), rel=1e-12, abs=0)
+    assert isinstance(mcnemar_exact(3, 5), float) and isinstance(mcnemar_exact(0, 0), float)
+
+
 def test_clopper_pearson_at_the_edges():
     # 0 of 10: low = 0; high solves (1 - p)**10 = 0.025, so p = 1 - 0.025**(1/10)
     #          = 1 - exp(ln 0.025 / 10) = 1 - exp(-0.368888) = 1 - 0.691503 = 0.308497
     assert clopper_pearson(0, 10) == (0.0, pytest.approx(0.308497, abs=1e-6))
     # 10 of 10: mirror image, low solves p**10 = 0.025, so p = 0.025**(1/10) = 0.691503; high = 1
     assert clopper_pearson(10, 10) == (pytest.approx(0.691503, abs=1e-6), 1.0)
+
+
+def test_clopper_pearson_at_another_confidence_level():
+    # 99%: each tail 0.005. 0 of 10: high solves (1 - p)**10 = 0.005, p = 1 - 0.005**(1/10) = 0.411306;
+    # 10 of 10: low = 0.005**(1/10) = 0.588694. The edges stay exactly 0 and 1.
+    low, high = clopper_pearson(0, 10, confidence=0.99)
+    assert (low, high) == (0.0, pytest.approx(1 - 0.005**0.1, abs=1e-12))
+    low, high = clopper_pearson(10, 10, confidence=0.99)
+    assert (low, high) == (pytest.approx(0.005**0.1, abs=1e-12), 1.0)
+    # 1 of 1 at 95%: low solves p = 0.025
+    assert clopper_pearson(1, 1) == (pytest.approx(0.025, abs=1e-12), 1.0)
+    assert all(isinstance(bound, float) for bound in clopper_pearson(3, 50))
 
 
 def binomial_cdf(k, n, p):
@@ -165,6 +187,38 @@ def test_welch_test_p_value_where_the_t_distribution_has_a_closed_form():
     result = welch_test([1, 1, 1], [2, 3, 4])
     assert (result["t"], result["df"]) == (pytest.approx(-2 * math.sqrt(3)), pytest.approx(2.0))
     assert result["p_value"] == pytest.approx(1 - math.sqrt(12 / 14), abs=1e-9)
+
+
+def welch_by_formula(a, b):
+    """t and the Welch-Satterthwaite df from the sample means and variances (ddof=1), in plain Python."""
+    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
+    se_a = sum((x - mean_a) ** 2 for x in a) / (len(a) - 1) / len(a)
+    se_b = sum((x - mean_b) ** 2 for x in b) / (len(b) - 1) / len(b)
+    df = (se_a + se_b) ** 2 / (se_a**2 / (len(a) - 1) + se_b**2 / (len(b) - 1))
+    return (mean_a - mean_b) / math.sqrt(se_a + se_b), df
+
+
+def test_welch_test_agrees_with_the_formula_on_seed_like_errors():
+    # Test errors of seed studies: a few values near 0.02 and near 0.025, unequal counts and spreads
+    a = [0.0203, 0.0198, 0.0211, 0.0190, 0.0205]
+    b = [0.0251, 0.0262, 0.0239]
+    t, df = welch_by_formula(a, b)
+    result = welch_test(a, b)
+    assert result["t"] == pytest.approx(t, rel=1e-12) and result["df"] == pytest.approx(df, rel=1e-12)
+    assert all(isinstance(result[key], float) for key in ("t", "df", "p_value"))
+    assert 0 < result["p_value"] < 0.01
+
+
+def test_welch_test_with_a_side_without_spread_is_right_and_silent():
+    # Every seed of a = 0.1 (the mean of 0.1, 0.1, 0.1 rounds to 0.10000000000000002: scipy warns of
+    # catastrophic cancellation there). b = 0.2, 0.3, 0.4: var 0.01; se**2 = 0 + 0.01/3,
+    # t = -0.2 / sqrt(0.01/3) = -2*sqrt(3), df = 2, p = 1 - sqrt(12/14) = 0.0741799 as by hand above.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = welch_test([0.1, 0.1, 0.1], [0.2, 0.3, 0.4])
+    assert result["t"] == pytest.approx(-2 * math.sqrt(3), rel=1e-12)
+    assert result["df"] == pytest.approx(2.0, rel=1e-12)
+    assert result["p_value"] == pytest.approx(1 - math.sqrt(12 / 14), rel=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import itertools
 import pandas as pd
 
 from .files import read_json
-from .stats import clopper_pearson, describe_p, paired_comparison, spread, welch_test
-from .tables import write_table
+from .stats import clopper_pearson, paired_comparison, spread, welch_test
+from .tables import describe_p, write_table
 
 
 BOOTSTRAP_SEED = 0  # the paired bootstrap's generator: the same study gives the same intervals

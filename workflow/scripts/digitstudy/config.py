@@ -7,11 +7,10 @@ import math
 from pathlib import Path
 
 import jsonschema
-import torchvision
 import yaml
 
 from . import DigitstudyError
-from .fetch import MNIST_SHA256
+from .fetch import MNIST
 from .idx import IDX_FILES
 from .models import MODELS
 from .study import base_of, declared_names, source_setting, without_dropped
@@ -26,7 +25,7 @@ def load_schema(path=SCHEMA_PATH):
     checksums, and torchvision's mirrors) as the default declaration of dataset mnist."""
     schema = yaml.safe_load(Path(path).read_text())
     schema["definitions"]["models"]["propertyNames"]["enum"] = sorted(MODELS)
-    mnist = {"idx": {"mirrors": list(torchvision.datasets.MNIST.mirrors), "sha256": dict(MNIST_SHA256)}}
+    mnist = {"idx": {"mirrors": list(MNIST.mirrors), "sha256": dict(MNIST.sha256)}}
     schema["properties"]["datasets"]["default"] = {"mnist": mnist, **schema["properties"]["datasets"]["default"]}
     return schema
 
@@ -150,7 +149,7 @@ def config_error(config, schema):
 # What the names of the study's own datasets stand for, whatever a config declares: mnist's folder
 # and twodigit's seed are free.
 RESERVED_DATASETS = {
-    "mnist": ({"idx": {"sha256": MNIST_SHA256}}, "genuine MNIST"),
+    "mnist": ({"idx": {"sha256": MNIST.sha256}}, "genuine MNIST"),
     "twodigit": ({"pairs": "mnist"}, "pairs of mnist"),
 }
 

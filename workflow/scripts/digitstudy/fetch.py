@@ -1,14 +1,14 @@
 """Get a base dataset's four IDX files (MNIST's format), from a local folder or its mirrors, and verify
 them against the SHA-256 of each file's decompressed content."""
 
+import ast
 import gzip
+import importlib.util
 import tempfile
 import urllib.request
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import torchvision
 
 from . import DigitstudyError
 from .files import sha256_of, write_bytes_atomic
@@ -36,8 +36,24 @@ class IdxSource:
     sha256_key: str = "genuine MNIST"  # what a file failing its checksum does not match
 
 
-# Genuine MNIST from torchvision's mirrors (each serves <mirror><file>.gz).
-MNIST = IdxSource("MNIST", MNIST_SHA256, tuple(torchvision.datasets.MNIST.mirrors))
+def torchvision_mnist_mirrors():
+    """torchvision's MNIST mirrors (torchvision.datasets.MNIST.mirrors; each serves <mirror><file>.gz),
+    read from its source rather than imported: importing torchvision loads torch's compiler (seconds),
+    and every snakemake command resolves the config that lists them. tests/test_fetch.py checks that
+    this is the imported list."""
+    package = Path(importlib.util.find_spec("torchvision").submodule_search_locations[0])
+    tree = ast.parse((package / "datasets" / "mnist.py").read_text())
+    mnist = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "MNIST")
+    assignment = next(
+        node
+        for node in mnist.body
+        if isinstance(node, ast.Assign) and any(getattr(target, "id", None) == "mirrors" for target in node.targets)
+    )
+    return tuple(ast.literal_eval(assignment.value))
+
+
+# Genuine MNIST from torchvision's mirrors.
+MNIST = IdxSource("MNIST", MNIST_SHA256, torchvision_mnist_mirrors())
 
 
 def declared_source(name, idx):

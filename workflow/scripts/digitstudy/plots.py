@@ -233,23 +233,32 @@ def tile_grid(tiles, title, columns=None):
     # At least 4.5 inches wide (a title wrapped to 2 inches would take six lines); few tiles fill it.
     tile = float(np.clip(4.1 / columns * height / width, *TILE_INCHES))
     figure, axes = plt.subplots(
-        rows,
-        columns,
-        squeeze=False,
-        layout="constrained",
-        figsize=(max(4.5, columns * tile * width / height + 0.4), rows * tile + 1.2),
+        layout="constrained", figsize=(max(4.5, columns * tile * width / height + 0.4), rows * tile + 1.2)
     )
-    for index, axis in enumerate(axes.flat):
-        axis.set_axis_off()
-        if index < len(tiles):
-            limit = np.abs(tiles[index]).max() or 1.0
-            axis.imshow(tiles[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    axes.set_axis_off()
+    axes.imshow(tile_mosaic(tiles, columns), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
     fitted_title(figure, title)
     fit_text(
         figure,
         figure.supxlabel("red positive, blue negative; each tile scaled to its own largest |weight|", fontsize="small"),
     )
     return figure
+
+
+def tile_mosaic(tiles, columns):
+    """The tiles (n x h x w) as one image, `columns` to a row, each divided by its own largest |value|
+    (so -1 to 1), with NaN (left blank by imshow) between them."""
+    import torch  # here, not above: torch and torchvision add seconds to the start of every plot job
+    from torchvision.utils import make_grid
+
+    tiles = np.asarray(tiles, dtype=np.float64)
+    # Scaled here: make_grid's scale_each maps each tile's min..max to 0..1, which moves 0 off white
+    limits = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    scaled = torch.from_numpy(tiles / np.where(limits > 0, limits, 1.0))
+    # Each pixel of a small kernel becomes a block, so the 2-pixel gap is a thin line, not a third of a tile
+    block = math.ceil(28 / min(tiles.shape[1:]))
+    scaled = scaled.repeat_interleave(block, dim=1).repeat_interleave(block, dim=2)
+    return make_grid(scaled[:, None], nrow=columns, padding=2, pad_value=math.nan)[0].numpy()
 
 
 def weights_figure(choice, weights):
@@ -441,11 +450,13 @@ def pair_samples(images, classes, dataset, count=16):
     figure, axes = plt.subplots(
         math.ceil(count / columns), columns, figsize=(8, 1.2 * count / columns + 0.5), layout="constrained"
     )
+    # Subplots, not make_grid: each image carries its own title, which one grid image cannot hold.
+    for axis in axes.flat:  # all of them: a split of fewer than `count` images leaves some empty
+        axis.set_axis_off()
     for axis, image, (left, right) in zip(axes.flat, images[:count], classes[:count]):
         axis.imshow(image[0], cmap="gray_r")
         axis.set_title(f"{left} + {right} = {left + right}", fontsize=9)
-        axis.set_axis_off()
-    figure.suptitle(f"{dataset}: training images, titled class + class = label")
+    fitted_title(figure, f"{dataset}: training images, titled class + class = label")
     return figure
 
 

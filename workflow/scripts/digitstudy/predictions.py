@@ -11,6 +11,7 @@ import torch
 from .datasets import open_h5, read_attributes, read_splits
 from .files import read_json, write_text_atomic
 from .models import build_model, pictured_layer
+from .paths import study_folder_of
 from .training import EVAL_BATCH, on_device, standardise, to_tensor_split
 
 
@@ -53,12 +54,17 @@ def load_run(run_dir, data_file=None, device="cpu"):
     """
     run_dir = Path(run_dir).resolve()
     metrics = read_json(run_dir / "metrics.json")
-    data_file = data_file or run_dir.parents[4] / metrics["data"]["file"]  # in the study folder
+    data_file = data_file or study_folder_of(run_dir) / metrics["data"]["file"]
     with open_h5(data_file) as handle:
         attributes = read_attributes(handle, data_file)
     model = load_trained_model(metrics["model"], run_dir / "model.pt", attributes, device)
-    mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
-    return model, functools.partial(standardise, mean=mean, std=std, device=device)
+    return model, preprocessing(float(attributes["pixel_mean"]), float(attributes["pixel_std"]), device)
+
+
+def preprocessing(mean, std, device="cpu"):
+    """preprocess(images) of load_run: uint8 images to float32 on the device, exactly as training
+    standardises them."""
+    return functools.partial(standardise, mean=mean, std=std, device=device)
 
 
 @torch.no_grad()

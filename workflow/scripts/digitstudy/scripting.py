@@ -10,6 +10,7 @@ from . import DigitstudyError
 
 ERROR_PREFIX = "error: "  # how a job's log ends when a DigitstudyError ended it (progress.py reads it)
 
+
 @contextlib.contextmanager
 def logged(log_path):
     """Yield a function that writes a line to the log. A DigitstudyError ends the job with its

@@ -8,11 +8,17 @@ import markdown
 import pandas as pd
 
 from .files import write_text_atomic
-from .stats import describe_p
 
 
 # Columns holding fractions that a reader wants in percent (errors, intervals, differences of errors).
 PERCENT_WORDS = ("error", "low", "high", "difference", "gap", "seed_test_", "seed_mean")
+
+
+def describe_p(p_value) -> str:
+    """A p-value for prose: 'p < 0.001', 'p = 0.03' (two significant digits), or 'not testable'."""
+    if p_value is None or math.isnan(p_value):
+        return "not testable"
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
 
 
 def is_percent(column):
