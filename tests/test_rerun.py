@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from digitstudy.record import RECORD
 from helpers import copy_study, quick_config, snakemake, write_config
 
 
@@ -49,12 +50,13 @@ def planned_jobs(dry_run):
 
 
 def file_times(study):
-    """{path: modification time} of every data and result file."""
+    """{path: modification time} of every data and result file (the study record aside: it records the
+    command that ran, not a result)."""
     return {
         str(path.relative_to(study)): path.stat().st_mtime_ns
         for folder in ("data", "results")
         for path in (study / folder).rglob("*")
-        if path.is_file()
+        if path.is_file() and path != study / RECORD
     }
 
 

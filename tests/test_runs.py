@@ -23,7 +23,7 @@ OUTPUTS = {"history.csv", "metrics.json", "model.pt"}
 
 @pytest.fixture(scope="module")
 def data_file(tmp_path_factory):
-    """A tiny dataset file written the way the prepare_mnist rule writes one."""
+    """A tiny dataset file written the way the prepare_idx rule writes one."""
     path = tmp_path_factory.mktemp("data") / "mnist.h5"
     sizes = {"train": 300, "valid": 100, "test": 100}
     splits = {name: learnable_split(sizes[name], seed) for seed, name in enumerate(SPLITS)}

@@ -110,7 +110,9 @@ def layout_error(layout, configfiles, replace=False):
 
 
 def write_record(path, study, configfiles, replace, config):
-    """Record the study of this folder as this command selects it (each run rewrites it, so that it
-    holds the config of the latest one)."""
+    """Record the study of this folder as this command selects it: each run that selects it otherwise
+    rewrites it, so that it holds the config of the latest one."""
     body = {"study": study, "layout": LAYOUT, "configfiles": list(configfiles), "replace": bool(replace)}
-    write_text_atomic(path, HEADER + yaml.safe_dump({**body, "config": config}, sort_keys=False))
+    text = HEADER + yaml.safe_dump({**body, "config": config}, sort_keys=False)
+    if not Path(path).is_file() or Path(path).read_text() != text:
+        write_text_atomic(path, text)
