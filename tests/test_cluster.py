@@ -28,7 +28,7 @@ def test_runtime_grows_with_epochs_data_and_model():
 def test_every_full_study_run_fits_a_day_and_a_modest_node():
     data = FULL["data"]
     for dataset, models in FULL["experiments"].items():
-        pixels = dataset_pixels(FULL, dataset, raw_root="no-such-folder", environ={})
+        pixels = dataset_pixels(FULL, dataset, folder="no-such-folder", environ={})
         assert pixels == {"mnist": 28 * 28, "twodigit": 28 * 56}[dataset]
         for model in models:
             minutes = training_runtime_minutes(

@@ -1,5 +1,6 @@
 """A bad config stops snakemake before any job, with one line naming the key and the cause."""
 
+import copy
 import math
 import re
 import shutil
@@ -13,6 +14,7 @@ from digitstudy.config import (
     load_config,
     load_schema,
     non_finite_numbers,
+    resolve_config,
     source_error,
     with_default_datasets,
 )
@@ -147,14 +149,14 @@ def test_non_finite_numbers_are_found_at_any_depth():
 
 def test_missing_mnist_folder_matters_only_while_fetching(tmp_path):
     missing = str(tmp_path / "gone")
-    raw_root, config = tmp_path / "raw", quick_config()
-    assert source_error({**config, "mnist_dir": missing}, {}, raw_root) == f"mnist_dir: folder {missing} does not exist"
-    assert source_error(config, {"MNIST_DIR": missing}, raw_root) == f"MNIST_DIR: folder {missing} does not exist"
-    assert source_error(config, {}, raw_root) is None  # download
-    (raw_root / "mnist").mkdir(parents=True)
+    config = quick_config()
+    assert source_error({**config, "mnist_dir": missing}, {}, tmp_path) == f"mnist_dir: folder {missing} does not exist"
+    assert source_error(config, {"MNIST_DIR": missing}, tmp_path) == f"MNIST_DIR: folder {missing} does not exist"
+    assert source_error(config, {}, tmp_path) is None  # download
+    (tmp_path / "data" / "raw" / "mnist").mkdir(parents=True)
     for name in IDX_FILES:
-        (raw_root / "mnist" / name).write_bytes(b"")
-    assert source_error(config, {"MNIST_DIR": missing}, raw_root) is None
+        (tmp_path / "data" / "raw" / "mnist" / name).write_bytes(b"")
+    assert source_error(config, {"MNIST_DIR": missing}, tmp_path) is None
 
 
 def with_tiny(config, idx, experiments={"tiny": {"ann": {"batch_size": 8}}}):
@@ -273,3 +275,20 @@ def test_the_readmes_own_config_example_plans_what_it_says(workdir, mnist_dir):
     assert planned_runs(dry) == [
         ("mnist", "ann", seed, lr) for seed, lr in (("1", "0.01"), ("1", "0.1"), ("2", "0.01"), ("3", "0.01"))
     ]
+
+
+def test_resolving_fills_the_schemas_defaults_on_a_copy_and_drops_nulls():
+    given = {
+        "study": "mine",
+        "experiments": {"mnist": {"ann": {"batch_size": 8}, "cnn": None}, "twodigit": None},
+        "seed_study": {"seeds": [1], "lr": 0.01, "momentum": 0.9},
+        "grid": {"seed": 1, "lr": [0.1], "momentum": [0.5]},
+    }
+    before = copy.deepcopy(given)
+    config = resolve_config(given)
+    assert given == before
+    assert config["experiments"] == {"mnist": {"ann": {"batch_size": 8}}}
+    assert config["training"] == {"epochs": 40, "device": "cpu", "threads": 1, "chance_patience": 5}
+    assert config["data"]["n_train"] == 50000 and config["plots"] == {"dpi": 120}
+    assert list(config["datasets"]) == ["mnist", "twodigit"]
+    assert config["datasets"]["mnist"]["idx"]["folder"] == ""  # a default inside a default

@@ -66,7 +66,7 @@ def record_study():
 RESOLVED = resolved(config)
 config.clear()
 config.update(RESOLVED)
-stop_if(source_error(config, os.environ, "data/raw"), "config")
+stop_if(source_error(config, os.environ), "config")
 CONFIGFILES = relative_configfiles(command_line_configfiles(workflow), Path.cwd())
 REPLACE = replaces_workflow_config(workflow)
 stop_on_other_study(config, CONFIGFILES, REPLACE)

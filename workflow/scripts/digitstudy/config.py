@@ -13,6 +13,7 @@ from . import DigitstudyError
 from .fetch import MNIST
 from .idx import IDX_FILES
 from .models import MODELS
+from .paths import RAW_DIR
 from .study import base_of, declared_names, source_setting, without_dropped
 
 
@@ -186,15 +187,16 @@ def datasets_error(config):
     return next((problem for problem in problems if problem), None)
 
 
-def source_error(config, environ, raw_root):
+def source_error(config, environ, folder="."):
     """'key: cause' when a base dataset's files are still to be fetched and there is nowhere to get them
-    from. A finished fetch needs no folder: a stale MNIST_DIR must not block a rerun of later steps."""
+    from (the study in `folder`). A finished fetch needs no folder: a stale MNIST_DIR must not block a
+    rerun of later steps."""
     for base in dict.fromkeys(base_of(config, dataset) for dataset in without_dropped(config["experiments"])):
-        key, folder = source_setting(config, base, environ)
-        if all((Path(raw_root) / base / name).is_file() for name in IDX_FILES):
+        key, source = source_setting(config, base, environ)
+        if all((Path(folder) / RAW_DIR.format(dataset=base) / name).is_file() for name in IDX_FILES):
             continue
-        if folder and not Path(folder).is_dir():
-            return f"{key}: folder {folder} does not exist"
-        if not folder and not config["datasets"][base]["idx"].get("mirrors"):
+        if source and not Path(source).is_dir():
+            return f"{key}: folder {source} does not exist"
+        if not source and not config["datasets"][base]["idx"].get("mirrors"):
             return f"datasets.{base}.idx: neither a folder nor mirrors, so its files cannot be fetched"
     return None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .cluster import MNIST_PIXELS
 from .models import model_spec
-from .paths import CHECKPOINT_NAME, RAW_DIR, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
+from .paths import CHECKPOINT_NAME, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
 from .record import RECORD, layout_error, layout_of, read_record
 from .scripting import ERROR_PREFIX
 from .study import all_runs, dataset_pixels, datasets, experiment_setting, experiments
@@ -50,9 +50,9 @@ def study_config(folder):
     return record["config"]
 
 
-def planned_runs(config, raw_root):
-    """Every run of the study, in config order."""
-    pixels = {dataset: dataset_pixels(config, dataset, raw_root) for dataset in datasets(config)}
+def planned_runs(config, folder):
+    """Every run of the study in `folder`, in config order."""
+    pixels = {dataset: dataset_pixels(config, dataset, folder) for dataset in datasets(config)}
     return [
         Run(
             f"{dataset}/{model}/{run_name(*run)}",
@@ -146,7 +146,7 @@ def read_run(folder, run, started):
 def read_study(folder):
     """Every run of the study in `folder`, read as it stands now."""
     started = lock_time(folder)
-    runs = planned_runs(study_config(folder), Path(folder) / Path(RAW_DIR).parent)
+    runs = planned_runs(study_config(folder), folder)
     return [read_run(folder, run, started) for run in runs]
 
 

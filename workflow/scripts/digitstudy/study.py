@@ -6,7 +6,7 @@ from pathlib import Path
 
 from . import DigitstudyError
 from .idx import IDX_FILES, image_pixels
-from .paths import run_name
+from .paths import RAW_DIR, run_name
 
 
 def without_dropped(experiments):
@@ -54,13 +54,15 @@ def one_of(names):
     return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
-def dataset_pixels(config, dataset, raw_root="data/raw", environ=os.environ, default=28 * 28):
+def dataset_pixels(config, dataset, folder=".", environ=os.environ, default=28 * 28):
     """Pixels of one image of `dataset`, for the cluster estimates, read from the header of its base's
-    train images (fetched, else in its local folder); `default` before any file is there."""
+    train images (fetched into the study `folder`, else in its local folder); `default` before any
+    file is there."""
     base = base_of(config, dataset)
     name = IDX_FILES[0]
-    folder = dataset_source(config, base, environ)
-    candidates = [Path(raw_root) / base / name] + ([Path(folder) / name, Path(folder) / f"{name}.gz"] if folder else [])
+    source = dataset_source(config, base, environ)
+    fetched = Path(folder) / RAW_DIR.format(dataset=base) / name
+    candidates = [fetched] + ([Path(source) / name, Path(source) / f"{name}.gz"] if source else [])
     found = next((path for path in candidates if path.is_file()), None)
     try:
         pixels = image_pixels(found) if found else default
