@@ -17,7 +17,6 @@ from .plots import (
     weights_figure,
 )
 from .plots import worst_predictions as worst_figure
-from .predictions import chosen_weights
 
 
 def plot_curves(experiment, model, seeds, history_paths, out_path, dpi):
@@ -34,6 +33,8 @@ def plot_grid(experiment, grid_path, out_path, dpi):
 def plot_weights(choice_path, model_paths, runs, data_path, out_path, dpi):
     """The chosen run's first-layer weights (`runs`: the run name of each of model_paths); returns
     False when every grid run diverged and there are none to show."""
+    from .predictions import chosen_weights  # here: torch, for the one figure that needs it (seconds)
+
     choice = read_json(choice_path)
     weights = chosen_weights(choice, dict(zip(runs, model_paths, strict=True)), data_path)
     save(weights_figure(choice, weights), out_path, dpi)
