@@ -80,15 +80,10 @@ def seed_table(runs):
     return table[["seed", "status", *SEED_COLUMNS]].sort_values("seed").reset_index(drop=True)
 
 
-def healthy_seeds(seeds):
-    """The seed table's numbers of the seeds that did not diverge."""
-    return seeds[seeds["status"] == "ok"][list(SEED_COLUMNS)].astype(float)
-
-
 def seed_summary_rows(seeds):
     """Mean, sd (ddof=1), min and max over the seeds that did not diverge, a row each, for the
     Markdown and HTML views of the seed study."""
-    healthy = healthy_seeds(seeds)
+    healthy = seeds[seeds["status"] == "ok"][list(SEED_COLUMNS)].astype(float)
     values = {"mean": healthy.mean(), "sd": healthy.std(ddof=1), "min": healthy.min(), "max": healthy.max()}
     return pd.DataFrame(
         [

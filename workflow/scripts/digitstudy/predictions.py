@@ -58,13 +58,8 @@ def load_run(run_dir, data_file=None, device="cpu"):
     with open_h5(data_file) as handle:
         attributes = read_attributes(handle, data_file)
     model = load_trained_model(metrics["model"], run_dir / "model.pt", attributes, device)
-    return model, preprocessing(float(attributes["pixel_mean"]), float(attributes["pixel_std"]), device)
-
-
-def preprocessing(mean, std, device="cpu"):
-    """preprocess(images) of load_run: uint8 images to float32 on the device, exactly as training
-    standardises them."""
-    return functools.partial(standardise, mean=mean, std=std, device=device)
+    mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
+    return model, functools.partial(standardise, mean=mean, std=std, device=device)
 
 
 @torch.no_grad()

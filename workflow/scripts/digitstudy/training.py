@@ -49,7 +49,7 @@ def standardise(images, mean, std, device):
     """uint8 images (N x C x H x W, pixels 0-255) as the models see them: float32 on the device,
     (x / 255 - mean) / std with the train split's pixel mean and std (on [0, 1]). Training and a
     finished run's preprocessing (predictions.load_run) both come here."""
-    from torchvision.transforms import v2  # here: importing torchvision adds seconds to a job's start
+    from torchvision.transforms import v2  # here: only jobs that standardise images load torchvision (seconds)
 
     # On 0-255 pixels, by 255 x mean and std: float32 operations that give the same tensor on every
     # call (dividing to [0, 1] first would round differently).

@@ -13,9 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
-
-from .datasets import SPLITS
+from .datasets import SPLITS, open_h5, read_attributes
 from .files import read_json, sha256_file
 from .idx import IDX_FILES
 from .paths import DATA_BENCHMARK, DATA_LOG, DATASET_FILE, RAW_DIR, RUN_DIR, RUN_FILES, run_name, run_path
@@ -94,12 +92,12 @@ def data_change(config, dataset, folder):
     path = Path(folder) / DATASET_FILE.format(dataset=dataset)
     if not path.is_file():
         return f"{path.relative_to(folder)} is missing"
-    with h5py.File(path, "r") as handle:
-        attributes = {key: handle.attrs.get(key) for key in expected_attributes(config, dataset)}
-        attributes["source_sha256"] = json.loads(attributes["source_sha256"] or "null")
+    with open_h5(path) as handle:
+        attributes = read_attributes(handle, path)
         sizes = {split: handle[split]["labels"].shape[0] for split in SPLITS if split in handle}
+    attributes["source_sha256"] = json.loads(attributes.get("source_sha256") or "null")
     for key, value in expected_attributes(config, dataset).items():
-        if attributes[key] != value:
+        if attributes.get(key) != value:
             return f"{path.relative_to(folder)} was made with another {key}"
     if sizes != {split: config["data"][f"n_{split}"] for split in SPLITS}:
         return f"{path.relative_to(folder)} has other split sizes ({sizes})"
