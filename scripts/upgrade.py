@@ -28,7 +28,7 @@ from digitstudy.record import (  # noqa: E402
     selection_options,
     write_record,
 )
-from digitstudy.upgrade import apply_moves, plan_lines, touch_command, upgrade_plan  # noqa: E402
+from digitstudy.upgrade import apply_moves, complete_records, plan_lines, touch_command, upgrade_plan  # noqa: E402
 
 
 def stop(problem):
@@ -72,6 +72,7 @@ def main():
         stop(stop_if_other)
     plan = upgrade_plan(layout, config)
     apply_moves(plan)
+    complete_records(plan)
     old_record = Path(RECORD).read_text() if Path(RECORD).exists() else None
     write_record(RECORD, config["study"], configfiles, given.replace_workflow_config, config)
     if plan.targets:

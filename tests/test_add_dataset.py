@@ -24,6 +24,7 @@ SMALL = {
     "training": {"epochs": 2},
     "seed_study": {"seeds": [1, 2], "lr": 0.05, "momentum": 0.9},
     "grid": {"seed": 1, "lr": [0.05], "momentum": [0.9]},
+    "confirm": {"replicates": 2},
     "plots": {"dpi": 60},
 }
 
@@ -48,7 +49,7 @@ def example_config(folder):
 def fashion_study(tmp_path_factory):
     """The example study, finished, in a folder of its own."""
     root = tmp_path_factory.mktemp("fashion")
-    sha256 = write_idx_dataset(root / "files", counts=(300, 80), n_classes=4, height=28, width=28)
+    sha256 = write_idx_dataset(root / "files", counts=(300, 80), n_classes=10, height=28, width=28)
     workdir = copy_workflow(root / "study")
     config = example_config(root / "files")
     assert yaml.safe_load(config)["datasets"]["fashion"]["idx"]["sha256"] == sha256
@@ -64,9 +65,9 @@ def fashion_study(tmp_path_factory):
 
 def test_a_declared_dataset_and_its_pairs_run_to_the_summary(fashion_study):
     with h5py.File(fashion_study / "data" / "processed" / "fashion.h5") as handle:
-        assert handle.attrs["n_classes"] == 4 and tuple(handle.attrs["image_shape"]) == (1, 28, 28)
+        assert handle.attrs["n_classes"] == 10 and tuple(handle.attrs["image_shape"]) == (1, 28, 28)
     with h5py.File(fashion_study / "data" / "processed" / "fashionpairs.h5") as handle:
-        assert handle.attrs["n_classes"] == 7 and tuple(handle.attrs["image_shape"]) == (1, 28, 56)
+        assert handle.attrs["n_classes"] == 19 and tuple(handle.attrs["image_shape"]) == (1, 28, 56)
     assert not (fashion_study / "data" / "raw" / "mnist").exists()
     runs = pd.read_csv(fashion_study / "results" / "runs.csv")
     assert sorted(set(zip(runs["dataset"], runs["model"]))) == [
@@ -74,7 +75,10 @@ def test_a_declared_dataset_and_its_pairs_run_to_the_summary(fashion_study):
         ("fashion", "cnn"),
         ("fashionpairs", "cnn_dropout"),
     ]
-    assert len(runs) == 6 and (runs["status"] == "ok").all()
+    assert len(runs) == 3 * 3 and (runs["status"] == "ok").all()  # two seeds and a replicate each
+    names = yaml.safe_load(readme_block("add-dataset-example", "yaml"))["datasets"]["fashion"]["classes"]
+    assert list(pd.read_csv(fashion_study / "results/tables/fashion/cnn/class_errors.csv")["class_name"]) == names
+    assert "class_name" not in pd.read_csv(fashion_study / "results/tables/fashionpairs/cnn_dropout/class_errors.csv")
     summary = (fashion_study / "results" / "summary.md").read_text()
     assert summary.startswith("# digitstudy results") and "Study 'fashion'" in summary
     for task in ("fashion", "fashionpairs"):
@@ -82,7 +86,7 @@ def test_a_declared_dataset_and_its_pairs_run_to_the_summary(fashion_study):
     assert "(plots/fashionpairs_samples.png)" in summary
     assert (fashion_study / "results" / "plots" / "fashionpairs_samples.png").stat().st_size > 0
     pairs = pd.read_csv(fashion_study / "results" / "tables" / "fashionpairs" / "cnn_dropout" / "digit_pairs.csv")
-    assert (pairs["digit_left"] + pairs["digit_right"] == pairs["sum"]).all() and pairs["sum"].max() <= 6
+    assert (pairs["digit_left"] + pairs["digit_right"] == pairs["sum"]).all() and pairs["sum"].max() <= 18
 
 
 def test_a_finished_declared_study_reruns_nothing(fashion_study):

@@ -1,21 +1,25 @@
 """Error analysis, the comparison of a task's models, cost and problem runs, the tables' forms and the
 summary's findings, on hand-made predictions and runs."""
 
-import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import stats as scipy_stats
 
-from digitstudy.aggregate import choose, seed_table
-from digitstudy.compare import chosen_models_table, pairwise_table, seed_test_errors
+from digitstudy.aggregate import choose, learned, seed_table, seed_test_errors
+from digitstudy.compare import chosen_models_table, pairwise_table
+from digitstudy.confirm import variance_table
 from digitstudy.costs import cost_table, problem_runs_table, read_benchmark, run_costs
 from digitstudy.datasets import read_splits, write_splits
 from digitstudy.error_analysis import class_error_table, confusion, digit_pair_table, worst_predictions
 from digitstudy.models import build_model
+from digitstudy.paths import TRAIN_BENCHMARK, named_run_path
 from digitstudy.predictions import chosen_model_path, predict_test
-from digitstudy.summary import best_of_task, findings, linked_files, without_links
+from digitstudy.reportpage import without_links
+from digitstudy.summary import best_of_task, findings, linked_files
 from digitstudy.tables import shown_table, table_html
 from digitstudy.training import evaluate, on_device, to_tensor_split
 from helpers import learnable_split
@@ -116,31 +120,80 @@ def test_chosen_models_table_gives_test_errors_with_exact_intervals():
     assert table.loc["cnn", "experiment"] == "mnist / cnn"
 
 
-def test_paired_comparison_says_which_model_is_better_and_why():
-    choices, frames, seeds = task()
-    row = pairwise_table("mnist", ["ann", "cnn"], frames, seeds).iloc[0]
-    assert (row["only_a_wrong"], row["only_b_wrong"]) == (60, 0)
-    assert row["difference"] == pytest.approx(0.03) and row["low"] > 0
-    assert row["mcnemar_p_value"] < 1e-10 and row["welch_p_value"] < 0.01
-    assert row["verdict"].startswith("cnn errs on fewer test images than ann")
-    assert "larger than the seed-to-seed spread" in row["verdict"]
-    same = pairwise_table("mnist", ["ann", "cnn"], *task(wrong_a=50, wrong_b=50)[1:]).iloc[0]
-    assert same["verdict"].startswith("no difference beyond chance")
-
-
-def test_the_seed_study_says_why_it_cannot_test_a_difference():
-    _, frames, _ = task()
-    verdicts = {
-        cause: pairwise_table("mnist", ["ann", "cnn"], frames, seeds).iloc[0]["verdict"]
-        for cause, seeds in (
-            ("one seed", {"ann": pd.Series([0.05]), "cnn": pd.Series([0.02, 0.03])}),
-            ("no spread", {"ann": pd.Series([0.0, 0.0]), "cnn": pd.Series([0.0, 0.0])}),
-        )
-    }
-    assert verdicts["one seed"].endswith("the seed study cannot test it (fewer than two healthy seeds per model)")
-    assert verdicts["no spread"].endswith(
-        "the seed study cannot test it (every seed of both models has the same test error)"
+def replicates_of(errors_by_model, dataset="mnist"):
+    """A task's replicates table (confirm.replicates_table) with these test errors per model."""
+    return pd.DataFrame(
+        [
+            {
+                "dataset": dataset,
+                "model": model,
+                "replicate": index,
+                "seed": 1 + index,
+                "split_seed": index,
+                "lr": 0.1,
+                "momentum": 0.5,
+                "status": "ok" if error == error else "diverged",
+                "train_error": 0.0,
+                "valid_error": error,
+                "test_error": error,
+                "learned": error == error,
+            }
+            for model, errors in errors_by_model.items()
+            for index, error in enumerate(errors)
+        ]
     )
+
+
+CLEAR = {"ann": [0.050, 0.052, 0.049, 0.051, 0.053], "cnn": [0.020, 0.021, 0.019, 0.022, 0.023]}
+
+
+def test_the_replicates_say_which_model_is_better_by_how_much_and_how_sure():
+    _, frames, _ = task()
+    row = pairwise_table("mnist", ["ann", "cnn"], frames, replicates_of(CLEAR)).iloc[0]
+    differences = np.subtract(CLEAR["ann"], CLEAR["cnn"])  # by hand: mean and t-interval of the pairs
+    half = scipy_stats.t.ppf(0.975, 4) * differences.std(ddof=1) / np.sqrt(5)
+    assert row["replicate_difference"] == pytest.approx(differences.mean())
+    assert row["replicate_difference_low"] == pytest.approx(differences.mean() - half)
+    assert row["replicate_difference_high"] == pytest.approx(differences.mean() + half)
+    assert row["paired_t_p_value"] < 0.001 and (row["a_wins"], row["b_wins"], row["replicates"]) == (0, 5, 5)
+    assert row["p_a_beats_b_high"] == pytest.approx(1 - 0.025 ** (1 / 5))  # exact: 0 of 5
+    assert row["verdict"].startswith("cnn is better than ann: 3.00 points lower test error on average over 5")
+    assert "McNemar p < 0.001" in row["verdict"] and "mixed" not in row["verdict"]
+
+
+def test_replicates_that_cannot_tell_say_not_decided_and_how_many_would():
+    _, frames, _ = task(wrong_a=50, wrong_b=50)
+    close = {"ann": [0.050, 0.030, 0.041, 0.060], "cnn": [0.045, 0.040, 0.038, 0.052]}
+    row = pairwise_table("mnist", ["ann", "cnn"], frames, replicates_of(close)).iloc[0]
+    assert row["paired_t_p_value"] > 0.05 and row["replicates_needed"] > 4
+    assert row["verdict"].startswith("not decided: cnn had 0.15 points lower test error on average over 4")
+    assert f"about {int(row['replicates_needed'])} replicates would decide a difference of this size" in row["verdict"]
+    one = pairwise_table("mnist", ["ann", "cnn"], frames, replicates_of({"ann": [0.05], "cnn": [0.02]})).iloc[0]
+    assert one["verdict"].startswith("the replicates cannot tell (1 pair of replicates trained)")
+
+
+def test_evidence_pointing_two_ways_is_called_mixed_with_both_numbers():
+    _, frames, _ = task()  # on the chosen runs' test images cnn is far better
+    reversed_replicates = {"ann": CLEAR["cnn"], "cnn": CLEAR["ann"]}
+    verdict = pairwise_table("mnist", ["ann", "cnn"], frames, replicates_of(reversed_replicates)).iloc[0]["verdict"]
+    assert verdict.startswith("mixed evidence: ann is better than cnn: 3.00 points lower")
+    assert "but cnn is better on the chosen runs: ann - cnn = 3.00 points" in verdict
+
+
+def test_the_variance_table_sets_the_replicates_spread_beside_the_seeds():
+    replicates = replicates_of({"ann": [0.05, 0.06, float("nan")], "cnn": [0.02, 0.02, 0.02]})
+    table = variance_table("mnist", replicates, {"ann": [0.05, 0.051], "cnn": [0.02, 0.03]}).set_index("model")
+    assert table.loc["ann", "n"] == 2 and table.loc["ann", "test_error_mean"] == pytest.approx(0.055)
+    assert table.loc["ann", "sd_ratio"] == pytest.approx(np.std([0.05, 0.06], ddof=1) / np.std([0.05, 0.051], ddof=1))
+    assert table.loc["ann", "learned"] == "2 of 3"
+    assert table.loc["cnn", "test_error_low"] == table.loc["cnn", "test_error_high"] == pytest.approx(0.02)
+
+
+def test_a_run_within_the_margin_of_chance_did_not_learn():
+    runs = pd.DataFrame(
+        {"status": ["ok", "ok", "diverged"], "valid_error": [0.50, 0.82, 0.3], "chance_error": [0.9, 0.9, 0.9]}
+    )
+    assert list(learned(runs)) == [True, False, False]
 
 
 def benchmark(path, seconds, cpu):
@@ -185,23 +238,32 @@ def study_runs():
     )
 
 
-def test_costs_add_up_per_experiment_and_count_what_early_stopping_saved(tmp_path):
+def run_benchmarks(runs, seconds, cpu):
+    """A benchmark file for each run, where paths.TRAIN_BENCHMARK puts it (in the current folder)."""
+    for row in runs.itertuples():
+        benchmark(Path(named_run_path(TRAIN_BENCHMARK, row.dataset, row.model, row.run)), seconds, cpu)
+
+
+def test_costs_add_up_per_experiment_and_count_what_early_stopping_saved(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     runs = study_runs()
-    paths = [benchmark(tmp_path / "train" / f"{index}.tsv", 450, 440) for index in range(len(runs))]
-    costs = run_costs(runs, paths, [("mnist", "ann", run) for run in runs["run"]])
+    run_benchmarks(runs, 450, 440)
+    costs = run_costs(runs)
     assert list(costs["saved_seconds"]) == [0, 0, 300.0]  # 30 epochs left at 10 s each
     table = cost_table(costs, [benchmark(tmp_path / "data.tsv", 36, 36)]).set_index("part")
     assert table.loc["mnist / ann", "cpu_hours"] == pytest.approx(3 * 440 / 3600)
     assert table.loc["whole study", "cpu_hours"] == pytest.approx((3 * 440 + 36) / 3600)
     assert table.loc["whole study", "saved_hours"] == pytest.approx(300 / 3600)
-    assert read_benchmark(paths[0]) == {"seconds": 450.0, "cpu_seconds": 440.0}
+    path = named_run_path(TRAIN_BENCHMARK, "mnist", "ann", "seed1_lr0.01_mom0.9")
+    assert path == "benchmarks/train/mnist/ann/seed1_lr0.01_mom0.9.tsv"
+    assert read_benchmark(path) == {"seconds": 450.0, "cpu_seconds": 440.0}
 
 
-def test_problem_runs_list_diverged_and_far_worse_runs(tmp_path):
+def test_problem_runs_list_diverged_and_far_worse_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     runs = study_runs()
-    paths = [benchmark(tmp_path / f"{index}.tsv", 1, 1) for index in range(len(runs))]
-    costs = run_costs(runs, paths, [("mnist", "ann", run) for run in runs["run"]])
-    table = problem_runs_table(costs, {("mnist", "ann"): 0.02})
+    run_benchmarks(runs, 1, 1)
+    table = problem_runs_table(run_costs(runs), {("mnist", "ann"): 0.02})
     assert list(table["problem"]) == ["far worse", "diverged: chance level"]
     assert list(table["lr"]) == [0.1, 0.5]
 
@@ -278,41 +340,67 @@ def test_summary_links_and_report_form():
     )
 
 
-def test_findings_state_numbers_with_their_uncertainty():
-    choices, frames, seeds = task()
-    for choice in choices:
-        choice["seed_study"] = json.loads(
-            json.dumps(
-                {
-                    "n_ok": "3/3 ok",
-                    "gap_mean": 0.01,
-                    "gap_sd": 0.002,
-                    "gap_min": 0.008,
-                    "gap_max": 0.012,
-                    "best_epoch_mean": 30.0,
-                    "epochs_completed_mean": 40.0,
-                    "valid_error_mean": 0.03,
-                    "best_valid_error_mean": 0.028,
-                }
-            )
-        )
-    chosen = {"mnist": chosen_models_table(choices, frames, seeds)}
-    paired = {"mnist": pairwise_table("mnist", ["ann", "cnn"], frames, seeds)}
+def seed_study_record(gap):
+    return {
+        "n_ok": "3/3 ok",
+        "gap_mean": gap,
+        "gap_sd": 0.002,
+        "gap_min": gap - 0.002,
+        "gap_max": gap + 0.002,
+        "best_epoch_mean": 30.0,
+        "epochs_completed_mean": 40.0,
+        "valid_error_mean": 0.03,
+        "best_valid_error_mean": 0.028,
+    }
+
+
+def test_findings_rest_on_the_replicates_and_name_what_did_not_learn(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    choices, frames, _ = task()
+    for choice, gap in zip(choices, (0.01, -0.004)):
+        choice["seed_study"] = seed_study_record(gap)
+    replicates = replicates_of(CLEAR)
+    variance = {"mnist": variance_table("mnist", replicates, {"ann": [0.05, 0.051], "cnn": [0.02, 0.03]})}
+    paired = {"mnist": pairwise_table("mnist", ["ann", "cnn"], frames, replicates)}
     costs = pd.DataFrame(
         [{"part": "whole study", "runs": 3, "diverged": 1, "wall_hours": 2.0, "cpu_hours": 1.5, "saved_hours": 0.25}]
     )
-    problems = problem_runs_table(
-        run_costs(study_runs(), [], []).assign(seconds=1.0, cpu_seconds=1.0), {("mnist", "ann"): 0.02}
-    )
-    items = findings(choices, chosen, paired, problems, costs, total_runs=3)
-    assert 3 <= len(items) <= 5
-    assert "**cnn**, with test error 2.00% (95% interval" in items[0]
-    assert "McNemar p < 0.001" in items[0]
+    runs = study_runs().assign(chance_error=0.887)
+    run_benchmarks(runs, 1, 1)
+    problems = problem_runs_table(run_costs(runs), {("mnist", "ann"): 0.02})
+    items = findings(choices, variance, paired, runs, problems, costs)
+    assert items[0].startswith("**mnist**: the best model by validation error over the replicates is **cnn** (lr 0.1")
+    assert "with test error 2.10 \u00b1 0.16% over 5 replicates (95% interval of the mean" in items[0]
+    assert "Against the runner-up ann: cnn is better than ann: 3.00 points lower" in items[0]
+    assert items[1].startswith("**Runs that did not learn** (final validation error within 10 points of chance")
+    assert "1 of 3 runs; mnist / ann: 1 of 3 (seed1_lr0.5_mom0.9)" in items[1]
+    assert "mnist / ann's, 1.00" in items[2] and "Other positive gaps (points): none" in items[2]
     assert "1 of 3 runs diverged (1 chance level) and 1 more" in items[-1] and "72.00% validation error" in items[-1]
     assert "0.25 hours" in items[-1]
 
 
+def test_a_task_of_one_model_says_the_only_model_and_no_gap_means_no_overfitting_finding(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    choices, frames, _ = task()
+    choices = choices[:1]
+    choices[0]["seed_study"] = seed_study_record(-0.01)
+    replicates = replicates_of({"ann": CLEAR["ann"]})
+    variance = {"mnist": variance_table("mnist", replicates, {"ann": [0.05, 0.051]})}
+    paired = {"mnist": pairwise_table("mnist", ["ann"], frames, replicates)}
+    costs = pd.DataFrame([{"part": "whole study", "runs": 1, "cpu_hours": 1.0, "wall_hours": 1.0, "saved_hours": 0}])
+    runs = study_runs().iloc[:1].assign(chance_error=0.887)
+    run_benchmarks(runs, 1, 1)
+    problems = problem_runs_table(run_costs(runs), {("mnist", "ann"): 0.02})
+    items = findings(choices, variance, paired, runs, problems, costs)
+    assert items[0].startswith("**mnist**: the only model, **ann** (lr 0.1, momentum 0.5), has test error 5.10")
+    assert not any(item.startswith("**Over-fitting**") for item in items)
+    assert items[1] == (
+        "**Runs that did not learn** (final validation error within 10 points of chance, or diverged): none; "
+        "every one of the 1 runs learned."
+    )
+
+
 def test_a_task_of_one_model_has_an_empty_pairwise_table_with_its_columns():
-    _, frames, seeds = task()
-    table = pairwise_table("mnist", ["ann"], frames, seeds)
+    _, frames, _ = task()
+    table = pairwise_table("mnist", ["ann"], frames, replicates_of({"ann": [0.05, 0.06]}))
     assert table.empty and "verdict" in table.columns and "mcnemar_p_value" in table.columns

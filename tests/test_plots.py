@@ -5,13 +5,16 @@ import os
 import subprocess
 import sys
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import colors
 from matplotlib import pyplot as plt
+from matplotlib.collections import PathCollection
 from matplotlib.text import Text
 
+from digitstudy.figures import plot_replicates
 from digitstudy.models import MODELS
 from digitstudy.plots import (
     class_errors,
@@ -21,15 +24,19 @@ from digitstudy.plots import (
     learning_curves,
     model_colour,
     pair_samples,
+    replicates,
     save,
     tile_grid,
     tile_mosaic,
     weights_figure,
     worst_predictions,
 )
+from digitstudy.stats import mean_interval
 
 
 LONG_TITLE = "two_digit / cnn_dropout: first layer of lr 0.03, momentum 0.9 (chosen by validation error)"
+FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+REPLICATES_TITLE = "mnist: test error of the chosen models, 5 replicates (seed and train/validation split varied)"
 
 
 def history(epochs, scale=1.0, seed=0):
@@ -160,6 +167,77 @@ def worst():
     return images, truths, predictions, confidences, "two_digit / cnn: most confident mistakes"
 
 
+def worst_named():
+    """Worst images of a dataset with class names, the longest names side by side."""
+    rng = np.random.default_rng(8)
+    truths = rng.integers(0, 10, size=12)
+    truths[:2] = [0, 9]
+    predictions = (truths + rng.integers(1, 10, size=12)) % 10
+    predictions[:2] = [9, 0]
+    images = rng.integers(0, 256, size=(12, 1, 28, 28), dtype=np.uint8)
+    return (
+        images,
+        [f"true {FASHION[label]}" for label in truths],
+        [f"pred {FASHION[label]}" for label in predictions],
+        list(rng.uniform(0.5, 1.0, size=12)),
+        "fashion / cnn: the 12 test images with the least probability on their label",
+    )
+
+
+def replicate_tables(count=5):
+    """A task's replicates.csv and variance.csv as tabulate_replicates writes them: two models of
+    `count` replicates each, the second model's test errors higher in every replicate."""
+    rng = np.random.default_rng(9)
+    rows = []
+    for shift, (model, lr) in enumerate((("cnn", 0.01), ("lenet5", 0.1))):
+        for replicate in range(count):
+            error = 0.012 + 0.003 * shift + 0.001 * replicate + rng.normal(0, 0.0003)
+            rows.append(
+                {
+                    "dataset": "mnist",
+                    "model": model,
+                    "replicate": replicate,
+                    "seed": 1 + replicate,
+                    "split_seed": 42 + replicate,
+                    "lr": lr,
+                    "momentum": 0.9,
+                    "status": "ok",
+                    "train_error": 0.001,
+                    "valid_error": error,
+                    "test_error": error,
+                    "learned": True,
+                }
+            )
+    runs = pd.DataFrame(rows)
+    return runs, variance_of(runs)
+
+
+def variance_of(runs):
+    """variance.csv of `runs` (its columns as tabulate_replicates writes them): the mean over the
+    replicates that did not diverge, with its t-interval (empty where fewer than two)."""
+    rows = []
+    for model, group in runs.groupby("model", sort=False):
+        ok = group[group["status"] == "ok"]
+        test = mean_interval(ok["test_error"].astype(float))
+        sd = np.nan if test["sd"] is None else test["sd"]
+        rows.append(
+            {
+                "dataset": "mnist",
+                "model": model,
+                "lr": group["lr"].iloc[0],
+                "momentum": group["momentum"].iloc[0],
+                "n": test["n"],
+                **{f"test_error_{key}": test[key] for key in ("mean", "sd", "low", "high")},
+                "valid_error_mean": ok["valid_error"].mean(),
+                "learned": f"{int(group['learned'].sum())} of {len(group)}",
+                "seed_n": 5,
+                "seed_test_error_sd": 0.001,
+                "sd_ratio": sd / 0.001,
+            }
+        )
+    return pd.DataFrame(rows).astype({f"test_error_{key}": float for key in ("mean", "sd", "low", "high")})
+
+
 def pairs(count=16):
     """Pairs-dataset training images (28 x 56, two digits side by side) and the classes of their halves."""
     rng = np.random.default_rng(6)
@@ -183,8 +261,16 @@ FIGURES = {
         np.array([[50, 2, 0], [1, 40, 5], [0, 0, 60]]), "toy: confusion", ["zero", "one", "two"]
     ),
     "confusion_19": lambda: confusion_matrix(confusion(19), "two_digit / cnn: confusion on the test split"),
+    "confusion_10": lambda: confusion_matrix(confusion(10), "mnist / cnn: confusion matrix (test)"),
+    "confusion_fashion": lambda: confusion_matrix(confusion(10), "fashion / cnn: confusion matrix (test)", FASHION),
     "class_errors": lambda: class_errors(class_table(), "two_digit / cnn: test error per sum", "cnn"),
+    "class_errors_10": lambda: class_errors(class_table(10), "mnist / cnn: test error per class", "cnn"),
+    "class_errors_fashion": lambda: class_errors(
+        class_table(10), "fashion / cnn: test error per class", "cnn", FASHION
+    ),
     "worst": lambda: worst_predictions(*worst()),
+    "worst_fashion": lambda: worst_predictions(*worst_named()),
+    "replicates": lambda: replicates(*replicate_tables(), REPLICATES_TITLE),
     "pairs": lambda: pair_samples(*pairs(), "two_digit"),
     # A Linear first layer (ann: 100 units of 28 x 28) and a convolution's kernels (cnn: 8 of 3 x 3)
     "weights_ann": lambda: weights_figure(
@@ -208,6 +294,13 @@ def pictures(tmp_path_factory):
     yield built
     for figure in built.values():
         save(figure, folder / "last.png", 80)  # also closes it
+
+
+@pytest.fixture(scope="module", autouse=True)
+def open_figures():
+    """`pictures` keeps every figure open for the tests that read it: more than pyplot's 20 before it warns."""
+    with matplotlib.rc_context({"figure.max_open_warning": len(FIGURES) + 20}):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -303,7 +396,20 @@ def test_curves_legend_explains_styles_not_seeds(pictures):
 
 
 @pytest.mark.parametrize(
-    "name", ["tiles_6", "tiles_8", "tiles_100", "worst", "grid", "comparison", "pairs", "weights_ann", "weights_cnn"]
+    "name",
+    [
+        "tiles_6",
+        "tiles_8",
+        "tiles_100",
+        "worst",
+        "worst_fashion",
+        "grid",
+        "comparison",
+        "pairs",
+        "weights_ann",
+        "weights_cnn",
+        "replicates",
+    ],
 )
 def test_titles_lie_inside_the_figure(pictures, name):
     figure = pictures[name]
@@ -431,3 +537,111 @@ def test_a_model_without_a_wrong_test_image_gets_a_picture_saying_so(tmp_path):
     assert texts == ["no test image is misclassified"]
     save(figure, tmp_path / "worst.png", dpi=60)
     assert (tmp_path / "worst.png").stat().st_size > 0
+
+
+def tick_texts(labels):
+    return [label.get_text() for label in labels]
+
+
+def overlapping(texts):
+    """Whether any two of the drawn Texts touch."""
+    boxes = [text.get_window_extent() for text in texts if text.get_text()]
+    return any(a.overlaps(b) for index, a in enumerate(boxes) for b in boxes[index + 1 :])
+
+
+def every_text_inside(figure, tolerance=0.01):
+    """Whether all the figure draws (titles, tick labels, legend) lies inside it (inches)."""
+    figure.canvas.draw()
+    drawn, frame = figure.get_tightbbox(figure.canvas.get_renderer()), figure.bbox_inches
+    return (
+        drawn.x0 >= frame.x0 - tolerance
+        and drawn.y0 >= frame.y0 - tolerance
+        and drawn.x1 <= frame.x1 + tolerance
+        and drawn.y1 <= frame.y1 + tolerance
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["confusion_fashion", "confusion_10", "class_errors_fashion", "class_errors_10", "worst_fashion"]
+)
+def test_class_names_and_labels_lie_inside_the_figure(pictures, name):
+    assert every_text_inside(pictures[name])
+
+
+def test_confusion_matrix_names_classes_tilting_long_names(pictures):
+    axes = pictures["confusion_fashion"].axes[0]
+    assert tick_texts(axes.get_xticklabels()) == FASHION and tick_texts(axes.get_yticklabels()) == FASHION
+    assert {label.get_rotation() for label in axes.get_xticklabels()} == {45}
+    assert not overlapping(axes.get_yticklabels())
+    for name in ("confusion_10", "confusion_19"):  # digits and sums: level, as before
+        axes = pictures[name].axes[0]
+        labels = axes.get_xticklabels()
+        assert tick_texts(labels) == [str(label) for label in range(len(labels))]
+        assert {label.get_rotation() for label in labels} == {0} and not overlapping(labels)
+
+
+def test_class_errors_name_each_class_when_names_are_given(pictures):
+    labels = pictures["class_errors_fashion"].axes[0].get_xticklabels()
+    assert [text.split("\n")[0] for text in tick_texts(labels)] == FASHION
+    assert not overlapping(labels)
+    digits = tick_texts(pictures["class_errors_10"].axes[0].get_xticklabels())
+    assert [text.split("\n")[0] for text in digits] == [str(label) for label in range(10)]
+
+
+def test_class_errors_tilt_names_too_long_to_stand_side_by_side():
+    names = [f"a class with a rather long descriptive name, number {label}" for label in range(10)]
+    figure = class_errors(class_table(10), "long names", "cnn", names)
+    labels = figure.axes[0].get_xticklabels()
+    assert {label.get_rotation() for label in labels} == {45} and every_text_inside(figure)
+
+
+def test_worst_predictions_name_truth_and_prediction_without_overlap(pictures):
+    titles = [axes.title for axes in pictures["worst_fashion"].axes]
+    assert titles[0].get_text().startswith("true T-shirt/top\npred Ankle boot, p=")
+    assert not overlapping(titles)
+
+
+def test_replicates_pair_each_replicate_across_models(pictures):
+    figure = pictures["replicates"]
+    axes = figure.axes[0]
+    runs, summary = replicate_tables()
+    lines = [line for line in axes.lines if hex_colour(line.get_color()) == hex_colour("0.65")]
+    assert len(lines) == 5 and all(len(line.get_xdata()) == 2 for line in lines)
+    for line, (_, pair) in zip(lines, runs.groupby("replicate")):
+        np.testing.assert_allclose(line.get_ydata(), 100 * pair["test_error"].to_numpy())
+    points = [marks for marks in axes.collections if isinstance(marks, PathCollection) and len(marks.get_offsets())]
+    assert [hex_colour(points.get_facecolor()[0]) for points in points] == [model_colour("cnn"), model_colour("lenet5")]
+    means = [line for line in axes.lines if line.get_marker() == "D"]
+    np.testing.assert_allclose(np.concatenate([line.get_ydata() for line in means]), 100 * summary["test_error_mean"])
+    assert tick_texts(axes.get_xticklabels()) == ["cnn\nlr 0.01, momentum 0.9", "lenet5\nlr 0.1, momentum 0.9"]
+    assert "test error (%)" in axes.get_ylabel() and "test" in axes.get_ylabel().replace("test error", "")
+    assert figure.get_suptitle().replace("\n", " ") == REPLICATES_TITLE
+    legend = [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+    assert legend == [
+        "one replicate's test error (model's colour)",
+        "the same replicate (seed, split) across models",
+        "mean over the replicates, 95% t-interval",
+    ]
+    assert every_text_inside(figure)
+
+
+def test_replicates_figure_shows_diverged_replicates_and_means_without_interval(tmp_path):
+    runs, _ = replicate_tables()
+    lenet5 = runs["model"] == "lenet5"
+    runs.loc[lenet5 & (runs["replicate"] > 0), ["status", "test_error", "learned"]] = ["diverged", np.nan, False]
+    runs.loc[~lenet5 & (runs["replicate"] == 2), ["status", "test_error", "learned"]] = ["diverged", 0.9, False]
+    runs.to_csv(tmp_path / "replicates.csv", index=False)
+    variance_of(runs).to_csv(tmp_path / "variance.csv", index=False)  # lenet5: n = 1, sd/low/high empty
+    plot_replicates("mnist", tmp_path / "replicates.csv", tmp_path / "variance.csv", tmp_path / "replicates.png", 80)
+    assert (tmp_path / "replicates.png").stat().st_size > 0
+    figure = replicates(pd.read_csv(tmp_path / "replicates.csv"), pd.read_csv(tmp_path / "variance.csv"), "toy")
+    axes = figure.axes[0]
+    assert tick_texts(axes.get_xticklabels()) == [
+        "cnn\nlr 0.01, momentum 0.9\n4 of 5 in the mean\n1 diverged",
+        "lenet5\nlr 0.1, momentum 0.9\n1 of 5 in the mean\n4 diverged\nno interval (n < 2)",
+    ]
+    points = [len(marks.get_offsets()) for marks in axes.collections if isinstance(marks, PathCollection)]
+    assert points == [4, 1, 1, 0]  # cnn: ok, diverged (a cross at 90%); lenet5: ok, diverged without test errors
+    legend = [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+    assert legend[-1] == "a diverged replicate, not in the mean (on the top edge if above the scale)"
+    assert axes.get_ylim()[0] >= 0 and every_text_inside(figure)

@@ -1,10 +1,13 @@
-"""What reruns when the config changes, on copies of a finished quick study: first the plan (a dry
-run), then the real rerun, which must rewrite exactly the planned files and nothing else."""
+"""What reruns when the config or a result changes, on copies of a finished quick study: first the
+plan (a dry run), then the real rerun, which must run every planned job, and after each choice (a
+checkpoint) only the replicates and tables that depend on it, and rewrite exactly those jobs' files."""
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pandas as pd
 import pytest
 
 from digitstudy.record import RECORD
@@ -24,6 +27,7 @@ EXPERIMENT_AGGREGATES = (
     "analyse_errors",
     "plot_errors",
 )
+TASK_AGGREGATES = ("tabulate_replicates", "plot_replicates", "compare_models")
 PAIRS_DATASETS = [name for name, declared in quick_config()["datasets"].items() if "pairs" in declared]
 
 
@@ -34,11 +38,11 @@ class Job:
     outputs: list = field(default_factory=list)
 
 
-def planned_jobs(dry_run):
-    """The jobs a `snakemake --dry-run` lists, with their wildcards and output files."""
+def planned_jobs(run):
+    """The jobs a `snakemake --dry-run` lists, or a real run ran, with their wildcards and output files."""
     jobs = []
-    for line in (dry_run.stdout + dry_run.stderr).splitlines():
-        if match := re.fullmatch(r"(?:local)?rule (\w+):", line):
+    for line in (run.stdout + run.stderr).splitlines():
+        if match := re.fullmatch(r"(?:local)?(?:rule|checkpoint) (\w+):", line):
             jobs.append(Job(match.group(1)))
         elif jobs and (match := re.fullmatch(r"    (output|wildcards): (.*)", line)):
             items = match.group(2).split(", ")
@@ -69,18 +73,24 @@ def plan(quick_study, tmp_path, mnist_dir, change):
     return study, configfile, planned_jobs(dry_run)
 
 
-def rerun(quick_study, tmp_path, mnist_dir, change):
-    """Plan and then run the workflow after `change` to quick.yaml, in a copy of the finished study.
-    Returns the planned jobs and the files the real run wrote, after checking that these are
-    exactly the planned jobs' outputs."""
+def rerun(quick_study, tmp_path, mnist_dir, change, change_results=None):
+    """Plan and then run the workflow after `change` to quick.yaml (and `change_results` to the study
+    folder), in a copy of the finished study. Returns the jobs that ran and the files the real run
+    wrote, after checking that every planned job ran and that the files written are exactly the
+    outputs of the jobs that ran."""
     study, configfile, jobs = plan(quick_study, tmp_path, mnist_dir, change)
+    if change_results:
+        change_results(study)
+        jobs = planned_jobs(snakemake(study, "--dry-run", mnist_dir=mnist_dir, configfile=configfile))
     before = file_times(study)
     finished = snakemake(study, mnist_dir=mnist_dir, configfile=configfile)
     assert finished.returncode == 0, finished.stderr[-3000:]
     after = file_times(study)
     written = {path for path, time in after.items() if before.get(path) != time}
-    assert written == {path for job in jobs for path in job.outputs}
-    return jobs, written
+    ran = planned_jobs(finished)
+    assert [job for job in jobs if job not in ran] == []
+    assert written == {path for job in ran for path in job.outputs}
+    return ran, written
 
 
 def rules(jobs):
@@ -93,7 +103,8 @@ def trained(jobs):
         (
             job.wildcards["dataset"],
             job.wildcards["model"],
-            f"seed{job.wildcards['seed']}_lr{job.wildcards['lr']}_mom{job.wildcards['momentum']}",
+            f"seed{job.wildcards['seed']}_lr{job.wildcards['lr']}_mom{job.wildcards['momentum']}"
+            + job.wildcards["split"],
         )
         for job in jobs
         if job.rule == "train_run"
@@ -106,7 +117,26 @@ def experiment_aggregates(experiments, rules=EXPERIMENT_AGGREGATES):
     return {
         **{rule: len(experiments) for rule in rules},
         **({"tabulate_digit_pairs": pairs} if pairs else {}),
-        "compare_models": len({dataset for dataset, _ in experiments}),
+        **{rule: len({dataset for dataset, _ in experiments}) for rule in TASK_AGGREGATES},
+    }
+
+
+def choice(study, dataset, model):
+    path = study / "results" / "tables" / dataset / model / "choice.json"
+    return json.loads(path.read_text())["chosen"]
+
+
+def replicate(chosen):
+    """The run name of replicate 1 of a choice (quick: 2 replicates, the chosen grid run and this)."""
+    return f"seed2_lr{chosen['lr']:g}_mom{chosen['momentum']:g}_split1"
+
+
+def changed_choices(quick_study, study):
+    """(dataset, model, the new choice's replicate) of each experiment whose choice changed."""
+    return {
+        (dataset, model, replicate(choice(study, dataset, model)))
+        for dataset, model in QUICK_EXPERIMENTS
+        if choice(study, dataset, model)["run"] != choice(quick_study, dataset, model)["run"]
     }
 
 
@@ -124,30 +154,34 @@ def test_nothing_changed_reruns_nothing(quick_study, tmp_path, mnist_dir):
 
 
 def test_added_learning_rate_trains_only_its_runs(quick_study, tmp_path, mnist_dir):
+    """Its grid runs, and the replicates of each choice it changes."""
     jobs, _ = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["grid"]["lr"].append(0.2))
-    assert trained(jobs) == {(dataset, model, "seed1_lr0.2_mom0.9") for dataset, model in QUICK_EXPERIMENTS}
+    changed = changed_choices(quick_study, tmp_path / "study")
+    new_runs = {(dataset, model, "seed1_lr0.2_mom0.9") for dataset, model in QUICK_EXPERIMENTS}
+    assert trained(jobs) == new_runs | changed
     # The seed study is untouched, so are its learning curves.
     unchanged = ("plot_curves",)
     assert rules(jobs) == {
-        "train_run": 5,
+        "train_run": 5 + len(changed),
         **experiment_aggregates(QUICK_EXPERIMENTS, [rule for rule in EXPERIMENT_AGGREGATES if rule not in unchanged]),
         **AGGREGATES,
     }
 
 
-def retrains_only_mnist_ann(jobs):
-    assert trained(jobs) == {
-        ("mnist", "ann", run) for run in ("seed1_lr0.01_mom0.9", "seed66_lr0.01_mom0.9", "seed1_lr0.1_mom0.9")
-    }
+def retrains_only_mnist_ann(jobs, replicates=()):
+    """mnist / ann's seed study and grid, and `replicates` (a dry run cannot show the replicates of a
+    choice to be made: Snakemake plans them once the choice is there)."""
+    runs = ("seed1_lr0.01_mom0.9", "seed66_lr0.01_mom0.9", "seed1_lr0.1_mom0.9", *replicates)
+    assert trained(jobs) == {("mnist", "ann", run) for run in runs}
     assert experiments_of(jobs) == {("mnist", "ann")}
-    assert rules(jobs) == {"train_run": 3, **experiment_aggregates({("mnist", "ann")}), **AGGREGATES}
+    assert rules(jobs) == {"train_run": len(runs), **experiment_aggregates({("mnist", "ann")}), **AGGREGATES}
 
 
 def test_one_experiments_batch_size_retrains_only_that_experiment(quick_study, tmp_path, mnist_dir):
     jobs, _ = rerun(
         quick_study, tmp_path, mnist_dir, lambda config: config["experiments"]["mnist"]["ann"].update(batch_size=64)
     )
-    retrains_only_mnist_ann(jobs)
+    retrains_only_mnist_ann(jobs, [replicate(choice(tmp_path / "study", "mnist", "ann"))])
 
 
 def test_one_experiments_epochs_plan_only_that_experiment(quick_study, tmp_path, mnist_dir):
@@ -156,6 +190,27 @@ def test_one_experiments_epochs_plan_only_that_experiment(quick_study, tmp_path,
         quick_study, tmp_path, mnist_dir, lambda config: config["experiments"]["mnist"]["ann"].update(epochs=3)
     )
     retrains_only_mnist_ann(jobs)
+
+
+def test_a_grid_result_that_changes_the_choice_trains_only_the_new_replicates(quick_study, tmp_path, mnist_dir):
+    """A grid run that did better than recorded (its metrics.json rewritten): the choice moves to it,
+    its replicate trains, and nothing else does; the old choice's replicate stays on disk, unused."""
+    old = choice(quick_study, "mnist", "cnn")
+    other = "seed1_lr0.1_mom0.9" if old["run"] == "seed1_lr0.01_mom0.9" else "seed1_lr0.01_mom0.9"
+
+    def improve(study):
+        path = study / "results" / "runs" / "mnist" / "cnn" / other / "metrics.json"
+        record = json.loads(path.read_text())
+        record["final"]["valid_error"] = 0.0
+        path.write_text(json.dumps(record))
+
+    jobs, _ = rerun(quick_study, tmp_path, mnist_dir, lambda config: None, improve)
+    new = choice(tmp_path / "study", "mnist", "cnn")
+    assert new["run"] == other
+    assert trained(jobs) == {("mnist", "cnn", replicate(new))}
+    assert (tmp_path / "study" / "results" / "runs" / "mnist" / "cnn" / replicate(old) / "metrics.json").exists()
+    replicates = pd.read_csv(tmp_path / "study" / "results" / "tables" / "mnist" / "replicates.csv")
+    assert list(replicates[replicates["model"] == "cnn"]["lr"]) == [new["lr"]] * 2
 
 
 def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
@@ -167,13 +222,14 @@ def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
         "plot_grid": 5,
         "plot_weights": 5,
         "plot_errors": 5,
+        "plot_replicates": 2,
         "plot_comparison": 1,
         "plot_pair_samples": 1,
         "write_summary": 1,
         "all": 1,
     }
     drawn = [path for job in jobs if job.rule.startswith("plot_") for path in job.outputs]
-    assert len(drawn) == 5 + 5 + 5 + 5 * 3 + 1 + 1 and all(path.endswith(".png") for path in drawn)
+    assert len(drawn) == 5 + 5 + 5 + 5 * 3 + 2 + 1 + 1 and all(path.endswith(".png") for path in drawn)
 
 
 def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study, tmp_path, mnist_dir):
@@ -183,12 +239,12 @@ def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study,
     assert {job.rule for job in jobs} >= {"make_pairs", "plot_pair_samples"}
     assert "prepare_idx" not in rules(jobs) and "fetch_idx" not in rules(jobs)
     assert experiments_of(jobs) == {("twodigit", "cnn_dropout"), ("twodigit", "lenet5")}
-    assert len(trained(jobs)) == 6
-    assert not any("mnist" in path.split("/") or path.endswith("mnist.h5") for path in written)
+    assert len(trained(jobs)) == 8  # three runs and a replicate each
+    assert not any("mnist" in path.split("/") or "mnist" in path.split("/")[-1] for path in written)
     assert rules(jobs) == {
-        "make_pairs": 1,
+        "make_pairs": 2,  # the study's split and the replicate's
         "plot_pair_samples": 1,
-        "train_run": 6,
+        "train_run": 8,
         **experiment_aggregates(experiments_of(jobs)),
         **AGGREGATES,
     }

@@ -42,6 +42,9 @@ EXPERIMENTS = [
     for model in models
     if model != "cnn_dropout"
 ]
+# Each experiment's seed study and grid (3 runs), then, once its choice is made, its replicates.
+REPLICATES = quick_config()["confirm"]["replicates"]
+RUNS_PER_EXPERIMENT = 3 + REPLICATES - 1
 
 
 def slurm_problem():
@@ -109,7 +112,7 @@ def slurm_study(tmp_path_factory, mnist_dir, slurm_cpus):
 def test_every_training_run_went_through_slurm(slurm_study, slurm_cpus):
     workdir, jobs = slurm_study
     runs = run_dirs(workdir)
-    assert len(runs) == len(EXPERIMENTS) * 3
+    assert len(runs) == len(EXPERIMENTS) * RUNS_PER_EXPERIMENT
     for run in runs:
         metrics = json.loads((run / "metrics.json").read_text())
         job_id = metrics["host"]["slurm_job_id"]
@@ -128,9 +131,10 @@ def test_grouping_runs_several_training_runs_per_slurm_job(slurm_study):
     _, jobs = slurm_study
     per_job = PROFILE["group-components"]["train_{dataset}_{model}"]
     training_jobs = [name for name in jobs.values() if "train_run" in name]
-    assert len(training_jobs) == len(EXPERIMENTS) * math.ceil(3 / per_job)
+    # The replicates of a choice wait for it: a group job of their own.
+    assert len(training_jobs) == len(EXPERIMENTS) * (math.ceil(3 / per_job) + math.ceil((REPLICATES - 1) / per_job))
     assert sum("aggregate" in name for name in jobs.values()) == 1
-    assert not any("fetch_idx" in name for name in jobs.values()), "fetch_idx is a local rule"
+    assert not any("fetch_idx" in name or "choose" in name for name in jobs.values()), "local rules"
 
 
 def test_slurm_results_equal_local_results(slurm_study, quick_study):

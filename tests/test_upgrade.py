@@ -4,6 +4,7 @@ as printed, brings the study over, and nothing trains or rebuilds its data again
 
 import filecmp
 import io
+import json
 import os
 import shlex
 import subprocess
@@ -89,7 +90,7 @@ def upgraded(old_study, tmp_path_factory, mnist_dir):
     line = refused.stderr.strip().splitlines()[-1]
     assert line == (
         "study error: results/study.yaml: this study was made by an earlier version of digitstudy (layout 1; "
-        "this one writes layout 2): bring it over without training anything again with: python "
+        "this one writes layout 3): bring it over without training anything again with: python "
         "scripts/upgrade.py --configfile config/quick.yaml config/two.yaml"
     )
     words = shlex.split(line.split(" with: ", 1)[1])
@@ -104,10 +105,20 @@ def test_the_upgrade_retrains_nothing_and_rebuilds_no_data(upgraded, mnist_dir):
     study, before, printed = upgraded
     assert "6 trained runs unchanged" in printed and "left to rerun" not in printed
     assert "moved benchmarks/data/prepare_mnist.tsv to benchmarks/data/mnist.tsv" in printed
+    assert "6 run records completed with their run name and split seed" in printed
     trained = snakemake(study, "train_all", mnist_dir=mnist_dir, configfile=SMALLER)
     assert trained.returncode == 0, trained.stderr[-3000:]
-    assert "Nothing to be done" in trained.stdout + trained.stderr
-    assert trained_files(study) == before  # not one byte of data or runs rewritten
+    ran = planned_jobs(trained)  # the confirmation stage, new in layout 3: choices, replicates, their data
+    assert {job.rule for job in ran} == {"choose", "train_run", "prepare_idx", "make_pairs", "train_all"}
+    assert all(job.wildcards["split"] == "_split1" for job in ran if job.rule in {"train_run", *DATA_RULES})
+    after = trained_files(study)
+    records = [path for path in before if path.name == "metrics.json"]
+    assert {path: after[path] for path in before if path not in records} == {  # not one byte rewritten
+        path: content for path, content in before.items() if path not in records
+    }
+    for path in records:  # the records gained their run name and split seed, and nothing else changed
+        old, new = json.loads(before[path]), json.loads(after[path])
+        assert new == {**old, "run": path.parent.name, "split_seed": 0}
     dry = snakemake(study, "--dry-run", mnist_dir=mnist_dir, configfile=SMALLER)
     assert dry.returncode == 0, dry.stderr[-3000:]
     rules = {job.rule for job in planned_jobs(dry)}

@@ -8,8 +8,18 @@ import pytest
 
 from digitstudy.config import resolve_config
 from digitstudy.datasets import build_base, build_pairs
-from digitstudy.paths import DATASET_FILE, RAW_DIR, RUN_DIR, run_path
-from digitstudy.upgrade import Plan, apply_moves, file_moves, obsolete_files, plan_lines, touch_command, upgrade_plan
+from digitstudy.files import read_json, write_json_atomic
+from digitstudy.paths import RAW_DIR, RUN_DIR, dataset_file, run_path
+from digitstudy.upgrade import (
+    Plan,
+    apply_moves,
+    complete_records,
+    file_moves,
+    obsolete_files,
+    plan_lines,
+    touch_command,
+    upgrade_plan,
+)
 from helpers import run_settings, train_into, write_idx_dataset
 
 
@@ -34,16 +44,21 @@ def build_study(folder):
     """Data and trained runs of small_config in `folder`, as the workflow lays them out."""
     config = small_config(write_idx_dataset(folder / RAW_DIR.format(dataset="tiny"), counts=(220, 60), suffix=""))
     raw = folder / RAW_DIR.format(dataset="tiny")
-    build_base(raw, folder / DATASET_FILE.format(dataset="tiny"), "tiny", SIZES, 3)
-    build_pairs(raw, folder / DATASET_FILE.format(dataset="tinypairs"), "tinypairs", "tiny", SIZES, 3, 9)
+    build_base(raw, folder / dataset_file("tiny"), "tiny", SIZES, 3)
+    build_pairs(raw, folder / dataset_file("tinypairs"), "tinypairs", "tiny", SIZES, 3, 9)
     for dataset in ("tiny", "tinypairs"):
         for seed, lr, momentum in ((1, 0.01, 0.9), (1, 0.1, 0.9)):
             settings = run_settings(model="ann", seed=seed, lr=lr, momentum=momentum, batch_size=32, epochs=1)
             out_dir = folder / run_path(RUN_DIR, dataset, "ann", (seed, lr, momentum))
-            train_into(
-                folder / DATASET_FILE.format(dataset=dataset), out_dir, settings, lambda message: None, dataset=dataset
-            )
+            train_into(folder / dataset_file(dataset), out_dir, settings, lambda message: None, dataset=dataset)
+            as_layout_2(out_dir / "metrics.json")
     return config
+
+
+def as_layout_2(metrics):
+    """A run's record as layouts 1 and 2 wrote it: without its run name and split seed."""
+    record = read_json(metrics)
+    write_json_atomic(metrics, {key: value for key, value in record.items() if key not in ("run", "split_seed")})
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +86,23 @@ def test_an_unchanged_study_is_marked_done_whole(study):
         "--configfile",
         "config/small.yaml",
     ]
-    assert plan_lines(plan) == ["4 trained runs unchanged: marked done with their data, nothing retrains"]
+    assert plan_lines(plan) == [
+        "4 trained runs unchanged: marked done with their data, nothing retrains",
+        "4 run records completed with their run name and split seed",
+    ]
+
+
+def test_records_of_layout_2_gain_their_run_name_and_split_seed(tmp_path):
+    config = build_study(tmp_path)
+    plan = upgrade_plan(2, config, tmp_path)
+    assert plan.records[1] == (
+        "results/runs/tiny/ann/seed1_lr0.1_mom0.9/metrics.json",
+        {"run": "seed1_lr0.1_mom0.9", "split_seed": 3},
+    )
+    complete_records(plan, tmp_path)
+    record = read_json(tmp_path / plan.records[1][0])
+    assert record["run"] == "seed1_lr0.1_mom0.9" and record["split_seed"] == 3 and record["model"] == "ann"
+    assert upgrade_plan(2, config, tmp_path).records == []
 
 
 def test_runs_whose_settings_changed_are_left_to_retrain(study):

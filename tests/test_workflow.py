@@ -66,12 +66,21 @@ def test_data_files_are_rebuilt_byte_for_byte(study, mnist_dir):
         os.utime(path, ns=(modified, modified))
 
 
+def chosen(study, dataset, model):
+    return json.loads((study / "results" / "tables" / dataset / model / "choice.json").read_text())["chosen"]
+
+
 def test_every_run_is_in_runs_csv_with_its_hyperparameters(study):
     runs = pd.read_csv(study / "results" / "runs.csv")
-    per_experiment = {(1, 0.01, 0.9), (66, 0.01, 0.9), (1, 0.1, 0.9)}  # shared run trained once
-    assert len(runs) == len(EXPERIMENTS) * len(per_experiment)
+    per_experiment = {(1, 0.01, 0.9, 0), (66, 0.01, 0.9, 0), (1, 0.1, 0.9, 0)}  # shared run trained once
+    assert len(runs) == len(EXPERIMENTS) * (len(per_experiment) + QUICK["confirm"]["replicates"] - 1)
     for (dataset, model), group in runs.groupby(["dataset", "model"]):
-        assert set(zip(group["seed"], group["lr"], group["momentum"])) == per_experiment
+        choice = chosen(study, dataset, model)
+        replicate = (2, choice["lr"], choice["momentum"], 1)  # grid seed + 1, split seed + 1
+        assert set(zip(group["seed"], group["lr"], group["momentum"], group["split_seed"])) == per_experiment | {
+            replicate
+        }
+        assert f"seed2_lr{choice['lr']:g}_mom{choice['momentum']:g}_split1" in set(group["run"])
         assert (group["epochs"] == QUICK["training"]["epochs"]).all()
         assert (group["batch_size"] == QUICK["experiments"][dataset][model]["batch_size"]).all()
     mnist = runs[runs["dataset"] == "mnist"]
@@ -112,26 +121,57 @@ def test_seed_table_has_a_row_per_seed_and_its_views_the_mean_and_sd(study):
     assert [name in (folder / "seeds.html").read_text() for name in ("mean", "sd", "min", "max")] == [True] * 4
 
 
+def test_replicates_share_the_test_images_and_each_split_is_built_once(study):
+    processed = sorted(path.name for path in (study / "data" / "processed").iterdir())
+    assert processed == ["mnist.h5", "mnist_split1.h5", "twodigit.h5", "twodigit_split1.h5"]
+    for dataset in ("mnist", "twodigit"):
+        with h5py.File(study / "data" / "processed" / f"{dataset}.h5") as own:
+            with h5py.File(study / "data" / "processed" / f"{dataset}_split1.h5") as other:
+                assert (own["test"]["images"][()] == other["test"]["images"][()]).all()
+                assert (own["test"]["labels"][()] == other["test"]["labels"][()]).all()
+                assert not (own["train"]["labels"][()] == other["train"]["labels"][()]).all()
+                assert (other.attrs["split_seed"], other.attrs["test_seed"]) == (1, 0)
+                assert own.attrs["split_seed"] == 0 and "test_seed" not in own.attrs
+
+
+def test_the_replicates_of_each_choice_are_tabulated_and_compared(study):
+    for dataset, models in QUICK["experiments"].items():
+        replicates = pd.read_csv(study / "results" / "tables" / dataset / "replicates.csv")
+        assert list(replicates["model"]) == [model for model in models for _ in range(QUICK["confirm"]["replicates"])]
+        first = replicates[replicates["replicate"] == 0]
+        assert [chosen(study, dataset, model)["test_error"] for model in models] == list(first["test_error"])
+        variance = pd.read_csv(study / "results" / "tables" / dataset / "variance.csv").set_index("model")
+        for model in models:
+            errors = replicates[replicates["model"] == model]["test_error"]
+            assert variance.loc[model, "test_error_mean"] == pytest.approx(errors.mean())
+            assert variance.loc[model, "test_error_low"] < errors.mean() < variance.loc[model, "test_error_high"]
+        pairwise = pd.read_csv(study / "results" / "tables" / dataset / "pairwise.csv")
+        assert len(pairwise) == len(models) * (len(models) - 1) // 2
+        for row in pairwise.itertuples():
+            assert row.replicates == QUICK["confirm"]["replicates"]
+            assert row.verdict.startswith(
+                ("not decided: ", "mixed evidence: ", f"{row.model_a} is", f"{row.model_b} is")
+            )
+
+
 def test_summary_names_the_best_model_per_task_and_links_existing_files(study):
     summary = (study / "results" / "summary.md").read_text()
-    runs = pd.read_csv(study / "results" / "runs.csv")
     for dataset in QUICK["experiments"]:
         assert f"## {dataset}" in summary
-        best = re.search(rf"## {dataset}\n\n\*\*Best model: (\w+)\*\*.*validation error ([\d.]+)%", summary)
+        best = re.search(
+            rf"## {dataset}\n\n\*\*Best model: (\w+)\*\*.*mean validation error over the replicates ([\d.]+)%",
+            summary,
+        )
         assert best, f"no best model line for {dataset}"
-        choices = [
-            json.loads((study / "results" / "tables" / dataset / model / "choice.json").read_text())
-            for model in QUICK["experiments"][dataset]
-        ]
-        lowest = min(choices, key=lambda c: c["chosen"]["valid_error"])
+        variance = pd.read_csv(study / "results" / "tables" / dataset / "variance.csv")
+        lowest = variance.sort_values("valid_error_mean").iloc[0]
         assert best.group(1) == lowest["model"]
-        assert float(best.group(2)) == pytest.approx(100 * lowest["chosen"]["valid_error"], abs=0.005)
+        assert float(best.group(2)) == pytest.approx(100 * lowest["valid_error_mean"], abs=0.005)
     for link in re.findall(r"\]\(([^)]+)\)", summary):
         target = study / "results" / link
         assert target.exists(), link
         if target.suffix == ".png":
             assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(runs) > 0
 
 
 def test_a_finished_study_has_nothing_left_to_do(study, mnist_dir):
@@ -153,9 +193,11 @@ def test_predictions_from_saved_weights_reproduce_each_chosen_runs_test_error(st
 def test_summary_states_findings_with_numbers_and_uncertainty(study):
     summary = (study / "results" / "summary.md").read_text()
     findings = summary.split("## Findings\n\n")[1].split("\n\n")[0].splitlines()
-    assert 3 <= len(findings) <= 5
-    assert all(re.search(r"\d+\.\d\d", finding) for finding in findings)
-    assert "95% interval" in findings[0] and "McNemar" in findings[0]
+    assert 4 <= len(findings) <= 6
+    assert all(re.search(r"\d+\.\d\d", finding) for finding in findings[:2])
+    assert "over 2 replicates (95% interval of the mean" in findings[0] and "McNemar" in findings[0]
+    stuck = next(finding for finding in findings if "**Runs that did not learn**" in finding)
+    assert "twodigit / cnn_dropout: all 4 runs" in stuck, "two epochs on 3,000 pairs teach nothing"
     assert f"Study '{QUICK['study']}': {QUICK['data']['n_train']:,} train" in summary  # which study produced it
 
 

@@ -1,6 +1,6 @@
 rule collect_runs:
     input:
-        study_run_files(f"{paths.RUN_DIR}/metrics.json"),
+        get_study_run_files(f"{paths.RUN_DIR}/metrics.json"),
     output:
         csv=f"{paths.RUNS_TABLE}.csv",
         html=report(
@@ -18,8 +18,15 @@ rule collect_runs:
         "../scripts/collect_runs.py"
 
 
+# A second's work that decides which replicates train: on a cluster it runs where Snakemake runs, so
+# that the replicates need not wait for it in the queue.
+localrules:
+    choose,
+
+
 # Each experiment's configuration: the grid run with the lowest validation error, never the test set.
-rule choose:
+# A checkpoint: which replicates the confirmation stage trains depends on what it chose.
+checkpoint choose:
     input:
         grid=get_grid_files("metrics.json"),
         seeds=get_seed_study_files("metrics.json"),
@@ -112,7 +119,7 @@ rule plot_weights:
     input:
         choice=rules.choose.output[0],
         models=get_grid_files("model.pt"),
-        data=paths.DATASET_FILE,
+        data=paths.STUDY_DATASET_FILE,
     output:
         report(
             paths.WEIGHTS_PLOT,

@@ -6,7 +6,7 @@ rule predict_test:
     input:
         choice=rules.choose.output[0],
         models=get_grid_files("model.pt"),
-        data=paths.DATASET_FILE,
+        data=paths.STUDY_DATASET_FILE,
     output:
         paths.PREDICTIONS,
     log:
@@ -23,7 +23,7 @@ rule predict_test:
 rule analyse_errors:
     input:
         predictions=rules.predict_test.output[0],
-        data=paths.DATASET_FILE,
+        data=paths.STUDY_DATASET_FILE,
     output:
         class_csv=f"{paths.CLASS_ERRORS_TABLE}.csv",
         class_html=report(
@@ -38,6 +38,8 @@ rule analyse_errors:
         "logs/analysis/errors/{dataset}/{model}.log",
     conda:
         "../envs/report.yaml"
+    params:
+        classes=get_class_names,
     script:
         "../scripts/analyse_errors.py"
 
@@ -47,7 +49,7 @@ rule plot_errors:
         predictions=rules.predict_test.output[0],
         class_errors=rules.analyse_errors.output.class_csv,
         confusion=rules.analyse_errors.output.confusion_csv,
-        data=paths.DATASET_FILE,
+        data=paths.STUDY_DATASET_FILE,
     output:
         class_errors=report(
             paths.CLASS_ERRORS_PLOT,
@@ -76,6 +78,7 @@ rule plot_errors:
         "../envs/report.yaml"
     params:
         dpi=config["plots"]["dpi"],
+        classes=get_class_names,
     script:
         "../scripts/plot_errors.py"
 
@@ -101,11 +104,69 @@ rule tabulate_digit_pairs:
         "../scripts/tabulate_digit_pairs.py"
 
 
+# The confirmation stage: every replicate of each model's chosen configuration (the checkpoint choose
+# names them), and each model's spread over replicates beside its spread over the seed study.
+rule tabulate_replicates:
+    input:
+        replicates=get_replicate_files("metrics.json"),
+        seeds=get_task_files(rules.make_tables.output.seeds_csv),
+    output:
+        replicates_csv=f"{paths.REPLICATES_TABLE}.csv",
+        replicates_md=f"{paths.REPLICATES_TABLE}.md",
+        replicates_html=report(
+            f"{paths.REPLICATES_TABLE}.html",
+            caption="../report/replicates_table.rst",
+            category="{dataset}",
+            subcategory="models compared",
+            labels={"task": "{dataset}", "table": "replicates of the chosen configurations"},
+        ),
+        variance_csv=f"{paths.VARIANCE_TABLE}.csv",
+        variance_md=f"{paths.VARIANCE_TABLE}.md",
+        variance_html=report(
+            f"{paths.VARIANCE_TABLE}.html",
+            caption="../report/variance.rst",
+            category="{dataset}",
+            subcategory="models compared",
+            labels={"task": "{dataset}", "table": "spread over replicates and seeds"},
+        ),
+    log:
+        "logs/analysis/replicates/{dataset}.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        models=lambda wildcards: list(config["experiments"][wildcards.dataset]),
+    script:
+        "../scripts/tabulate_replicates.py"
+
+
+rule plot_replicates:
+    input:
+        replicates=rules.tabulate_replicates.output.replicates_csv,
+        variance=rules.tabulate_replicates.output.variance_csv,
+    output:
+        report(
+            paths.REPLICATES_PLOT,
+            caption="../report/replicates.rst",
+            category="{dataset}",
+            subcategory="models compared",
+            labels={"task": "{dataset}", "figure": "replicates of the chosen configurations"},
+        ),
+    log:
+        "logs/plots/{dataset}_replicates.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        dpi=config["plots"]["dpi"],
+    script:
+        "../scripts/plot_replicates.py"
+
+
 rule compare_models:
     input:
         choices=get_task_files(rules.choose.output[0]),
         seeds=get_task_files(rules.make_tables.output.seeds_csv),
         predictions=get_task_files(rules.predict_test.output[0]),
+        replicates=rules.tabulate_replicates.output.replicates_csv,
     output:
         chosen_csv=f"{paths.CHOSEN_TABLE}.csv",
         chosen_md=f"{paths.CHOSEN_TABLE}.md",
@@ -137,8 +198,9 @@ rule tabulate_costs:
     input:
         runs=rules.collect_runs.output.csv,
         choices=experiment_files(rules.choose.output[0]),
-        run_benchmarks=study_run_files(paths.TRAIN_BENCHMARK),
-        data_benchmarks=task_files(paths.DATA_BENCHMARK),
+        # Read through runs.csv's rows; inputs here so that the costs wait for every job's file.
+        run_benchmarks=get_study_run_files(paths.TRAIN_BENCHMARK),
+        data_benchmarks=get_data_benchmarks,
     output:
         cost_csv=f"{paths.COST_TABLE}.csv",
         cost_md=f"{paths.COST_TABLE}.md",
@@ -171,12 +233,5 @@ rule tabulate_costs:
         "logs/analysis/costs.log",
     conda:
         "../envs/report.yaml"
-    params:
-        # The (dataset, model, run) of each of run_benchmarks, in their order.
-        runs=[
-            [dataset, model, paths.run_name(*run)]
-            for dataset, model in experiments(config)
-            for run in all_runs(config)
-        ],
     script:
         "../scripts/tabulate_costs.py"

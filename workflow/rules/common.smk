@@ -6,6 +6,7 @@ sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from digitstudy import DigitstudyError, paths
 from digitstudy.config import resolve_config, source_error
+from digitstudy.files import read_json
 from digitstudy.idx import IDX_FILES
 from digitstudy.paths import run_path
 from digitstudy.record import (
@@ -20,6 +21,7 @@ from digitstudy.record import (
 from digitstudy.study import (
     all_runs,
     base_of,
+    class_names,
     datasets,
     declared_names,
     experiment_setting,
@@ -27,9 +29,11 @@ from digitstudy.study import (
     grid_runs,
     one_of,
     pairs_datasets,
+    replicate_runs,
     seed_runs,
+    unique_runs,
 )
-from digitstudy.snakemake_internals import command_line_configfiles, replaces_workflow_config
+from digitstudy.snakemake_internals import after_checkpoint, command_line_configfiles, replaces_workflow_config
 from digitstudy.summary import linked_files
 
 
@@ -78,6 +82,7 @@ wildcard_constraints:
     seed="[0-9]+",
     lr="[0-9.e+-]+",
     momentum="[0-9.e+-]+",
+    split=paths.SPLIT_WILDCARD,
 
 
 SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid", "test")}
@@ -97,10 +102,50 @@ def experiment_files(pattern):
     return [pattern.format(dataset=dataset, model=model) for dataset, model in experiments(config)]
 
 
-def study_run_files(pattern):
-    """`pattern` filled in for every run of every experiment."""
+def chosen_of(dataset, model):
+    """An experiment's chosen grid run (choice.json's `chosen`), once the checkpoint choose made it."""
+    return read_json(checkpoints.choose.get(dataset=dataset, model=model).output[0])["chosen"]
+
+
+def experiment_run_files(dataset, model, pattern, replicates_only=False):
+    """`pattern` filled in for every run of an experiment (its seed study, its grid and the replicates of
+    its choice), or for its replicates only; until its choice is made, for the runs known so far and
+    the choice itself (snakemake_internals.after_checkpoint)."""
+    known = [] if replicates_only else all_runs(config)
+    return after_checkpoint(
+        lambda: run_files(dataset, model, unique_runs(known + replicate_runs(config, chosen_of(dataset, model))), pattern),
+        lambda: run_files(dataset, model, known, pattern),
+    )
+
+
+def get_study_run_files(pattern):
+    """Input function: `pattern` filled in for every run of every experiment, replicates included."""
+    return lambda wildcards: [
+        path for dataset, model in experiments(config) for path in experiment_run_files(dataset, model, pattern)
+    ]
+
+
+def get_replicate_files(name):
+    """Input function: file `name` of the replicates of every model of the wildcards' task (dataset),
+    model after model in config order, replicate 0 (the chosen grid run) first."""
+    return lambda wildcards: [
+        path
+        for model in config["experiments"][wildcards.dataset]
+        for path in experiment_run_files(wildcards.dataset, model, f"{paths.RUN_DIR}/{name}", replicates_only=True)
+    ]
+
+
+def get_data_benchmarks(wildcards):
+    """Input function: the benchmark file of every data file that runs train on: each dataset's, and
+    its replicates' splits (a dataset whose every grid run diverged has no replicates)."""
     return [
-        path for dataset, model in experiments(config) for path in run_files(dataset, model, all_runs(config), pattern)
+        path
+        for dataset in datasets(config)
+        for path in dict.fromkeys(
+            path
+            for model in config["experiments"][dataset]
+            for path in experiment_run_files(dataset, model, paths.DATA_BENCHMARK)
+        )
     ]
 
 
@@ -131,9 +176,19 @@ def get_base(wildcards):
     return base_of(config, wildcards.dataset)
 
 
+def get_split_seed(wildcards):
+    """Params function: the train/validation split seed of the wildcards' data file ({split})."""
+    return paths.split_seed_of(wildcards.split, config["data"]["split_seed"])
+
+
 def get_pair_seed(wildcards):
     """Params function: the seed of the wildcards' pairs dataset."""
     return config["datasets"][wildcards.dataset]["seed"]
+
+
+def get_class_names(wildcards):
+    """Params function: the name of each class of the wildcards' dataset, in label order (class_names)."""
+    return class_names(config, wildcards.dataset)
 
 
 def get_summary_linked_files(wildcards):

@@ -1,5 +1,7 @@
 # The declared datasets (config: datasets): a base dataset's four IDX files are fetched, then built into
-# HDF5 splits, as itself (prepare_idx) or as pairs of its images (make_pairs).
+# HDF5 splits, as itself (prepare_idx) or as pairs of its images (make_pairs). Each dataset is built
+# on the study's train/validation split, and on another split for each replicate (the confirmation
+# stage) that needs one: the test images are those of the study's split in every file.
 
 
 # Compute nodes of many clusters cannot reach the internet; the login node fetches (or copies) the files.
@@ -42,7 +44,8 @@ rule prepare_idx:
         runtime=20,
     params:
         sizes=SPLIT_SIZES,
-        split_seed=config["data"]["split_seed"],
+        split_seed=get_split_seed,
+        test_seed=config["data"]["split_seed"],
     script:
         "../scripts/prepare_idx.py"
 
@@ -65,7 +68,8 @@ rule make_pairs:
         runtime=20,
     params:
         sizes=SPLIT_SIZES,
-        split_seed=config["data"]["split_seed"],
+        split_seed=get_split_seed,
+        test_seed=config["data"]["split_seed"],
         pair_seed=get_pair_seed,
         base=get_base,
     script:
@@ -74,7 +78,7 @@ rule make_pairs:
 
 rule plot_pair_samples:
     input:
-        paths.DATASET_FILE,
+        paths.STUDY_DATASET_FILE,
     output:
         report(
             paths.SAMPLES_PLOT,

@@ -23,9 +23,9 @@ rule write_summary:
     input:
         choices=experiment_files(rules.choose.output[0]),
         grids=experiment_files(rules.make_tables.output.grid_csv),
-        chosen=task_files(rules.compare_models.output.chosen_csv),
+        variance=task_files(rules.tabulate_replicates.output.variance_csv),
         pairwise=task_files(rules.compare_models.output.pairwise_csv),
-        seeds=experiment_files(rules.make_tables.output.seeds_csv),
+        runs=rules.collect_runs.output.csv,
         cost=rules.tabulate_costs.output.cost_csv,
         problems=rules.tabulate_costs.output.problems_csv,
         linked=get_summary_linked_files,
@@ -52,6 +52,7 @@ rule write_summary:
             "grid_seed": config["grid"]["seed"],
             "grid_lr": config["grid"]["lr"],
             "grid_momentum": config["grid"]["momentum"],
+            "replicates": config["confirm"]["replicates"],
             "data": config["data"],
             "epochs": {
                 f"{dataset} / {model}": experiment_setting(config, dataset, model, "epochs")

@@ -27,6 +27,7 @@ rule train_run:
         "../scripts/train_run.py"
 
 
+# Every run: seed studies, grids, and the replicates of each experiment's choice.
 rule train_all:
     input:
-        study_run_files(f"{paths.RUN_DIR}/metrics.json"),
+        get_study_run_files(f"{paths.RUN_DIR}/metrics.json"),

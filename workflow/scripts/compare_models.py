@@ -11,6 +11,7 @@ with logged(snakemake.log[0]) as log:
         choice_paths=list(snakemake.input.choices),
         seed_paths=list(snakemake.input.seeds),
         prediction_paths=list(snakemake.input.predictions),
+        replicates_path=snakemake.input.replicates,
         outputs=snakemake.output,
     )
     for verdict in pairwise["verdict"]:

@@ -16,6 +16,7 @@ with logged(snakemake.log[0]) as log:
         base=snakemake.params.base,
         sizes=snakemake.params.sizes,
         split_seed=snakemake.params.split_seed,
+        test_seed=snakemake.params.test_seed,
         pair_seed=snakemake.params.pair_seed,
     )
     log(splits_line(snakemake.output[0], splits))

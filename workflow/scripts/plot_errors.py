@@ -8,9 +8,10 @@ from digitstudy.scripting import logged
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     plot_errors(
-        experiment=f"{snakemake.wildcards.dataset} / {snakemake.wildcards.model}",
+        dataset=snakemake.wildcards.dataset,
         model=snakemake.wildcards.model,
         inputs=snakemake.input,
         outputs=snakemake.output,
         dpi=snakemake.params.dpi,
+        class_names=snakemake.params.classes,
     )

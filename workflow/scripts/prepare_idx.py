@@ -14,5 +14,6 @@ with logged(snakemake.log[0]) as log:
         name=snakemake.wildcards.dataset,
         sizes=snakemake.params.sizes,
         split_seed=snakemake.params.split_seed,
+        test_seed=snakemake.params.test_seed,
     )
     log(splits_line(snakemake.output[0], splits))

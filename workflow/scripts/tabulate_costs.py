@@ -9,8 +9,6 @@ with logged(snakemake.log[0]) as log:
     cost, problems = write_cost_tables(
         runs_path=snakemake.input.runs,
         choice_paths=list(snakemake.input.choices),
-        run_benchmarks=list(snakemake.input.run_benchmarks),
-        run_keys=snakemake.params.runs,
         data_benchmarks=list(snakemake.input.data_benchmarks),
         outputs=snakemake.output,
     )

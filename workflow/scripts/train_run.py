@@ -1,4 +1,4 @@
-"""Rule train_run: one (dataset, model, seed, lr, momentum) run to history.csv, metrics.json, model.pt."""
+"""Rule train_run: one (dataset, model, seed, lr, momentum, split) run to history.csv, metrics.json, model.pt."""
 
 from digitstudy.paths import EVENTS_DIR
 from digitstudy.runs import train_run
@@ -8,11 +8,7 @@ from digitstudy.scripting import logged
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     record = train_run(
-        dataset=snakemake.wildcards.dataset,
-        model=snakemake.wildcards.model,
-        seed=snakemake.wildcards.seed,
-        lr=snakemake.wildcards.lr,
-        momentum=snakemake.wildcards.momentum,
+        wildcards=dict(snakemake.wildcards.items()),
         settings={key: snakemake.params[key] for key in ("batch_size", "epochs", "chance_patience", "device")},
         threads=snakemake.threads,
         data_file=snakemake.input.data,

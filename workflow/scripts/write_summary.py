@@ -13,4 +13,5 @@ with logged(snakemake.log[0]) as log:
         tasks=snakemake.params.tasks,
         pairs_datasets=snakemake.params.pairs_datasets,
         outputs=snakemake.output,
+        report_href=snakemake.report_href,
     )

@@ -5,7 +5,6 @@ import math
 import pandas as pd
 
 from .files import read_json, write_json_atomic, write_text_atomic
-from .paths import run_name
 from .tables import table_html
 
 
@@ -14,6 +13,7 @@ RUN_COLUMNS = (
     "model",
     "run",
     "seed",
+    "split_seed",
     "lr",
     "momentum",
     "batch_size",
@@ -30,6 +30,7 @@ RUN_COLUMNS = (
     "best_valid_error",
     "test_loss",
     "test_error",
+    "chance_error",
     "wall_seconds",
 )
 METRIC_COLUMNS = ("valid_error", "test_error", "valid_loss", "test_loss")
@@ -40,6 +41,9 @@ SEED_SUMMARIES = ("mean", "sd", "min", "max")
 # A run that trained (did not diverge) yet ended this far (in error, 0.10 = 10 percentage points)
 # above the final validation error of its experiment's chosen run is flagged "far worse".
 FAR_WORSE_MARGIN = 0.10
+# A run whose final validation error ends within this margin (10 points) of chance (always answering
+# the most frequent training class) did not learn, whether or not it counts as diverged.
+NOT_LEARNED_MARGIN = 0.10
 
 
 def flatten_record(record):
@@ -47,7 +51,7 @@ def flatten_record(record):
     best and test numbers computed here, every other column as metrics.json has it."""
     number = lambda value: math.nan if value is None else value  # noqa: E731 (JSON null = diverged)
     computed = {
-        "run": run_name(record["seed"], record["lr"], record["momentum"]),
+        "run": record["run"],
         **{key: number(value) for key, value in record["final"].items()},
         "best_epoch": record["best_valid"]["epoch"],
         "best_valid_error": number(record["best_valid"]["valid_error"]),
@@ -93,9 +97,21 @@ def seed_summary_rows(seeds):
     )
 
 
+def seed_test_errors(seeds):
+    """The test errors of a seed table's seeds that did not diverge."""
+    runs = seeds[seeds["status"] == "ok"]
+    return runs["test_error"].astype(float).tolist()
+
+
 def seed_view(seeds):
     """The seed table as a reader sees it: a row per seed, then the summary rows."""
     return pd.concat([seeds.astype({"seed": str}), seed_summary_rows(seeds)], ignore_index=True)
+
+
+def learned(runs):
+    """True for each run (a runs table's rows) that did not diverge and ended more than
+    NOT_LEARNED_MARGIN below chance in final validation error."""
+    return (runs["status"] == "ok") & (runs["valid_error"] < runs["chance_error"] - NOT_LEARNED_MARGIN)
 
 
 def far_worse(runs, chosen_valid_error):

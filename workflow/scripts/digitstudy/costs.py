@@ -5,6 +5,7 @@ import pandas as pd
 
 from .aggregate import FAR_WORSE_MARGIN, far_worse
 from .files import read_json
+from .paths import TRAIN_BENCHMARK, named_run_path
 from .tables import write_table
 
 
@@ -18,18 +19,15 @@ def read_benchmark(path):
     return {"seconds": float(row["s"]), "cpu_seconds": float(row["cpu_time"])}
 
 
-def run_costs(runs, benchmark_paths, run_keys):
-    """runs.csv with each run's wall and CPU seconds, and the seconds a diverged run saved by stopping
-    early: its remaining epochs at its own mean epoch time. run_keys: the (dataset, model, run) of each
-    benchmark file, in their order."""
+def run_costs(runs):
+    """runs.csv with each run's wall and CPU seconds (its benchmark file, paths.TRAIN_BENCHMARK), and the
+    seconds a diverged run saved by stopping early: its remaining epochs at its own mean epoch time."""
     costs = pd.DataFrame(
-        [
-            {"dataset": dataset, "model": model, "run": run, **read_benchmark(path)}
-            for path, (dataset, model, run) in zip(benchmark_paths, run_keys, strict=True)
-        ],
-        columns=["dataset", "model", "run", "seconds", "cpu_seconds"],
+        [read_benchmark(named_run_path(TRAIN_BENCHMARK, row.dataset, row.model, row.run)) for row in runs.itertuples()],
+        columns=["seconds", "cpu_seconds"],
+        index=runs.index,
     )
-    table = runs.merge(costs, on=["dataset", "model", "run"], how="left")
+    table = pd.concat([runs, costs], axis=1)
     per_epoch = table["wall_seconds"] / table["epochs_completed"]
     remaining = (table["epochs"] - table["epochs_completed"]).where(table["status"] != "ok", 0)
     return table.assign(saved_seconds=remaining * per_epoch)
@@ -114,10 +112,10 @@ PROBLEMS_NOTE = (
 RUN_COST_COLUMNS = ["dataset", "model", "run", "status", "epochs_completed", "seconds", "cpu_seconds", "saved_seconds"]
 
 
-def write_cost_tables(runs_path, choice_paths, run_benchmarks, run_keys, data_benchmarks, outputs):
+def write_cost_tables(runs_path, choice_paths, data_benchmarks, outputs):
     """The study's cost per experiment and in all, per run, and its problem runs, each as CSV, Markdown
     and HTML (`outputs`: the tabulate_costs rule's named outputs). Returns (cost, problems)."""
-    costs = run_costs(pd.read_csv(runs_path), run_benchmarks, run_keys)
+    costs = run_costs(pd.read_csv(runs_path))
     choices = [read_json(path) for path in choice_paths]
     chosen = {(c["dataset"], c["model"]): c["chosen"]["valid_error"] for c in choices if c["chosen"]}
     table = cost_table(costs, data_benchmarks)

@@ -50,14 +50,21 @@ def source_checksums(raw_dir):
     return {name: sha256_file(Path(raw_dir) / name) for name in IDX_FILES}
 
 
-def split_indices(n_train, n_test, sizes, seed, name="MNIST"):
+def seeded_orders(n_train, n_test, seed):
+    """The two permutations a split seed draws: of the base's train images, then of its test images."""
+    rng = np.random.default_rng(seed)
+    return rng.permutation(n_train), rng.permutation(n_test)
+
+
+def split_indices(n_train, n_test, sizes, seed, name="MNIST", test_seed=None):
     """Which images of base dataset `name` form each split: valid is carved from its train part by a
-    seeded permutation, test comes only from its test part. Smaller sizes take seeded subsets."""
+    seeded permutation, test comes only from its test part. Smaller sizes take seeded subsets. The
+    test images are those `test_seed` draws (default `seed`): a replicate's split of another seed
+    keeps the study's test images."""
     if sizes["train"] + sizes["valid"] > n_train or sizes["test"] > n_test:
         raise DigitstudyError(f"data sizes {sizes} exceed {name} ({n_train} train, {n_test} test images)")
-    rng = np.random.default_rng(seed)
-    permutation = rng.permutation(n_train)
-    test_order = rng.permutation(n_test)
+    permutation, _ = seeded_orders(n_train, n_test, seed)
+    _, test_order = seeded_orders(n_train, n_test, seed if test_seed is None else test_seed)
     return {
         "valid": np.sort(permutation[: sizes["valid"]]),
         "train": np.sort(permutation[sizes["valid"] : sizes["valid"] + sizes["train"]]),
@@ -65,9 +72,9 @@ def split_indices(n_train, n_test, sizes, seed, name="MNIST"):
     }
 
 
-def base_splits(data, sizes, seed, name="MNIST"):
+def base_splits(data, sizes, seed, name="MNIST", test_seed=None):
     """The base dataset's splits themselves: {split: Split} of 1 x H x W images."""
-    indices = split_indices(len(data["train"][0]), len(data["test"][0]), sizes, seed, name)
+    indices = split_indices(len(data["train"][0]), len(data["test"][0]), sizes, seed, name, test_seed)
     source = {"train": data["train"], "valid": data["train"], "test": data["test"]}
     return {
         split: Split(source[split][0][indices[split]][:, None], source[split][1][indices[split]]) for split in SPLITS
@@ -92,22 +99,28 @@ def pair_splits(pools, sizes, seed):
     }
 
 
-def build_base(raw_dir, out_path, name, sizes, split_seed):
-    """Dataset `name`, a base dataset: its own splits, written to out_path."""
-    data = load_idx(raw_dir)
-    splits = base_splits(data, sizes, split_seed, f"dataset '{name}'")
+def split_attributes(name, raw_dir, split_seed, test_seed):
+    """What a dataset's HDF5 file records of its making; `test_seed` only where it is not the split seed."""
     attributes = {"dataset": name, "source_sha256": source_checksums(raw_dir), "split_seed": split_seed}
-    write_splits(out_path, splits, class_count(data, raw_dir), attributes)
+    return attributes if test_seed in (None, split_seed) else {**attributes, "test_seed": test_seed}
+
+
+def build_base(raw_dir, out_path, name, sizes, split_seed, test_seed=None):
+    """Dataset `name`, a base dataset: its own splits, written to out_path (test images: split_indices)."""
+    data = load_idx(raw_dir)
+    splits = base_splits(data, sizes, split_seed, f"dataset '{name}'", test_seed)
+    write_splits(out_path, splits, class_count(data, raw_dir), split_attributes(name, raw_dir, split_seed, test_seed))
     return splits
 
 
-def build_pairs(raw_dir, out_path, name, base, sizes, split_seed, pair_seed):
+def build_pairs(raw_dir, out_path, name, base, sizes, split_seed, pair_seed, test_seed=None):
     """Dataset `name`, pairs of base dataset `base`: two images of one split side by side, labelled with
-    the sum of their classes (2K - 1 classes), written to out_path."""
+    the sum of their classes (2K - 1 classes), written to out_path. The pairs of each split are drawn
+    by `pair_seed` from that split's images: the same test pairs whatever the train/validation split."""
     data = load_idx(raw_dir)
-    splits = pair_splits(base_splits(data, sizes, split_seed, f"dataset '{base}'"), sizes, pair_seed)
-    attributes = {"dataset": name, "source_sha256": source_checksums(raw_dir), "split_seed": split_seed}
-    write_splits(out_path, splits, 2 * class_count(data, raw_dir) - 1, {**attributes, "pair_seed": pair_seed})
+    splits = pair_splits(base_splits(data, sizes, split_seed, f"dataset '{base}'", test_seed), sizes, pair_seed)
+    attributes = {**split_attributes(name, raw_dir, split_seed, test_seed), "pair_seed": pair_seed}
+    write_splits(out_path, splits, 2 * class_count(data, raw_dir) - 1, attributes)
     return splits
 
 

@@ -3,14 +3,32 @@
 import numpy as np
 import pandas as pd
 
+from . import DigitstudyError
 from .datasets import open_h5, read_attributes
 from .files import write_text_atomic
 from .stats import clopper_pearson
 from .tables import write_table
 
 
-def class_error_table(predictions, n_classes):
-    """Test error of each true class with its 95% interval; a class without test images has none."""
+def check_class_names(class_names, n_classes, dataset):
+    """Stop on a `classes` list that does not name each of the data's classes once. The class count
+    is known only from the data, so the first job that reads both checks them."""
+    if class_names is not None and len(class_names) != n_classes:
+        raise DigitstudyError(
+            f"datasets.{dataset}.classes: {len(class_names)} names given, but the data of '{dataset}' "
+            f"have {n_classes} classes (labels 0 to {n_classes - 1}): give one name per class, in label order"
+        )
+    return class_names
+
+
+def class_name(label, class_names=None):
+    """How a class is shown: its declared name, or else the label itself (a digit, a sum)."""
+    return str(int(label)) if class_names is None else class_names[int(label)]
+
+
+def class_error_table(predictions, n_classes, class_names=None):
+    """Test error of each true class with its 95% interval; a class without test images has none.
+    With class_names, a column `class_name` beside the label."""
     rows = []
     for label in range(n_classes):
         of_class = predictions[predictions["label"] == label]
@@ -19,7 +37,10 @@ def class_error_table(predictions, n_classes):
         rows.append(
             {"class": label, "n": n, "errors": errors, "error": errors / n if n else np.nan, "low": low, "high": high}
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if class_names is not None:
+        table.insert(1, "class_name", class_names)
+    return table
 
 
 def confusion(predictions, n_classes):
@@ -55,10 +76,15 @@ def worst_predictions(predictions, count=24):
     return wrong.sort_values(["p_label", "index"]).head(count)
 
 
-def describe_image(row):
-    """A test image's truth for a figure: 'true 11 (5+6)', or 'true 7'."""
+def describe_image(row, class_names=None):
+    """A test image's truth for a figure: 'true 11 (5+6)', 'true 7', or 'true Coat'."""
     digits = f" ({int(row['digit_left'])}+{int(row['digit_right'])})" if "digit_left" in row else ""
-    return f"true {int(row['label'])}{digits}"
+    return f"true {class_name(row['label'], class_names)}{digits}"
+
+
+def describe_prediction(prediction, class_names=None):
+    """A test image's prediction for a figure: 'pred 2', or 'pred Sneaker'."""
+    return f"pred {class_name(prediction, class_names)}"
 
 
 CLASS_ERRORS_NOTE = (
@@ -71,16 +97,17 @@ DIGIT_PAIRS_NOTE = (
 )
 
 
-def write_error_tables(experiment, predictions_path, data_path, outputs):
+def write_error_tables(experiment, dataset, predictions_path, data_path, outputs, class_names=None):
     """An experiment's test error per class (CSV, HTML) and its confusion matrix (CSV), from the chosen
-    run's predictions (`outputs`: the analyse_errors rule's named outputs). Returns the predictions."""
+    run's predictions (`outputs`: the analyse_errors rule's named outputs; class_names: the dataset's
+    `classes`, checked against its class count). Returns the predictions."""
     predictions = pd.read_csv(predictions_path)
     with open_h5(data_path) as handle:
         n_classes = int(read_attributes(handle, data_path)["n_classes"])
+    check_class_names(class_names, n_classes, dataset)
     title = f"{experiment}: test error per class"
-    write_table(
-        class_error_table(predictions, n_classes), outputs.class_csv, None, outputs.class_html, title, CLASS_ERRORS_NOTE
-    )
+    table = class_error_table(predictions, n_classes, class_names)
+    write_table(table, outputs.class_csv, None, outputs.class_html, title, CLASS_ERRORS_NOTE)
     write_text_atomic(outputs.confusion_csv, confusion_frame(confusion(predictions, n_classes)).to_csv())
     return predictions
 

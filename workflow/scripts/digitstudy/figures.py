@@ -4,7 +4,7 @@ drawing itself is plots.py's)."""
 import pandas as pd
 
 from .datasets import read_splits
-from .error_analysis import describe_image, worst_predictions
+from .error_analysis import check_class_names, describe_image, describe_prediction, worst_predictions
 from .files import read_json
 from .plots import (
     class_errors,
@@ -13,6 +13,7 @@ from .plots import (
     grid_heatmap,
     learning_curves,
     pair_samples,
+    replicates,
     save,
     weights_figure,
 )
@@ -54,13 +55,31 @@ def plot_comparison(chosen_paths, out_path, dpi):
     save(comparison(rows), out_path, dpi)
 
 
-def plot_errors(experiment, model, inputs, outputs, dpi):
+def plot_replicates(dataset, replicates_path, variance_path, out_path, dpi):
+    """The replicates of a task's chosen models: each replicate's test error, paired across models,
+    and each model's mean with its 95% t-interval."""
+    runs, summary = pd.read_csv(replicates_path), pd.read_csv(variance_path)
+    count = runs["replicate"].nunique()
+    title = f"{dataset}: test error of the chosen models, {count} replicates (seed and train/validation split varied)"
+    save(replicates(runs, summary, title), out_path, dpi)
+
+
+def plot_errors(dataset, model, inputs, outputs, dpi, class_names=None):
     """The chosen run on the test images: error per class, confusion matrix, worst-predicted images
-    (`inputs`, `outputs`: the plot_errors rule's named files)."""
-    title = f"{experiment}: test error per class"
-    save(class_errors(pd.read_csv(inputs.class_errors), title, model), outputs.class_errors, dpi)
+    (`inputs`, `outputs`: the plot_errors rule's named files; class_names: the dataset's `classes`,
+    None to show the labels)."""
+    experiment = f"{dataset} / {model}"
     matrix = pd.read_csv(inputs.confusion, index_col=0).to_numpy()
-    save(confusion_matrix(matrix, f"{experiment}: confusion matrix (test)"), outputs.confusion, dpi)
+    check_class_names(class_names, len(matrix), dataset)
+    table = pd.read_csv(inputs.class_errors)
+    save(class_errors(table, f"{experiment}: test error per class", model, class_names), outputs.class_errors, dpi)
+    figure = confusion_matrix(matrix, f"{experiment}: confusion matrix (test)", class_names)
+    save(figure, outputs.confusion, dpi)
+    save(worst_images(experiment, inputs, class_names), outputs.worst, dpi)
+
+
+def worst_images(experiment, inputs, class_names=None):
+    """The figure of the test images to which the chosen run gave the least probability of their label."""
     worst = worst_predictions(pd.read_csv(inputs.predictions))
     splits, _ = read_splits(inputs.data, names=("test",))
     title = (
@@ -68,11 +87,10 @@ def plot_errors(experiment, model, inputs, outputs, dpi):
         if len(worst)
         else f"{experiment}: the worst-predicted test images"
     )
-    figure = worst_figure(
+    return worst_figure(
         splits["test"].images[worst["index"].to_numpy()],
-        [describe_image(row) for _, row in worst.iterrows()],
-        [f"pred {int(p)}" for p in worst["prediction"]],
+        [describe_image(row, class_names) for _, row in worst.iterrows()],
+        [describe_prediction(prediction, class_names) for prediction in worst["prediction"]],
         worst["p_prediction"].tolist(),
         title,
     )
-    save(figure, outputs.worst, dpi)

@@ -15,13 +15,18 @@ def format_number(value):
 
 # --- data: a base dataset's IDX files, each dataset's splits ---------------------------------------
 RAW_DIR = "data/raw/{dataset}"
-DATASET_FILE = "data/processed/{dataset}.h5"
+# {split} is empty for the study's train/validation split (data.split_seed) and "_split<seed>" for a
+# replicate's split of another split seed (SPLIT_SUFFIX): the study's own files keep their names.
+DATASET_FILE = "data/processed/{dataset}{split}.h5"
 FETCH_LOG = "logs/data/fetch_{dataset}.log"
-DATA_LOG = "logs/data/{dataset}.log"
-DATA_BENCHMARK = "benchmarks/data/{dataset}.tsv"
+DATA_LOG = "logs/data/{dataset}{split}.log"
+DATA_BENCHMARK = "benchmarks/data/{dataset}{split}.tsv"
+SPLIT_SUFFIX = "_split{split_seed}"
+SPLIT_WILDCARD = "(_split[0-9]+)?"
+STUDY_DATASET_FILE = DATASET_FILE.format(dataset="{dataset}", split="")  # of rules keyed by dataset
 
 # --- one training run: its folder (one per dataset, model and run), job log, benchmark, events ----
-RUN_NAME = "seed{seed}_lr{lr}_mom{momentum}"
+RUN_NAME = "seed{seed}_lr{lr}_mom{momentum}{split}"
 RUN = "{dataset}/{model}/" + RUN_NAME
 RUNS_ROOT = "results/runs"
 TRAIN_LOGS_ROOT = "logs/train"
@@ -54,7 +59,10 @@ WORST_PLOT = f"{PLOTS}/worst.png"
 # --- a task (dataset): its models compared; a pairs dataset's sample images --------------------
 CHOSEN_TABLE = "results/tables/{dataset}/chosen"
 PAIRWISE_TABLE = "results/tables/{dataset}/pairwise"
+REPLICATES_TABLE = "results/tables/{dataset}/replicates"  # every replicate of every chosen configuration
+VARIANCE_TABLE = "results/tables/{dataset}/variance"  # spread over seeds beside spread over replicates
 SAMPLES_PLOT = "results/plots/{dataset}_samples.png"
+REPLICATES_PLOT = "results/plots/{dataset}_replicates.png"
 
 # --- the study --------------------------------------------------------------------------------
 RUNS_TABLE = "results/runs"  # .csv and .html
@@ -68,19 +76,48 @@ REPORT_FINDINGS = "results/report/findings.html"
 STUDY_RECORD = "results/study.yaml"
 
 
-def run_wildcards(seed, lr, momentum):
-    """A run's wildcard values as its paths spell them: {'seed': '1', 'lr': '0.01', 'momentum': '0.9'}."""
-    return {"seed": str(int(seed)), "lr": format_number(lr), "momentum": format_number(momentum)}
+def split_suffix(split_seed=None):
+    """The {split} wildcard of a split seed: '' for the study's own split (None), '_split3' for 3."""
+    return "" if split_seed is None else SPLIT_SUFFIX.format(split_seed=int(split_seed))
 
 
-def run_name(seed, lr, momentum):
-    """The directory name of one training run: seed1_lr0.01_mom0.9."""
-    return RUN_NAME.format(**run_wildcards(seed, lr, momentum))
+def split_seed_of(split, study_split_seed):
+    """The split seed that a {split} wildcard value names ('' is the study's own, data.split_seed)."""
+    return int(split.removeprefix("_split")) if split else study_split_seed
+
+
+def dataset_file(dataset, split_seed=None):
+    """A dataset's HDF5 file: the study's split (None), or a replicate's split of `split_seed`."""
+    return DATASET_FILE.format(dataset=dataset, split=split_suffix(split_seed))
+
+
+def run_wildcards(seed, lr, momentum, split_seed=None):
+    """A run's wildcard values as its paths spell them: {'seed': '1', 'lr': '0.01', 'momentum': '0.9',
+    'split': ''}; a replicate on another split of the data has 'split': '_split3'."""
+    return {
+        "seed": str(int(seed)),
+        "lr": format_number(lr),
+        "momentum": format_number(momentum),
+        "split": split_suffix(split_seed),
+    }
+
+
+def run_name(seed, lr, momentum, split_seed=None):
+    """The directory name of one training run: seed1_lr0.01_mom0.9 (seed2_lr0.01_mom0.9_split1 for a
+    replicate on the split of split seed 1)."""
+    return RUN_NAME.format(**run_wildcards(seed, lr, momentum, split_seed))
 
 
 def run_path(pattern, dataset, model, run):
-    """`pattern` (of train_run's wildcards) filled in for one (seed, lr, momentum) run of an experiment."""
+    """`pattern` (of train_run's wildcards) filled in for one run of an experiment: (seed, lr, momentum)
+    on the study's split, or (seed, lr, momentum, split seed) on a replicate's."""
     return pattern.format(dataset=dataset, model=model, **run_wildcards(*run))
+
+
+def named_run_path(pattern, dataset, model, name):
+    """`pattern` (of train_run's wildcards) filled in for the run of an experiment whose directory name
+    is `name` (runs.csv's `run`)."""
+    return pattern.replace(RUN_NAME, "{run}").format(dataset=dataset, model=model, run=name)
 
 
 def study_folder_of(run_dir):

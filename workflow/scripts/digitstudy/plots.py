@@ -16,6 +16,7 @@ from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
+from .error_analysis import class_name  # noqa: E402
 from .files import atomic_path  # noqa: E402
 from .models import MODELS  # noqa: E402
 
@@ -359,12 +360,45 @@ def confusion_cells(axes, matrix, image):
     return axes
 
 
+def names_inches(class_names, fontsize=10):
+    """About how wide the longest declared class name is drawn (inches): what names add to a
+    figure's size; 0 for labels (digits, sums), which the sizes already allow for."""
+    return 0 if class_names is None else 0.6 * fontsize / 72 * max(map(len, class_names), default=0)
+
+
+def tilt_if_crowded(figure, labels, gap=3):
+    """Tilt tick labels 45 degrees (anchored at their right end) when neighbours would touch, as
+    long class names do; labels that fit stay level."""
+    figure.canvas.draw()  # lays the figure out, so the labels' extents are final
+    boxes = [label.get_window_extent() for label in labels if label.get_text()]
+    if any(left.x1 + gap > right.x0 for left, right in zip(boxes, boxes[1:])):
+        for label in labels:
+            label.set(rotation=45, horizontalalignment="right", rotation_mode="anchor")
+    return labels
+
+
+def grow_to_fit(figure, pad=0.05, passes=3):
+    """Enlarge the figure until all it draws lies inside it. Constrained layout shrinks axes to make
+    room for long tilted labels, but an equal-aspect axes (a confusion matrix) can leave it short."""
+    for _ in range(passes):
+        figure.canvas.draw()
+        drawn, frame = figure.get_tightbbox(figure.canvas.get_renderer()), figure.bbox_inches
+        wider = max(0, frame.x0 - drawn.x0) + max(0, drawn.x1 - frame.x1)
+        taller = max(0, frame.y0 - drawn.y0) + max(0, drawn.y1 - frame.y1)
+        if not wider and not taller:
+            break
+        width, height = figure.get_size_inches()
+        figure.set_size_inches(width + wider + pad * bool(wider), height + taller + pad * bool(taller))
+    return figure
+
+
 def confusion_matrix(matrix, title, class_names=None):
-    """Test counts (rows: true class) on a log colour scale, zero cells blank, every class ticked."""
+    """Test counts (rows: true class) on a log colour scale, zero cells blank, every class ticked
+    with its name (class_names) or label."""
     matrix = np.asarray(matrix).astype(np.int64)
-    names = class_names or [str(index) for index in range(len(matrix))]
-    side = max(4.5, 0.42 * len(matrix) + 2)
-    figure, axes = plt.subplots(figsize=(side + 1.2, side), layout="constrained")
+    names = [class_name(label, class_names) for label in range(len(matrix))]
+    side, extra = max(4.5, 0.42 * len(matrix) + 2), names_inches(class_names)
+    figure, axes = plt.subplots(figsize=(side + 1.2 + extra, side + 0.75 * extra), layout="constrained")
     shown = np.ma.masked_equal(matrix, 0)
     norm = colors.LogNorm(1, max(int(matrix.max()), 2))
     image = axes.imshow(shown, cmap=COUNT_COLOURS, norm=norm)
@@ -380,14 +414,17 @@ def confusion_matrix(matrix, title, class_names=None):
         ylabel="true class (test)",
     )
     fitted_title(figure, title)
-    return figure
+    tilt_if_crowded(figure, axes.get_xticklabels())
+    return grow_to_fit(figure)
 
 
-def class_errors(table, title, model):
-    """Test error (%) per true class in the model's colour, with each class's 95% interval."""
+def class_errors(table, title, model, class_names=None):
+    """Test error (%) per true class in the model's colour, with each class's 95% interval; each
+    class ticked with its name (class_names) or label and its number of test images."""
     position = np.arange(len(table))
     error, low, high = (100 * table[column].to_numpy(dtype=np.float64) for column in ("error", "low", "high"))
-    figure, axes = plt.subplots(figsize=(max(5.0, 0.7 * len(table) + 2), 4), layout="constrained")
+    extra = names_inches(class_names, fontsize=9)
+    figure, axes = plt.subplots(figsize=(max(5.0, 0.7 * len(table) + 2), 4 + 0.7 * extra), layout="constrained")
     axes.bar(
         position,
         error,
@@ -396,7 +433,7 @@ def class_errors(table, title, model):
         yerr=np.clip([error - low, high - error], 0, None),
         error_kw={"ecolor": "0.2", "capsize": 3},
     )
-    labels = [f"{name}\n(n={int(n)})" for name, n in zip(table["class"], table["n"])]
+    labels = [f"{class_name(label, class_names)}\n(n={int(n)})" for label, n in zip(table["class"], table["n"])]
     axes.set(
         xticks=position,
         xlim=(-0.6, len(table) - 0.4),
@@ -406,7 +443,15 @@ def class_errors(table, title, model):
     axes.set_xticklabels(labels, fontsize=9 if len(table) <= 12 else 8)
     axes.set_ylim(0, 1.1 * np.nanmax(np.append(high, 1.0)))
     fitted_title(figure, title)
-    return figure
+    tilt_if_crowded(figure, axes.get_xticklabels())
+    return grow_to_fit(figure)
+
+
+def tile_titles(truths, predictions, confidences, most=30):
+    """Each worst-image tile's title: the truth, then the prediction and its probability; a line of
+    more than `most` characters (long class names) wrapped."""
+    lines = [[truth, f"{guess}, p={p:.2f}"] for truth, guess, p in zip(truths, predictions, confidences)]
+    return ["\n".join(textwrap.fill(line, most, break_on_hyphens=False) for line in pair) for pair in lines]
 
 
 def worst_predictions(images, truths, predictions, confidences, title, columns=6):
@@ -414,22 +459,22 @@ def worst_predictions(images, truths, predictions, confidences, title, columns=6
     two lines, e.g. 'true 11 (5+6)' and 'pred 2', and the prediction's probability."""
     if not len(images):
         return nothing_to_show(title, "no test image is misclassified")
+    titles = tile_titles(truths, predictions, confidences)
     columns = min(columns, len(images))
     rows = math.ceil(len(images) / columns)
     height, width = images.shape[2:]
-    tile = max(1.5, 1.1 * width / height)  # wide enough for a two-line tile title
+    tile = max(1.5, 1.1 * width / height)  # wide enough for a two-line title of digits or sums
+    # Class names widen a column (about 0.07 inch a character at 8 points) and may add lines.
+    column = max(tile, 0.07 * max(len(line) for text in titles for line in text.split("\n")) + 0.1)
+    row = tile * height / width + 0.35 + 0.13 * (max(text.count("\n") for text in titles) - 1)
     figure, axes = plt.subplots(
-        rows,
-        columns,
-        squeeze=False,
-        layout="constrained",
-        figsize=(max(4.0, columns * tile), rows * (tile * height / width + 0.35) + 0.5),
+        rows, columns, squeeze=False, layout="constrained", figsize=(max(4.0, columns * column), rows * row + 0.5)
     )
     for axis in axes.flat:
         axis.set_axis_off()
-    for axis, image, truth, guess, p in zip(axes.flat, images, truths, predictions, confidences):
+    for axis, image, text in zip(axes.flat, images, titles):
         axis.imshow(image[0], cmap="gray_r", vmin=0, vmax=255)
-        axis.set_title(f"{truth}\n{guess}, p={p:.2f}", fontsize=8)
+        axis.set_title(text, fontsize=8)
     fitted_title(figure, title)
     return figure
 
@@ -458,6 +503,123 @@ def pair_samples(images, classes, dataset, count=16):
         axis.set_title(f"{left} + {right} = {left + right}", fontsize=9)
     fitted_title(figure, f"{dataset}: training images, titled class + class = label")
     return figure
+
+
+def replicate_errors(runs, models):
+    """Test error (%) of each replicate (rows, by index) of each of `models` (columns, in order), NaN
+    where a replicate has none; and a frame like it, True where a replicate diverged."""
+    keyed, indices = runs.set_index(["replicate", "model"]), sorted(runs["replicate"].unique())
+    errors = 100 * pd.to_numeric(keyed["test_error"], errors="coerce").unstack()
+    diverged = (keyed["status"] == "diverged").unstack()
+    diverged = diverged.reindex(index=indices, columns=models).fillna(False).astype(bool)
+    return errors.reindex(index=indices, columns=models), diverged
+
+
+def replicate_offsets(count, span=0.24):
+    """Each replicate's x offset from its model's place, in index order: equal errors stay apart."""
+    return np.linspace(-span / 2, span / 2, count) if count > 1 else np.zeros(count)
+
+
+def replicate_points(axes, errors, diverged, offsets):
+    """Each replicate's test error a point in its model's colour, and a thin grey line joining
+    replicate i of every model: the comparison is paired. Diverged replicates: diverged_marks."""
+    healthy, place = errors.where(~diverged), np.arange(len(errors.columns))
+    for offset, (_, row) in zip(offsets, healthy.iterrows()):
+        axes.plot(place + offset, row.to_numpy(dtype=np.float64), color="0.65", linewidth=0.8, zorder=2)
+    for index, model in enumerate(errors.columns):
+        y = healthy[model].to_numpy(dtype=np.float64)
+        shown, colour = np.isfinite(y), model_colour(model)  # no test error: nothing to draw
+        # Unclipped: a test error of 0 sits whole on the axis, not cut in half
+        axes.scatter((index + offsets)[shown], y[shown], s=30, color=colour, edgecolor="white", zorder=3, clip_on=False)
+    return axes
+
+
+def diverged_marks(axes, errors, diverged, offsets):
+    """Diverged replicates with a test error (left out of the mean) as red crosses, drawn after the
+    scale is set by the others: one above it sits on the top edge, labelled with its error."""
+    bottom, top = axes.get_ylim()
+    for index, model in enumerate(errors.columns):
+        y = errors[model].where(diverged[model]).to_numpy(dtype=np.float64)
+        x, shown = index + offsets, np.isfinite(y)
+        axes.scatter(x[shown], np.minimum(y[shown], top), s=40, marker="x", color="darkred", zorder=5, clip_on=False)
+        for where, error in zip(x[shown & (y > top)], y[shown & (y > top)]):
+            axes.annotate(f"{error:.3g}%", (where, top), (5, -9), textcoords="offset points", color="darkred", size=8)
+    axes.set_ylim(bottom, top)
+    return axes
+
+
+def replicate_means(axes, summary, x):
+    """The mean over the replicates with its 95% t-interval, beside each model's points; a mean of
+    fewer than two replicates (no interval) a marker alone."""
+    mean, low, high = (
+        100 * pd.to_numeric(summary[column], errors="coerce").to_numpy(np.float64)
+        for column in ("test_error_mean", "test_error_low", "test_error_high")
+    )
+    interval = np.isfinite(mean) & np.isfinite(low) & np.isfinite(high)
+    style = {"fmt": "D", "color": "black", "markersize": 5, "zorder": 4}
+    marks = axes.errorbar(
+        x[interval],
+        mean[interval],
+        yerr=np.clip([mean[interval] - low[interval], high[interval] - mean[interval]], 0, None),
+        capsize=4,
+        linewidth=1.2,
+        **style,
+    )
+    axes.errorbar(x[~interval], mean[~interval], **style)
+    return marks
+
+
+def replicate_label(row, count, diverged):
+    """A model's tick label: its name, its chosen lr and momentum, and how many of its `count`
+    replicates its mean leaves out (diverged ones, or without a test error)."""
+    n = 0 if pd.isna(row["n"]) else int(row["n"])
+    lines = [row["model"], f"lr {row['lr']:g}, momentum {row['momentum']:g}"]
+    lines += [f"{n} of {count} in the mean"] if n < count else []
+    lines += [f"{diverged} diverged"] if diverged else []
+    lines += ["no interval (n < 2)"] if n == 1 else []
+    return "\n".join(lines)
+
+
+def replicate_legend(figure, means, any_diverged):
+    """One entry per kind of mark (a diverged replicate's only where one is drawn); two columns
+    where the figure is wide enough for them."""
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color="0.45", label="one replicate's test error (model's colour)"),
+        Line2D([], [], color="0.65", linewidth=0.8, label="the same replicate (seed, split) across models"),
+        means,
+    ]
+    labels = [handle.get_label() for handle in handles[:2]] + ["mean over the replicates, 95% t-interval"]
+    if any_diverged:
+        handles.append(Line2D([], [], marker="x", linestyle="", color="darkred"))
+        labels.append("a diverged replicate, not in the mean (on the top edge if above the scale)")
+    columns = 2 if figure.get_figwidth() >= 8 else 1
+    return figure.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize="small")
+
+
+def replicates(runs, summary, title):
+    """Test error (%) of each replicate of a task's chosen models, paired across models (replicate i
+    of every model shares its seed and split), with each model's mean and 95% t-interval.
+    runs: one row per (model, replicate); summary: one row per model, in the order drawn."""
+    models = list(summary["model"])
+    errors, diverged = replicate_errors(runs, models)
+    offsets, place = replicate_offsets(len(errors)), np.arange(len(models))
+    figure, axes = plt.subplots(figsize=(max(5.5, 1.9 * len(models) + 2), 5), layout="constrained")
+    replicate_points(axes, errors, diverged, offsets)
+    means = replicate_means(axes, summary, place + offsets.max(initial=0) + 0.18)
+    axes.margins(y=0.12)
+    axes.set_ylim(bottom=max(0, axes.get_ylim()[0]))  # an interval of few, spread replicates may reach below 0
+    diverged_marks(axes, errors, diverged, offsets)
+    labels = [replicate_label(row, len(errors), int(diverged[row["model"]].sum())) for _, row in summary.iterrows()]
+    axes.set(
+        xticks=place,
+        xticklabels=labels,
+        xlim=(-0.6, len(models) - 0.4),
+        ylabel="test error (%), test split",
+        xlabel="model (its chosen learning rate and momentum)",
+    )
+    replicate_legend(figure, means, bool((diverged & errors.notna()).to_numpy().any()))
+    fitted_title(figure, title)
+    return grow_to_fit(figure)
 
 
 def save(figure, path, dpi):

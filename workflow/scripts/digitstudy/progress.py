@@ -13,11 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cluster import MNIST_PIXELS
+from .files import read_json
 from .models import model_spec
-from .paths import CHECKPOINT_NAME, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
+from .paths import CHECKPOINT_NAME, CHOICE, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
 from .record import RECORD, layout_error, layout_of, read_record
 from .scripting import ERROR_PREFIX
-from .study import all_runs, dataset_pixels, datasets, experiment_setting, experiments
+from .study import (
+    all_runs,
+    dataset_pixels,
+    datasets,
+    experiment_setting,
+    experiments,
+    replicate_runs,
+    unique_runs,
+)
 
 
 LOCKS = ".snakemake/locks"
@@ -27,7 +36,7 @@ LOCKS = ".snakemake/locks"
 class Run:
     name: str  # {dataset}/{model}/{seed, lr, momentum}, as in the run's paths
     experiment: tuple  # (dataset, model)
-    run: tuple  # (seed, lr, momentum)
+    run: tuple  # (seed, lr, momentum), or (seed, lr, momentum, split seed) for a replicate
     epochs: int
     cost: float  # the registry's seconds per epoch and 1,000 images (models.py), scaled to its image size
     state: str = "waiting"  # done, running, failed or waiting
@@ -50,8 +59,16 @@ def study_config(folder):
     return record["config"]
 
 
+def known_runs(config, dataset, model, folder):
+    """An experiment's runs as far as they are known: its seed study and grid, then the replicates of
+    its choice once its choice.json is written (before that, they are not listed)."""
+    choice_path = Path(folder) / CHOICE.format(dataset=dataset, model=model)
+    chosen = read_json(choice_path)["chosen"] if choice_path.is_file() else None
+    return unique_runs(all_runs(config) + replicate_runs(config, chosen))
+
+
 def planned_runs(config, folder):
-    """Every run of the study in `folder`, in config order."""
+    """Every run of the study in `folder` known so far, in config order."""
     pixels = {dataset: dataset_pixels(config, dataset, folder) for dataset in datasets(config)}
     return [
         Run(
@@ -62,7 +79,7 @@ def planned_runs(config, folder):
             model_spec(model).epoch_seconds_per_1000 * pixels[dataset] / MNIST_PIXELS,
         )
         for dataset, model in experiments(config)
-        for run in all_runs(config)
+        for run in known_runs(config, dataset, model, folder)
     ]
 
 

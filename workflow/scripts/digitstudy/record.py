@@ -20,7 +20,7 @@ from .paths import STUDY_RECORD
 RECORD = STUDY_RECORD
 # The layout of what this version of the workflow writes: the rules that make each file, their
 # paths and their scripts. A study of an older layout is upgraded once (scripts/upgrade.py).
-LAYOUT = 2
+LAYOUT = 3
 HEADER = (
     "# The study whose results this folder holds, written by each run of it: its name, the layout of\n"
     "# the workflow that made it, and its config. digitstudy refuses a command whose config names another\n"

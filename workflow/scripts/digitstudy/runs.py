@@ -17,7 +17,7 @@ import torch
 from .datasets import read_splits
 from .events import open_events
 from .files import atomic_path, sha256_file, write_json_atomic, write_text_atomic
-from .paths import CHECKPOINT_NAME
+from .paths import CHECKPOINT_NAME, RUN_NAME
 from .training import RunSettings, best_epoch, check_device, to_tensor_split, train
 
 
@@ -59,12 +59,16 @@ def run_record(
     wall_seconds,
     threads,
     resumed_from_epoch=None,
+    run=None,
 ):
-    """Everything a reader needs to trust and reproduce the run (metrics.json)."""
+    """Everything a reader needs to trust and reproduce the run (metrics.json). `run`: the name of the
+    run's folder (paths.RUN_NAME); split_seed: the train/validation split it trained on (the data file's)."""
     final, best = history[-1], best_epoch(history)
     return {
         "dataset": dataset,
+        "run": run,
         **asdict(settings),
+        "split_seed": int(attributes["split_seed"]),
         "threads": threads,
         "status": outcome["status"],
         "reason": outcome["reason"],
@@ -129,10 +133,12 @@ def load_checkpoint(path, identity, log):
     return checkpoint
 
 
-def run_training(dataset, data_file, settings, threads, history_path, metrics_path, model_path, log, events_dir=None):
+def run_training(
+    dataset, data_file, settings, threads, history_path, metrics_path, model_path, log, events_dir=None, run=None
+):
     """Train one run and write its outputs, each atomically. Resumes from the run's checkpoint if a
     killed job left one, and removes it once the outputs are complete. events_dir: where its TensorBoard
-    events go (None: nowhere)."""
+    events go (None: nowhere); run: its name (paths.RUN_NAME) for its record."""
     started = time.perf_counter()
     check_device(settings.device)
     torch.set_num_threads(threads)
@@ -161,6 +167,7 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
         earlier_seconds + time.perf_counter() - started,
         threads,
         resume["epoch"] if resume else None,
+        run=run,
     )
     events.finish(history, record)  # before the outputs: a run with outputs has all its events
     with atomic_path(model_path) as temporary:
@@ -171,10 +178,27 @@ def run_training(dataset, data_file, settings, threads, history_path, metrics_pa
     return record
 
 
-def train_run(dataset, model, seed, lr, momentum, settings, threads, data_file, outputs, events_dir, log):
-    """What rule train_run does: one run from its wildcards (text, as in its paths) and its settings
-    (batch_size, epochs, chance_patience, device) to its outputs (`outputs`: the rule's named files)."""
-    run = RunSettings(model=model, seed=int(seed), lr=float(lr), momentum=float(momentum), **settings)
+def train_run(wildcards, settings, threads, data_file, outputs, events_dir, log):
+    """What rule train_run does: one run from its wildcards (text, as in its paths: dataset, model, seed,
+    lr, momentum, split) and its settings (batch_size, epochs, chance_patience, device) to its outputs
+    (`outputs`: the rule's named files)."""
+    run = RunSettings(
+        model=wildcards["model"],
+        seed=int(wildcards["seed"]),
+        lr=float(wildcards["lr"]),
+        momentum=float(wildcards["momentum"]),
+        **settings,
+    )
+    name = RUN_NAME.format(**wildcards)
     return run_training(
-        dataset, data_file, run, threads, outputs.history, outputs.metrics, outputs.model, log, events_dir
+        wildcards["dataset"],
+        data_file,
+        run,
+        threads,
+        outputs.history,
+        outputs.metrics,
+        outputs.model,
+        log,
+        events_dir,
+        name,
     )

@@ -99,3 +99,18 @@ class SnakemakeRun:
     @staticmethod
     def wildcards(job):
         return dict(job.wildcards_dict)
+
+
+def after_checkpoint(make, pending):
+    """make(), or, while a checkpoint whose output make() reads has not run, pending() and that output,
+    flagged as Snakemake flags it (IncompleteCheckpointException.targetfile): Snakemake evaluates the
+    input function again once the output is there. An input function that raises gets the same from
+    Snakemake, but loses its other files: one experiment's unmade choice would hold back the jobs of
+    every other experiment."""
+    from snakemake.exceptions import IncompleteCheckpointException
+
+    warn_on_other_version()
+    try:
+        return make()
+    except IncompleteCheckpointException as incomplete:
+        return [*pending(), incomplete.targetfile]

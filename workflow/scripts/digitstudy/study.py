@@ -44,6 +44,12 @@ def base_of(config, dataset):
     return config["datasets"][dataset]["pairs"] if is_pairs(config, dataset) else dataset
 
 
+def class_names(config, dataset):
+    """The declared name of each class of `dataset` (its `classes`), or None: the labels themselves
+    (digits; for a pairs dataset, the sums of its base's labels)."""
+    return None if is_pairs(config, dataset) else config["datasets"][dataset].get("classes")
+
+
 def declared_names(config, pairs):
     """The declared datasets of one kind (pairs or base)."""
     return [name for name in config["datasets"] if is_pairs(config, name) == pairs]
@@ -81,6 +87,24 @@ def grid_runs(config):
     """(seed, lr, momentum) of the learning-rate x momentum grid."""
     grid = config["grid"]
     return [(grid["seed"], lr, momentum) for lr in grid["lr"] for momentum in grid["momentum"]]
+
+
+def replicate_runs(config, chosen):
+    """The confirmation stage's runs of an experiment whose grid chose `chosen` (choice.json's `chosen`:
+    its seed, lr and momentum; None when every grid run diverged: no replicates). Replicate 0 is the
+    chosen grid run itself, (seed, lr, momentum) on the study's split; replicate i >= 1 trains with
+    seed grid.seed + i on the split of split seed data.split_seed + i: (seed, lr, momentum, split seed)."""
+    if chosen is None:
+        return []
+    seed, split_seed = config["grid"]["seed"], config["data"]["split_seed"]
+    lr, momentum = chosen["lr"], chosen["momentum"]
+    replicas = [(seed + index, lr, momentum, split_seed + index) for index in range(1, replicate_count(config))]
+    return [(chosen["seed"], lr, momentum), *replicas]
+
+
+def replicate_count(config):
+    """Replicates of each chosen configuration, the chosen grid run included (confirm.replicates)."""
+    return config["confirm"]["replicates"]
 
 
 def unique_runs(runs):

@@ -1,14 +1,12 @@
 """results/summary.md: the findings a reader should take away, each with its number and uncertainty,
 then the best model per task, each experiment's choice, and links to every table and figure."""
 
-import re
-
 import pandas as pd
 
 from . import paths
-from .aggregate import FAR_WORSE_MARGIN, percent
+from .aggregate import FAR_WORSE_MARGIN, NOT_LEARNED_MARGIN, learned, percent
 from .files import read_json, write_text_atomic
-from .tables import markdown_fragment, markdown_html
+from .reportpage import landing_html, report_item_html
 
 
 # What the summary links to, by the name a reader sees: an experiment's, a task's, the study's.
@@ -24,8 +22,11 @@ EXPERIMENT_LINKS = {
 }
 PAIRS_LINKS = {"digit pairs most often wrong": f"{paths.DIGIT_PAIRS_TABLE}.md"}
 TASK_LINKS = {
-    "chosen configurations and test errors with 95% intervals": f"{paths.CHOSEN_TABLE}.md",
+    "replicates of the chosen configurations": f"{paths.REPLICATES_TABLE}.md",
+    "spread over replicates and seeds": f"{paths.VARIANCE_TABLE}.md",
+    "replicates figure": paths.REPLICATES_PLOT,
     "pairwise tests": f"{paths.PAIRWISE_TABLE}.md",
+    "chosen runs' test errors with exact 95% intervals": f"{paths.CHOSEN_TABLE}.md",
 }
 STUDY_LINKS = {
     "every run": f"{paths.RUNS_TABLE}.csv",
@@ -74,9 +75,30 @@ def best_of_task(choices):
     return min(candidates, key=lambda c: (c["chosen"]["valid_error"], c["chosen"]["valid_loss"]))
 
 
+def ranked_models(variance):
+    """A task's models with replicates, best first: by mean validation error over the replicates (the
+    test set never ranks)."""
+    return variance[variance["n"] > 0].sort_values("valid_error_mean", kind="stable").reset_index(drop=True)
+
+
 def interval(row):
     """'1.20% (95% interval 1.00 to 1.42%)' of a chosen-models row."""
     return f"{percent(row['test_error'])}% (95% interval {percent(row['low'])} to {percent(row['high'])}%)"
+
+
+def replicate_text(row):
+    """'1.20 ± 0.05% over 5 replicates (95% interval of the mean 1.14 to 1.26%)' of a variance row."""
+    n = int(row["n"])
+    if n < 2:
+        return f"{percent(row['test_error_mean'])}% (1 replicate: no interval)"
+    return (
+        f"{percent(row['test_error_mean'])} \u00b1 {percent(row['test_error_sd'])}% over {n} replicates (95% "
+        f"interval of the mean {percent(row['test_error_low'])} to {percent(row['test_error_high'])}%)"
+    )
+
+
+def configuration(row):
+    return f"lr {row['lr']:g}, momentum {row['momentum']:g}"
 
 
 def spread_text(seeds, column):
@@ -88,21 +110,25 @@ def spread_text(seeds, column):
 # --- the findings ------------------------------------------------------------------------------------
 
 
-def task_finding(dataset, choices, chosen, pairwise):
-    """The best model of a task with its test interval, and how it compares with the runner-up."""
-    ranked = sorted(
-        [c for c in choices if c["chosen"]], key=lambda c: (c["chosen"]["valid_error"], c["chosen"]["valid_loss"])
-    )
-    if not ranked:
+def task_finding(dataset, variance, pairwise):
+    """The best model of a task over its replicates, with its test error, and how it compares with the
+    runner-up (or that it is the only model)."""
+    ranked = ranked_models(variance)
+    if ranked.empty:
         return f"**{dataset}**: every model diverged on every grid point; there is no finding to state."
-    best = chosen.set_index("model").loc[ranked[0]["model"]]
+    best = ranked.iloc[0]
+    if len(variance) == 1:
+        return (
+            f"**{dataset}**: the only model, **{best['model']}** ({configuration(best)}), has test error "
+            f"{replicate_text(best)}.{not_learned_note(best)}"
+        )
     text = (
-        f"**{dataset}**: the best model (chosen on validation) is **{ranked[0]['model']}**, with test error "
-        f"{interval(best)} over {int(best['n_test']):,} test images."
+        f"**{dataset}**: the best model by validation error over the replicates is **{best['model']}** "
+        f"({configuration(best)}), with test error {replicate_text(best)}.{not_learned_note(best)}"
     )
     if len(ranked) > 1:
-        pair = pairwise_row(pairwise, ranked[0]["model"], ranked[1]["model"])
-        text += f" Against the runner-up {ranked[1]['model']}: {pair['verdict']}."
+        pair = pairwise_row(pairwise, best["model"], ranked.iloc[1]["model"])
+        text += f" Against the runner-up {ranked.iloc[1]['model']}: {pair['verdict']}."
     return text
 
 
@@ -114,21 +140,39 @@ def pairwise_row(pairwise, model_a, model_b):
     return match.iloc[0]
 
 
-def tasks_finding(chosen_by_task, best_by_task):
-    """The tasks side by side: their best models' test errors with intervals."""
+def tasks_finding(variance_by_task):
+    """The tasks side by side: their best models' test errors over the replicates."""
     parts = [
-        f"{dataset} {best['model']} {interval(chosen_by_task[dataset].set_index('model').loc[best['model']])}"
-        for dataset, best in best_by_task.items()
-        if best
+        f"{dataset} {ranked.iloc[0]['model']} {replicate_text(ranked.iloc[0])}"
+        for dataset, ranked in ((d, ranked_models(v)) for d, v in variance_by_task.items())
+        if not ranked.empty
     ]
     return "**The tasks compared** (best model of each, test error): " + "; ".join(parts) + "."
 
 
+def not_learned_finding(runs):
+    """Every run that did not learn (its final validation error within a margin of chance), by
+    experiment: all of them, or the ones by name."""
+    stuck = runs[~learned(runs)]
+    margin = f"final validation error within {100 * NOT_LEARNED_MARGIN:g} points of chance, or diverged"
+    if stuck.empty:
+        return f"**Runs that did not learn** ({margin}): none; every one of the {len(runs)} runs learned."
+    parts = []
+    for (dataset, model), group in runs.groupby(["dataset", "model"], sort=False):
+        failed = group[~learned(group)]
+        if len(failed) == len(group):
+            parts.append(f"{dataset} / {model}: all {len(group)} runs")
+        elif len(failed):
+            parts.append(f"{dataset} / {model}: {len(failed)} of {len(group)} ({', '.join(failed['run'])})")
+    return f"**Runs that did not learn** ({margin}): {len(stuck)} of {len(runs)} runs; " + "; ".join(parts) + "."
+
+
 def overfitting_finding(choices):
-    """The experiment whose seed study shows the largest generalisation gap, in numbers."""
-    measured = [c for c in choices if c["seed_study"].get("gap_mean") is not None]
+    """The experiment whose seed study shows the largest positive generalisation gap, in numbers; only
+    where a gap is positive (validation error above train error)."""
+    measured = [c for c in choices if (c["seed_study"].get("gap_mean") or 0) > 0]
     if not measured:
-        return "**Over-fitting**: no seed study finished without diverging."
+        return None
     widest = max(measured, key=lambda c: c["seed_study"]["gap_mean"])
     seeds = widest["seed_study"]
     others = ", ".join(
@@ -140,15 +184,16 @@ def overfitting_finding(choices):
         f"(mean \u00b1 sd (min to max) over {seeds['n_ok']} seeds); its best validation epoch is "
         f"{seeds['best_epoch_mean']:.1f} on average, its last {seeds['epochs_completed_mean']:.0f}, and its final "
         f"validation error {percent(seeds['valid_error_mean'])}% against {percent(seeds['best_valid_error_mean'])}% "
-        f"at the best epoch. Other gaps (points): {others or 'none'}."
+        f"at the best epoch. Other positive gaps (points): {others or 'none'}."
     )
 
 
 def problems_finding(problems, cost, total_runs):
     """Diverged and far-worse runs, and what the study cost."""
-    diverged = problems[problems["problem"].str.startswith("diverged")]
-    worse = problems[problems["problem"] == "far worse"]
-    reasons = diverged["problem"].str.replace("diverged: ", "").value_counts()
+    kinds = problems["problem"].astype(str)  # an empty table's column has no type of its own
+    diverged = problems[kinds.str.startswith("diverged")]
+    worse = problems[kinds == "far worse"]
+    reasons = kinds[diverged.index].str.replace("diverged: ", "").value_counts()
     text = (
         f"**Runs that went wrong**: {len(diverged)} of {total_runs} runs diverged ("
         + (", ".join(f"{count} {reason}" for reason, count in reasons.items()) or "none")
@@ -168,17 +213,16 @@ def problems_finding(problems, cost, total_runs):
     )
 
 
-def findings(choices, chosen_by_task, pairwise_by_task, problems, cost, total_runs):
-    """Three to five findings, each with its number and its uncertainty."""
-    tasks = list(dict.fromkeys(choice["dataset"] for choice in choices))
-    of_task = {dataset: [c for c in choices if c["dataset"] == dataset] for dataset in tasks}
+def findings(choices, variance_by_task, pairwise_by_task, runs, problems, cost):
+    """A finding per task (on its replicates), the tasks side by side, the runs that did not learn,
+    over-fitting where there is any, and what went wrong and what it cost."""
     items = [
-        task_finding(dataset, of_task[dataset], chosen_by_task[dataset], pairwise_by_task[dataset]) for dataset in tasks
+        task_finding(dataset, variance_by_task[dataset], pairwise_by_task[dataset]) for dataset in variance_by_task
     ]
-    if len(tasks) > 1:
-        items.append(tasks_finding(chosen_by_task, {d: best_of_task(of_task[d]) for d in tasks}))
-    items += [overfitting_finding(choices), problems_finding(problems, cost, total_runs)]
-    return items[:5]
+    if len(variance_by_task) > 1:
+        items.append(tasks_finding(variance_by_task))
+    items += [not_learned_finding(runs), overfitting_finding(choices), problems_finding(problems, cost, len(runs))]
+    return [item for item in items if item]
 
 
 # --- the document -------------------------------------------------------------------------------------
@@ -193,57 +237,90 @@ def study_block(study):
         f"seed study over seeds "
         f"{', '.join(str(s) for s in study['seeds'])} at lr {study['lr']:g}, momentum {study['momentum']:g}; "
         f"grid lr {{{', '.join(f'{v:g}' for v in study['grid_lr'])}}} x momentum "
-        f"{{{', '.join(f'{v:g}' for v in study['grid_momentum'])}}} at seed {study['grid_seed']}."
+        f"{{{', '.join(f'{v:g}' for v in study['grid_momentum'])}}} at seed {study['grid_seed']}; "
+        f"{study['replicates']} replicates of each chosen configuration."
     )
 
 
 METHOD = (
     "How to read the numbers: each experiment's configuration is chosen on its learning-rate x momentum "
-    "grid by the lowest final **validation** error (ties: validation loss); diverged runs are never chosen; "
-    "the **test** error of the chosen run is reported, never used to choose. Intervals of test errors are "
-    "exact (Clopper-Pearson) 95% intervals over the test images. Two models of a task are compared on the "
-    "same test images (McNemar's exact test; the difference with a seeded paired-bootstrap 95% interval) "
-    "and over the seed study's seeds (Welch's t-test): a difference within the seed-to-seed spread is "
-    "not a finding. Train errors are the mean over each epoch's batches in training mode (dropout "
-    "active): early in training, or with dropout, the gap can be negative (validation below train)."
+    "grid by the lowest final **validation** error (ties: validation loss); diverged runs are never chosen. "
+    "The chosen configuration is then trained again as **replicates**, each with its own seed and its own "
+    "train/validation split (replicate 0 is the chosen grid run), all tested on the same test images. A "
+    "task's models are ranked by their mean validation error over the replicates; the **test** error is "
+    "reported, never used to choose. Test errors are in percent: mean \u00b1 sd over the replicates with "
+    "the 95% t-interval of the mean. Two models are compared replicate for replicate (same seed index, "
+    "same split): differences of errors are in percentage points, with a 95% t-interval, the paired "
+    't-test, and how often each model won; a difference the replicates cannot tell apart is "not '
+    'decided", and the number of replicates that would decide it is an estimate. The chosen runs are also '
+    "compared on the same test images (McNemar's exact test); where it points the other way the evidence "
+    "is called mixed. The seed study (seeds only, one split, one configuration) shows how much of the "
+    "spread comes from the seed alone. Train errors are the mean over each epoch's batches in training "
+    "mode (dropout active): early in training, or with dropout, the gap can be negative (validation "
+    "below train)."
+)
+EXPERIMENT_HEADER = (
+    "| experiment | chosen configuration | valid error (%) | replicates test error (%) | seed study test "
+    "error (%) | gap valid - train (points) | seeds ok | grid diverged / far worse |"
 )
 
 
-def experiment_row(choice, grid):
+def experiment_row(choice, grid, variance):
+    """An experiment's line of its task's table: the chosen run, its replicates, its seed study, its grid."""
     chosen, seeds = choice["chosen"], choice["seed_study"]
-    configuration = f"lr {chosen['lr']:g}, momentum {chosen['momentum']:g}" if chosen else "every grid run diverged"
+    setting = configuration(chosen) if chosen else "every grid run diverged"
     valid = percent(chosen["valid_error"]) if chosen else "-"
+    rows = variance[variance["model"] == choice["model"]]
+    replicates = replicate_text(rows.iloc[0]) if len(rows) and rows.iloc[0]["n"] > 0 else "-"
     return (
-        f"| {choice['dataset']} / {choice['model']} | {configuration} | {valid} | {spread_text(seeds, 'valid_error')} "
+        f"| {choice['dataset']} / {choice['model']} | {setting} | {valid} | {replicates} "
         f"| {spread_text(seeds, 'test_error')} | {spread_text(seeds, 'gap')} | {seeds['n_ok']} "
         f"| {int((grid['status'] != 'ok').sum())} / {int(grid['far_worse'].sum())} of {len(grid)} |"
     )
 
 
-def task_section(dataset, choices, grids, chosen, pairwise, of_pairs):
-    best = best_of_task(choices)
-    lines = [f"## {dataset}", ""]
-    if best:
-        row = chosen.set_index("model").loc[best["model"]]
-        lines += [
-            f"**Best model: {best['model']}** (lr {best['chosen']['lr']:g}, momentum "
-            f"{best['chosen']['momentum']:g}, seed {best['chosen']['seed']}): validation error "
-            f"{percent(best['chosen']['valid_error'])}%, test error {interval(row)}.",
-            "",
-        ]
-    else:
-        lines += ["**No model trained without diverging.**", ""]
+def best_line(variance):
+    """The task's best model, or the only one, over its replicates."""
+    ranked = ranked_models(variance)
+    if ranked.empty:
+        return "**No model trained without diverging.**"
+    best = ranked.iloc[0]
+    title = "The only model" if len(variance) == 1 else "Best model"
+    return (
+        f"**{title}: {best['model']}** ({configuration(best)}): mean validation error over the replicates "
+        f"{percent(best['valid_error_mean'])}%, test error {replicate_text(best)}.{not_learned_note(best)}"
+    )
+
+
+def not_learned_note(row):
+    """' None of its 5 replicates learned ...' of a variance row whose replicates all failed to learn."""
+    learned_count, total = (int(word) for word in str(row["learned"]).split(" of "))
+    if learned_count:
+        return ""
+    return (
+        f" None of its {total} replicates learned (final validation error within {100 * NOT_LEARNED_MARGIN:g} "
+        "points of chance): there is no model of this task to trust."
+    )
+
+
+def task_section(dataset, choices, grids, variance, pairwise, of_pairs):
+    links = filled(TASK_LINKS, dataset=dataset)
+    if len(choices) == 1:  # nothing to compare: no pairwise table
+        links.pop("pairwise tests")
+    lines = [f"## {dataset}", "", best_line(variance), ""]
     lines += [
-        "Models compared: "
-        + "; ".join(f"[{name}]({path})" for name, path in filled(TASK_LINKS, dataset=dataset).items())
-        + ".",
+        "Models: " + "; ".join(f"[{name}]({path})" for name, path in links.items()) + ".",
         "",
-        "| experiment | chosen configuration | valid error (%) | seed study valid (%) | seed study test (%) "
-        "| gap valid - train (points) | seeds ok | grid diverged / far worse |",
+        EXPERIMENT_HEADER,
         "|---|---|---|---|---|---|---|---|",
     ]
-    lines += [experiment_row(choice, grids[(dataset, choice["model"])]) for choice in choices]
-    lines += ["", "Seed-study columns: mean \u00b1 sd (min to max) over the seeds that did not diverge.", ""]
+    lines += [experiment_row(choice, grids[(dataset, choice["model"])], variance) for choice in choices]
+    lines += [
+        "",
+        "Replicates: mean \u00b1 sd over the replicates (95% interval of the mean). Seed-study columns: "
+        "mean \u00b1 sd (min to max) over the seeds that did not diverge.",
+        "",
+    ]
     lines += [f"- {row['model_a']} vs {row['model_b']}: {row['verdict']}." for _, row in pairwise.iterrows()]
     lines += ["", *[link_line(c["dataset"], c["model"], of_pairs) for c in choices], ""]
     return lines
@@ -254,22 +331,19 @@ def link_line(dataset, model, of_pairs):
     return f"- {dataset} / {model}: " + ", ".join(f"[{name}]({path})" for name, path in links.items())
 
 
-def summary_markdown(choices, grids, chosen_by_task, pairwise_by_task, problems, cost, study, pairs_datasets):
-    """The whole summary.md. `choices` in config order; `grids` keyed by (dataset, model); the rest keyed
-    by task (dataset)."""
-    total_runs = int(cost["runs"].iloc[-1])
+def summary_markdown(choices, grids, variance_by_task, pairwise_by_task, runs, problems, cost, study, pairs_datasets):
+    """The whole summary.md. `choices` in config order; `grids` keyed by (dataset, model); the variance
+    and pairwise tables keyed by task (dataset); `runs`: runs.csv."""
     lines = ["# digitstudy results", "", study_block(study), "", "## Findings", ""]
-    lines += [
-        f"{index}. {item}"
-        for index, item in enumerate(findings(choices, chosen_by_task, pairwise_by_task, problems, cost, total_runs), 1)
-    ]
+    items = findings(choices, variance_by_task, pairwise_by_task, runs, problems, cost)
+    lines += [f"{index}. {item}" for index, item in enumerate(items, 1)]
     lines += ["", METHOD, ""]
-    for dataset in chosen_by_task:
+    for dataset in variance_by_task:
         lines += task_section(
             dataset,
             [c for c in choices if c["dataset"] == dataset],
             grids,
-            chosen_by_task[dataset],
+            variance_by_task[dataset],
             pairwise_by_task[dataset],
             dataset in pairs_datasets,
         )
@@ -277,7 +351,7 @@ def summary_markdown(choices, grids, chosen_by_task, pairwise_by_task, problems,
     lines += ["## The tasks compared", "", f"![the chosen models of every task]({comparison})", ""]
     lines += [
         f"Images of {dataset} as the models see them: [samples]({sample_plot(dataset)}).\n"
-        for dataset in chosen_by_task
+        for dataset in variance_by_task
         if dataset in pairs_datasets
     ]
     lines += [
@@ -289,30 +363,24 @@ def summary_markdown(choices, grids, chosen_by_task, pairwise_by_task, problems,
     return "\n".join(lines)
 
 
-def without_links(text):
-    """The summary for the report, where every table and figure is an item of its own: link texts stay,
-    link targets and embedded pictures go."""
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "(figure: see the report's study section)", text)
-    return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-
-
-def write_summary(inputs, study, tasks, pairs_datasets, outputs):
+def write_summary(inputs, study, tasks, pairs_datasets, outputs, report_href=None):
     """results/summary.md, its HTML form for the report, and the findings the report opens on
-    (`inputs`, `outputs`: the write_summary rule's named files; inputs.chosen, inputs.pairwise: a
-    file per task, in the order of `tasks`)."""
+    (`inputs`, `outputs`: the write_summary rule's named files; inputs.variance, inputs.pairwise: a
+    file per task, in the order of `tasks`; `report_href`: the rule script's snakemake.report_href)."""
     choices = [read_json(path) for path in inputs.choices]
     grids = {(c["dataset"], c["model"]): pd.read_csv(path) for c, path in zip(choices, inputs.grids)}
     by_task = lambda files: {task: pd.read_csv(path) for task, path in zip(tasks, files, strict=True)}  # noqa: E731
     text = summary_markdown(
         choices,
         grids,
-        by_task(inputs.chosen),
+        by_task(inputs.variance),
         by_task(inputs.pairwise),
+        pd.read_csv(inputs.runs),
         pd.read_csv(inputs.problems),
         pd.read_csv(inputs.cost),
         study,
         pairs_datasets,
     )
     write_text_atomic(outputs.markdown, text)
-    write_text_atomic(outputs.html, markdown_html(without_links(text), "digitstudy results"))
-    write_text_atomic(outputs.findings, markdown_fragment(without_links(text)))
+    write_text_atomic(outputs.html, report_item_html(text, report_href))
+    write_text_atomic(outputs.findings, landing_html(text, report_href))

@@ -14,19 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .datasets import SPLITS, open_h5, read_attributes
-from .files import read_json, sha256_file
+from .files import read_json, sha256_file, write_json_atomic
 from .idx import IDX_FILES
-from .paths import DATA_BENCHMARK, DATA_LOG, DATASET_FILE, RAW_DIR, RUN_DIR, RUN_FILES, run_name, run_path
+from .paths import DATA_BENCHMARK, DATA_LOG, RAW_DIR, RUN_DIR, RUN_FILES, dataset_file, run_name, run_path
 from .study import all_runs, base_of, experiment_setting, experiments, is_pairs
 
 
 # Files that a layout named otherwise: (its name, this layout's name).
 RENAMED = {
     1: [
-        ("benchmarks/data/prepare_mnist.tsv", DATA_BENCHMARK.format(dataset="mnist")),
-        ("benchmarks/data/make_two_digit.tsv", DATA_BENCHMARK.format(dataset="twodigit")),
-        ("logs/data/prepare_mnist.log", DATA_LOG.format(dataset="mnist")),
-        ("logs/data/make_two_digit.log", DATA_LOG.format(dataset="twodigit")),
+        ("benchmarks/data/prepare_mnist.tsv", DATA_BENCHMARK.format(dataset="mnist", split="")),
+        ("benchmarks/data/make_two_digit.tsv", DATA_BENCHMARK.format(dataset="twodigit", split="")),
+        ("logs/data/prepare_mnist.log", DATA_LOG.format(dataset="mnist", split="")),
+        ("logs/data/make_two_digit.log", DATA_LOG.format(dataset="twodigit", split="")),
     ],
 }
 # Outputs of a layout that this one no longer writes (a task's pairwise tests were paired.*).
@@ -46,6 +46,7 @@ class Plan:
     targets: list = field(default_factory=list)  # the unchanged runs' outputs, for `snakemake --touch`
     unchanged_runs: int = 0
     changed: list = field(default_factory=list)  # 'what: why' of each data file or run left to rerun
+    records: list = field(default_factory=list)  # (metrics.json, what layout 3 adds to it) of unchanged runs
 
 
 def file_moves(layout, folder):
@@ -57,7 +58,8 @@ def file_moves(layout, folder):
 
 
 def obsolete_files(layout, config, folder):
-    patterns = [pattern for version in range(layout, max(OBSOLETE, default=0) + 1) for pattern in OBSOLETE[version]]
+    versions = range(layout, max(OBSOLETE, default=0) + 1)
+    patterns = [pattern for version in versions for pattern in OBSOLETE.get(version, [])]
     paths = {pattern.format(dataset=dataset) for pattern in patterns for dataset, _ in experiments(config)}
     return sorted(path for path in paths if (Path(folder) / path).is_file())
 
@@ -89,7 +91,7 @@ def expected_attributes(config, dataset):
 
 def data_change(config, dataset, folder):
     """Why `dataset`'s HDF5 file is not the one the config makes, or None."""
-    path = Path(folder) / DATASET_FILE.format(dataset=dataset)
+    path = Path(folder) / dataset_file(dataset)
     if not path.is_file():
         return f"{path.relative_to(folder)} is missing"
     with open_h5(path) as handle:
@@ -132,7 +134,7 @@ def data_checksums(config, folder, changed):
         if problem:
             changed.append(f"{dataset}: {problem}")
         else:
-            checksums[dataset] = sha256_file(Path(folder) / DATASET_FILE.format(dataset=dataset))
+            checksums[dataset] = sha256_file(Path(folder) / dataset_file(dataset))
     return checksums
 
 
@@ -148,9 +150,27 @@ def upgrade_plan(layout, config, folder="."):
             if problem:
                 plan.changed.append(f"{dataset}/{model}/{run_name(*run)}: {problem}")
             else:
-                plan.targets.append(f"{run_path(RUN_DIR, dataset, model, run)}/metrics.json")
+                metrics = f"{run_path(RUN_DIR, dataset, model, run)}/metrics.json"
+                plan.targets.append(metrics)
                 plan.unchanged_runs += 1
+                plan.records += record_additions(config, metrics, run, folder)
     return plan
+
+
+def record_additions(config, metrics, run, folder):
+    """[(metrics.json, keys to add)] for a run recorded before layout 3, whose records name their run
+    (its folder) and split seed (runs.py: run_record); [] for a run that has them."""
+    record = read_json(Path(folder) / metrics)
+    additions = {"run": run_name(*run), "split_seed": config["data"]["split_seed"]}
+    missing = {key: value for key, value in additions.items() if key not in record}
+    return [(metrics, missing)] if missing else []
+
+
+def complete_records(plan, folder="."):
+    """Add what layout 3 records to the unchanged runs' metrics.json (data_change checked the split)."""
+    for metrics, additions in plan.records:
+        path = Path(folder) / metrics
+        write_json_atomic(path, {**read_json(path), **additions})
 
 
 def apply_moves(plan, folder="."):
@@ -183,6 +203,8 @@ def plan_lines(plan):
     lines = [f"moved {old} to {new}" for old, new in plan.moves]
     lines += [f"removed {path} (no longer written)" for path in plan.removals]
     lines.append(f"{plan.unchanged_runs} trained runs unchanged: marked done with their data, nothing retrains")
+    if plan.records:
+        lines.append(f"{len(plan.records)} run records completed with their run name and split seed")
     if plan.changed:
         lines.append(f"{len(plan.changed)} left to rerun, as they would have anyway:")
         lines += [f"  {item}" for item in plan.changed]

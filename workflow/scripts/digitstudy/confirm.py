@@ -1,0 +1,124 @@
+"""The confirmation stage: each experiment's chosen configuration trained again as replicates, each
+with its own seed and train/validation split (study.replicate_runs), tabulated per task: every
+replicate, and each model's spread over replicates beside its spread over the seed study's seeds."""
+
+import pandas as pd
+
+from .aggregate import NOT_LEARNED_MARGIN, learned, runs_table, seed_test_errors
+from .stats import mean_interval, spread
+from .tables import write_table
+
+
+REPLICATE_COLUMNS = [
+    "dataset",
+    "model",
+    "replicate",
+    "seed",
+    "split_seed",
+    "lr",
+    "momentum",
+    "status",
+    "train_error",
+    "valid_error",
+    "test_error",
+    "learned",
+]
+VARIANCE_COLUMNS = [
+    "dataset",
+    "model",
+    "lr",
+    "momentum",
+    "n",
+    "test_error_mean",
+    "test_error_sd",
+    "test_error_low",
+    "test_error_high",
+    "valid_error_mean",
+    "learned",
+    "seed_n",
+    "seed_test_error_sd",
+    "sd_ratio",
+]
+
+
+def replicates_table(metric_paths):
+    """One row per replicate, model after model as the paths come (each model's replicate 0, the chosen
+    grid run, first): its seed, split seed, final errors, and whether it learned (aggregate.learned)."""
+    runs = runs_table(metric_paths)
+    runs = runs.assign(
+        replicate=runs.groupby("model", sort=False).cumcount(),
+        learned=learned(runs),
+    )
+    return runs[REPLICATE_COLUMNS].reset_index(drop=True)
+
+
+def replicate_errors(replicates, model):
+    """A model's test errors by replicate index (NaN where the replicate diverged)."""
+    rows = replicates[replicates["model"] == model]
+    return rows.set_index("replicate")["test_error"].astype(float)
+
+
+def variance_row(dataset, model, rows, seed_errors):
+    """A model's test error over its replicates (mean, sd, 95% t-interval of the mean) beside the sd of
+    the seed study's test errors (seeds only, one split): how much the split adds to the spread."""
+    healthy = rows[rows["status"] == "ok"]
+    replicates = mean_interval(healthy["test_error"].astype(float))
+    seeds = spread(seed_errors)
+    ratio = replicates["sd"] / seeds["sd"] if replicates["sd"] is not None and seeds["sd"] else None
+    return {
+        "dataset": dataset,
+        "model": model,
+        "lr": rows["lr"].iloc[0],
+        "momentum": rows["momentum"].iloc[0],
+        "n": replicates["n"],
+        **{f"test_error_{key}": replicates[key] for key in ("mean", "sd", "low", "high")},
+        "valid_error_mean": healthy["valid_error"].astype(float).mean() if len(healthy) else None,
+        "learned": f"{int(rows['learned'].sum())} of {len(rows)}",
+        "seed_n": seeds["n"],
+        "seed_test_error_sd": seeds["sd"],
+        "sd_ratio": ratio,
+    }
+
+
+def variance_table(dataset, replicates, seed_errors):
+    """A row per model with replicates, in their order; seed_errors: each model's seed-study test errors."""
+    rows = [
+        variance_row(dataset, model, group, seed_errors[model])
+        for model, group in replicates.groupby("model", sort=False)
+    ]
+    return pd.DataFrame(rows, columns=VARIANCE_COLUMNS)
+
+
+REPLICATES_NOTE = (
+    "Each chosen configuration trained again: replicate 0 is the chosen grid run (grid seed, the study's "
+    "split); replicate i trains with seed grid.seed + i on the train/validation split of split seed "
+    "data.split_seed + i. Every replicate is tested on the same test images. Learned: the final "
+    f"validation error ended more than {100 * NOT_LEARNED_MARGIN:g} points below chance."
+)
+VARIANCE_NOTE = (
+    "Test error over the replicates (seed and train/validation split varied): mean, sd and the 95% "
+    "t-interval of the mean; valid error mean: the mean validation error, which ranks the models. Seed sd: "
+    "the seed study's test-error sd (seeds only, one split, at the seed study's lr and momentum); "
+    "sd ratio: replicate sd / seed sd, what varying the split adds."
+)
+
+
+def write_replicate_tables(dataset, metric_paths, seed_paths, models, outputs):
+    """A task's replicates and variance tables, each as CSV, Markdown and HTML (`outputs`: the
+    tabulate_replicates rule's named outputs; seed_paths: each model's seeds.csv, in `models` order).
+    Returns the variance table."""
+    replicates = replicates_table(metric_paths)
+    seed_errors = {model: seed_test_errors(pd.read_csv(path)) for model, path in zip(models, seed_paths, strict=True)}
+    variance = variance_table(dataset, replicates, seed_errors)
+    title = f"{dataset}: every replicate of each chosen configuration"
+    write_table(
+        replicates,
+        outputs.replicates_csv,
+        outputs.replicates_md,
+        outputs.replicates_html,
+        title,
+        REPLICATES_NOTE,
+    )
+    title = f"{dataset}: spread of the test error over replicates and over seeds"
+    write_table(variance, outputs.variance_csv, outputs.variance_md, outputs.variance_html, title, VARIANCE_NOTE)
+    return variance
