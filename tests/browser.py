@@ -1,6 +1,8 @@
-"""A real headless Chromium for tests of the Snakemake report: the rendered page's text, a
+"""A real headless Chromium for tests of the Snakemake report: the rendered page's text, what the
+first screen shows, the start page's layout, what the report shows after a reader's clicks, a
 screenshot, and the results that Snakemake embedded in report.html."""
 
+import base64
 import html
 import json
 import os
@@ -137,8 +139,25 @@ def rendered_text(html_path, chromium=None):
     return visible_text(run_chromium(html_path, SETTLE, "--dump-dom", chromium=chromium))
 
 
-# Appended to a copy of the page: once the app has rendered, the text nodes whose boxes meet the
-# viewport, as a JSON list in <pre id="first-screen"> for --dump-dom to carry out.
+def probed(html_path, probe, result_id, page=None, settle=SETTLE, chromium=None):
+    """The JSON value that `probe`, a <script> appended to a copy of the page (its text: `page`, else
+    read from html_path), writes into <pre id=result_id> of the page once it has seen what it looks for;
+    a RuntimeError if it writes nothing."""
+    page = Path(html_path).read_text(encoding="utf-8") if page is None else page
+    end = page.rfind("</body>")
+    end = len(page) if end < 0 else end
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "page.html"
+        copy.write_text(page[:end] + probe + page[end:], encoding="utf-8")
+        dom = run_chromium(copy, settle, f"--window-size={WINDOW}", "--dump-dom", chromium=chromium)
+    found = re.search(rf'<pre id="{re.escape(result_id)}">(.*?)</pre>', dom, re.DOTALL)
+    if not found:
+        raise RuntimeError(f"{html_path}: the page never wrote <pre id={result_id!r}>")
+    return json.loads(html.unescape(found.group(1)))
+
+
+# Once the app has rendered, the text nodes whose boxes meet the viewport, as a JSON list in
+# <pre id="first-screen">.
 FIRST_SCREEN_PROBE = """<script>
 window.addEventListener("load", () => setTimeout(() => {
   const seen = [], range = document.createRange();
@@ -161,17 +180,91 @@ window.addEventListener("load", () => setTimeout(() => {
 
 def first_screen_text(html_path, chromium=None):
     """The text a reader sees on opening the page in a WINDOW-sized window, before scrolling."""
+    return " ".join(" ".join(probed(html_path, FIRST_SCREEN_PROBE, "first-screen", chromium=chromium)).split())
+
+
+# Once the app has rendered, in CSS pixels: the window's width, the start page's text column and
+# each of its tables, as JSON in <pre id="layout">.
+LAYOUT_PROBE = """<script>
+window.addEventListener("load", () => setTimeout(() => {
+  const prose = document.querySelector("#app .prose"), width = box => Math.round(box.getBoundingClientRect().width);
+  const out = document.createElement("pre");
+  out.id = "layout";
+  out.textContent = JSON.stringify({window: innerWidth, text: prose ? width(prose) : null,
+    tables: prose ? [...prose.querySelectorAll("table")].map(width) : []});
+  document.body.appendChild(out);
+}, 1000));
+</script>"""
+
+
+def start_page_layout(html_path, chromium=None):
+    """{"window", "text", "tables"}: the widths of the window, the start page's text and its tables."""
+    return probed(html_path, LAYOUT_PROBE, "layout", chromium=chromium)
+
+
+# Clicks as a reader does, one step every STEP ms once the app has rendered: a step {"menu": text}
+# clicks the side bar's entry of that text, {"view": true} the first result's view button there,
+# {"css": selector} the first element of the page that matches. Then, once the report shows the
+# item `expect` (or after WAIT ms), writes <pre id="followed"> {"shown": the item the report shows,
+# its path in `results`, "title": the first heading of that item's HTML, "sidebar": the side bar's
+# text}. The report keeps each item as a data: URL in `results`; the shown one is an iframe's src
+# (a page) or an img's src (a figure) in the content area.
+FOLLOW_SETTLE = "--virtual-time-budget=15000"  # the steps and the wait fit in it, with room to spare
+FOLLOW_PROBE = """<script>
+window.addEventListener("load", () => setTimeout(async () => {
+  const STEPS = %(steps)s, EXPECT = %(expect)s, STEP = 500, WAIT = 5000;
+  const pause = ms => new Promise(done => setTimeout(done, ms));
+  const nav = () => document.querySelector("#app nav");
+  const click = step => {
+    const target = step.menu !== undefined
+      ? [...nav().querySelectorAll("a")].find(link => link.textContent.trim() === step.menu)
+      : step.view ? nav().querySelector("table tbody tr a[type=button]") : document.querySelector(step.css);
+    if (!target) throw new Error("nothing to click for " + JSON.stringify(step));
+    target.click();
+  };
+  const source = () => {
+    const view = document.querySelector("#app iframe") || document.querySelector("#app .p-3 > img");
+    return view ? view.getAttribute("src") : null;
+  };
+  const shown = () => Object.keys(results).find(path => results[path].data_uri === source()) || null;
+  const title = () => {
+    const uri = source();
+    if (!uri || !uri.startsWith("data:text/html")) return null;
+    const bytes = Uint8Array.from(atob(uri.split(",")[1]), c => c.charCodeAt(0));
+    const page = new DOMParser().parseFromString(new TextDecoder().decode(bytes), "text/html");
+    const heading = page.querySelector("h1, h2");
+    return heading ? heading.textContent.trim() : null;
+  };
+  let error = null;
+  try {
+    for (const step of STEPS) { click(step); await pause(STEP); }
+    for (let waited = 0; shown() !== EXPECT && waited < WAIT; waited += 100) await pause(100);
+  } catch (failure) { error = String(failure); }
+  const out = document.createElement("pre");
+  out.id = "followed";
+  out.textContent = JSON.stringify({shown: shown(), title: title(), sidebar: nav().innerText, error});
+  document.body.appendChild(out);
+}, 1000));
+</script>"""
+
+
+def followed(html_path, steps, expect, page=None, chromium=None):
+    """What the report shows after the clicks of `steps` (see FOLLOW_PROBE), waiting for item `expect`:
+    {"shown", "title", "sidebar", "error"}."""
+    probe = FOLLOW_PROBE % {"steps": json.dumps(steps), "expect": json.dumps(expect)}
+    return probed(html_path, probe, "followed", page=page, settle=FOLLOW_SETTLE, chromium=chromium)
+
+
+def with_item_script(html_path, item, script):
+    """The text of report.html with `script` added to the end of item `item` (an HTML page that the report
+    keeps as a data: URL), so that it runs inside the item, where a probe in the report cannot reach."""
     page = Path(html_path).read_text(encoding="utf-8")
-    end = page.rfind("</body>")
-    end = len(page) if end < 0 else end
-    with tempfile.TemporaryDirectory() as folder:
-        probed = Path(folder) / "page.html"
-        probed.write_text(page[:end] + FIRST_SCREEN_PROBE + page[end:], encoding="utf-8")
-        dom = run_chromium(probed, SETTLE, f"--window-size={WINDOW}", "--dump-dom", chromium=chromium)
-    found = re.search(r'<pre id="first-screen">(.*?)</pre>', dom, re.DOTALL)
-    if not found:
-        raise RuntimeError(f"{html_path}: the page never reported its first screen")
-    return " ".join(" ".join(json.loads(html.unescape(found.group(1)))).split())
+    uri = report_results(html_path)[item]["data_uri"]
+    if page.count(uri) != 1:
+        raise ValueError(f"{html_path}: the data URL of {item} is not in the page exactly once")
+    head, data = uri.split(",", 1)
+    item_html = base64.b64decode(data).decode("utf-8").replace("</body>", f"{script}</body>", 1)
+    return page.replace(uri, f"{head},{base64.b64encode(item_html.encode('utf-8')).decode('ascii')}")
 
 
 def screenshot(html_path, png_path, chromium=None):

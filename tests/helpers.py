@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -269,3 +270,21 @@ def write_config(workdir, change, name="config/changed.yaml"):
     change(config)
     (Path(workdir) / name).write_text(yaml.safe_dump(config, sort_keys=False))
     return name
+
+
+def predictions(labels, predicted, digits=None):
+    """A chosen run's predictions.csv for these true and predicted labels (and a pair's digits)."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    frame = pd.DataFrame(
+        {
+            "index": np.arange(len(labels)),
+            "label": labels,
+            "prediction": predicted,
+            "correct": (labels == predicted).astype(int),
+            "p_label": np.linspace(0.1, 0.9, len(labels)),
+            "p_prediction": 0.9,
+        }
+    )
+    if digits is not None:
+        frame["digit_left"], frame["digit_right"] = np.asarray(digits).T
+    return frame

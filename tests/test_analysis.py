@@ -22,24 +22,7 @@ from digitstudy.reportpage import without_links
 from digitstudy.summary import best_of_task, findings, linked_files
 from digitstudy.tables import shown_table, table_html
 from digitstudy.training import evaluate, on_device, to_tensor_split
-from helpers import learnable_split
-
-
-def predictions(labels, predicted, digits=None):
-    labels, predicted = np.asarray(labels), np.asarray(predicted)
-    frame = pd.DataFrame(
-        {
-            "index": np.arange(len(labels)),
-            "label": labels,
-            "prediction": predicted,
-            "correct": (labels == predicted).astype(int),
-            "p_label": np.linspace(0.1, 0.9, len(labels)),
-            "p_prediction": 0.9,
-        }
-    )
-    if digits is not None:
-        frame["digit_left"], frame["digit_right"] = np.asarray(digits).T
-    return frame
+from helpers import learnable_split, predictions
 
 
 def test_class_errors_and_confusion_count_each_true_class():
@@ -269,10 +252,18 @@ def test_problem_runs_list_diverged_and_far_worse_runs(tmp_path, monkeypatch):
 
 
 def test_tables_show_percent_and_p_values_for_readers():
-    frame = pd.DataFrame({"model": ["ann"], "test_error": [0.0123], "p_value": [0.0001], "test_errors": [123]})
+    frame = pd.DataFrame(
+        {
+            "model": ["ann"],
+            "test_error": [0.0123],
+            "p_value": [0.0001],
+            "test_errors": [123],
+            "difference_low": [-0.002],
+        }
+    )
     shown = shown_table(frame)
-    assert list(shown.columns) == ["model", "test error (%)", "p value", "test errors"]
-    assert list(shown.iloc[0]) == ["ann", "1.23", "p < 0.001", "123"]
+    assert list(shown.columns) == ["model", "test error (%)", "p value", "test errors", "difference low (points)"]
+    assert list(shown.iloc[0]) == ["ann", "1.23", "p < 0.001", "123", "-0.20"]
     page = table_html(frame, "A title", "what it shows")
     assert '<th onclick="sortBy(this)">test error (%)</th>' in page and "filterRows" in page
 

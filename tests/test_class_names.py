@@ -18,23 +18,10 @@ from digitstudy.error_analysis import (
 )
 from digitstudy.figures import plot_errors
 from digitstudy.scripting import logged
+from helpers import predictions
 
 
 NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress"]
-
-
-def predictions(labels, predicted):
-    labels, predicted = np.asarray(labels), np.asarray(predicted)
-    return pd.DataFrame(
-        {
-            "index": np.arange(len(labels)),
-            "label": labels,
-            "prediction": predicted,
-            "correct": (labels == predicted).astype(int),
-            "p_label": np.linspace(0.1, 0.9, len(labels)),
-            "p_prediction": 0.9,
-        }
-    )
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The progress command (scripts/progress.py) on a finished quick study and on one caught in the middle
 of a training job, and its time estimate."""
 
+import json
 import os
 import re
 import signal
@@ -55,6 +56,22 @@ def test_a_runs_cost_figure_grows_with_its_image_size(tmp_path):
     assert runs[("twodigit", "cnn_dropout")].cost == 2 * runs[("mnist", "cnn_dropout")].cost > 0
 
 
+def test_replicates_are_counted_before_their_choice_names_them(tmp_path):
+    config = quick_config()
+    names = [run.name for run in planned_runs(config, tmp_path) if run.experiment == ("mnist", "ann")]
+    assert names == [
+        "mnist/ann/seed1_lr0.01_mom0.9",
+        "mnist/ann/seed66_lr0.01_mom0.9",
+        "mnist/ann/seed1_lr0.1_mom0.9",
+        "mnist/ann/replicate 1 (after the choice)",
+    ]
+    choice = tmp_path / "results" / "tables" / "mnist" / "ann" / "choice.json"
+    choice.parent.mkdir(parents=True)
+    choice.write_text(json.dumps({"chosen": {"seed": 1, "lr": 0.1, "momentum": 0.9}}))
+    names = [run.name for run in planned_runs(config, tmp_path) if run.experiment == ("mnist", "ann")]
+    assert names[-1] == "mnist/ann/seed2_lr0.1_mom0.9_split1" and len(names) == 4
+
+
 @pytest.mark.workflow
 def test_a_replace_style_study_counts_its_own_runs(tmp_path, mnist_dir):
     """A config file that is the whole study (--replace-workflow-config): one experiment, two runs. The
@@ -66,13 +83,14 @@ def test_a_replace_style_study_counts_its_own_runs(tmp_path, mnist_dir):
         "experiments: {mnist: {ann: {batch_size: 32}}}\n"
         "seed_study: {seeds: [1], lr: 0.01, momentum: 0.9}\n"
         "grid: {seed: 1, lr: [0.01, 0.1], momentum: [0.9]}\n"
+        "confirm: {replicates: 2}\n"
     )
     data = snakemake(
         workdir, "data/processed/mnist.h5", mnist_dir=mnist_dir, configfile="config/one.yaml", replace=True
     )
     assert data.returncode == 0, data.stderr[-2000:]
     assert progress(workdir) == [
-        "runs: 2, done 0, running 0, waiting 2",
+        "runs: 3, done 0, running 0, waiting 3",  # and the replicate its choice will name
         "training time left: not known until a first epoch is timed",
     ]
 

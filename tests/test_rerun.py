@@ -19,6 +19,7 @@ QUICK_EXPERIMENTS = [(dataset, model) for dataset, models in quick_config()["exp
 AGGREGATES = {"collect_runs": 1, "tabulate_costs": 1, "plot_comparison": 1, "write_summary": 1, "all": 1}
 EXPERIMENT_AGGREGATES = (
     "choose",
+    "plan_replicates",
     "make_tables",
     "plot_curves",
     "plot_grid",

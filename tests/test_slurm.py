@@ -134,7 +134,8 @@ def test_grouping_runs_several_training_runs_per_slurm_job(slurm_study):
     # The replicates of a choice wait for it: a group job of their own.
     assert len(training_jobs) == len(EXPERIMENTS) * (math.ceil(3 / per_job) + math.ceil((REPLICATES - 1) / per_job))
     assert sum("aggregate" in name for name in jobs.values()) == 1
-    assert not any("fetch_idx" in name or "choose" in name for name in jobs.values()), "local rules"
+    local = ("fetch_idx", "choose", "plan_replicates")
+    assert not any(rule in name for name in jobs.values() for rule in local), "local rules"
 
 
 def test_slurm_results_equal_local_results(slurm_study, quick_study):
@@ -169,7 +170,7 @@ def test_cuda_training_asks_slurm_for_one_gpu_per_group_job(slurm_study, mnist_d
     assert returncode != 0
     assert not submitted_jobs(output), output[-3000:]
     assert re.search(
-        r"^Slurm: group job train_mnist_ann \(3 jobs\) cannot start in partition \w+: it asks for "
+        rf"^Slurm: group job train_mnist_ann \({RUNS_PER_EXPERIMENT} jobs\) cannot start in partition \w+: it asks for "
         r"1 GPU\(s\), the nodes have 0\.",
         output,
         re.MULTILINE,
@@ -314,7 +315,7 @@ def test_a_group_longer_than_the_partition_allows_is_stopped_before_sbatch(slurm
     assert not submitted_jobs(output), output[-3000:]
     (line,) = [line for line in output.splitlines() if line.startswith("Slurm: group job train_mnist_ann")]
     asked = re.search(
-        r"\(3 jobs\) cannot start in partition short: it asks for (\d+) minutes, the partition's "
+        rf"\({RUNS_PER_EXPERIMENT} jobs\) cannot start in partition short: it asks for (\d+) minutes, the partition's "
         r"MaxTime is 10\. Put fewer jobs in one Slurm job \(--group-components "
         r"train_\{dataset\}_\{model\}=N",
         line,

@@ -18,15 +18,15 @@ rule collect_runs:
         "../scripts/collect_runs.py"
 
 
-# A second's work that decides which replicates train: on a cluster it runs where Snakemake runs, so
-# that the replicates need not wait for it in the queue.
+# A second's work each, that decides which replicates train: on a cluster they run where Snakemake runs,
+# so that the replicates need not wait for them in the queue.
 localrules:
     choose,
+    plan_replicates,
 
 
 # Each experiment's configuration: the grid run with the lowest validation error, never the test set.
-# A checkpoint: which replicates the confirmation stage trains depends on what it chose.
-checkpoint choose:
+rule choose:
     input:
         grid=get_grid_files("metrics.json"),
         seeds=get_seed_study_files("metrics.json"),
@@ -38,6 +38,27 @@ checkpoint choose:
         "../envs/report.yaml"
     script:
         "../scripts/choose.py"
+
+
+# The confirmation stage's runs of an experiment: its choice, trained again with other seeds and
+# splits. A checkpoint: the jobs that read every replicate are planned once it has run. (Its own rule,
+# not `choose`: Snakemake re-plans a checkpoint's direct dependents, and a Slurm group holding such a
+# job ends the workflow early, snakemake/snakemake#823; the tables and plots of `choose` are grouped.)
+checkpoint plan_replicates:
+    input:
+        rules.choose.output[0],
+    output:
+        paths.REPLICATE_PLAN,
+    log:
+        "logs/aggregate/plan_replicates/{dataset}/{model}.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        seed=config["grid"]["seed"],
+        split_seed=config["data"]["split_seed"],
+        replicates=config["confirm"]["replicates"],
+    script:
+        "../scripts/plan_replicates.py"
 
 
 rule make_tables:

@@ -109,7 +109,9 @@ rule tabulate_digit_pairs:
 rule tabulate_replicates:
     input:
         replicates=get_replicate_files("metrics.json"),
-        seeds=get_task_files(rules.make_tables.output.seeds_csv),
+        # The runs themselves, not the seed tables: this rule reads every replicate, so it stays out of
+        # the Slurm aggregate group (slurm/config.yaml), and must not return into it.
+        seeds=get_task_seed_study_files("metrics.json"),
     output:
         replicates_csv=f"{paths.REPLICATES_TABLE}.csv",
         replicates_md=f"{paths.REPLICATES_TABLE}.md",
@@ -133,8 +135,6 @@ rule tabulate_replicates:
         "logs/analysis/replicates/{dataset}.log",
     conda:
         "../envs/report.yaml"
-    params:
-        models=lambda wildcards: list(config["experiments"][wildcards.dataset]),
     script:
         "../scripts/tabulate_replicates.py"
 

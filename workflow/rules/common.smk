@@ -6,7 +6,6 @@ sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 
 from digitstudy import DigitstudyError, paths
 from digitstudy.config import resolve_config, source_error
-from digitstudy.files import read_json
 from digitstudy.idx import IDX_FILES
 from digitstudy.paths import run_path
 from digitstudy.record import (
@@ -29,7 +28,7 @@ from digitstudy.study import (
     grid_runs,
     one_of,
     pairs_datasets,
-    replicate_runs,
+    plan_runs,
     seed_runs,
     unique_runs,
 )
@@ -102,18 +101,18 @@ def experiment_files(pattern):
     return [pattern.format(dataset=dataset, model=model) for dataset, model in experiments(config)]
 
 
-def chosen_of(dataset, model):
-    """An experiment's chosen grid run (choice.json's `chosen`), once the checkpoint choose made it."""
-    return read_json(checkpoints.choose.get(dataset=dataset, model=model).output[0])["chosen"]
+def replicates_of(dataset, model):
+    """An experiment's replicates, once the checkpoint plan_replicates has listed them."""
+    return plan_runs(checkpoints.plan_replicates.get(dataset=dataset, model=model).output[0])
 
 
 def experiment_run_files(dataset, model, pattern, replicates_only=False):
     """`pattern` filled in for every run of an experiment (its seed study, its grid and the replicates of
     its choice), or for its replicates only; until its choice is made, for the runs known so far and
-    the choice itself (snakemake_internals.after_checkpoint)."""
+    its replicate plan (snakemake_internals.after_checkpoint)."""
     known = [] if replicates_only else all_runs(config)
     return after_checkpoint(
-        lambda: run_files(dataset, model, unique_runs(known + replicate_runs(config, chosen_of(dataset, model))), pattern),
+        lambda: run_files(dataset, model, unique_runs(known + replicates_of(dataset, model)), pattern),
         lambda: run_files(dataset, model, known, pattern),
     )
 
@@ -207,6 +206,15 @@ def get_setting(key):
 def get_seed_study_files(name):
     """Input function: file `name` of the seed-study runs of the wildcards' experiment."""
     return lambda wildcards: run_files(wildcards.dataset, wildcards.model, seed_runs(config), f"{paths.RUN_DIR}/{name}")
+
+
+def get_task_seed_study_files(name):
+    """Input function: file `name` of the seed-study runs of every model of the wildcards' task."""
+    return lambda wildcards: [
+        path
+        for model in config["experiments"][wildcards.dataset]
+        for path in run_files(wildcards.dataset, model, seed_runs(config), f"{paths.RUN_DIR}/{name}")
+    ]
 
 
 def get_grid_files(name):

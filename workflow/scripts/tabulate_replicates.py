@@ -10,8 +10,7 @@ with logged(snakemake.log[0]) as log:
     variance = write_replicate_tables(
         dataset=snakemake.wildcards.dataset,
         metric_paths=list(snakemake.input.replicates),
-        seed_paths=list(snakemake.input.seeds),
-        models=snakemake.params.models,
+        seed_metric_paths=list(snakemake.input.seeds),
         outputs=snakemake.output,
     )
     log(variance.to_string(index=False))

@@ -4,7 +4,7 @@ replicate, and each model's spread over replicates beside its spread over the se
 
 import pandas as pd
 
-from .aggregate import NOT_LEARNED_MARGIN, learned, runs_table, seed_test_errors
+from .aggregate import NOT_LEARNED_MARGIN, learned, runs_table
 from .stats import mean_interval, spread
 from .tables import write_table
 
@@ -103,12 +103,14 @@ VARIANCE_NOTE = (
 )
 
 
-def write_replicate_tables(dataset, metric_paths, seed_paths, models, outputs):
+def write_replicate_tables(dataset, metric_paths, seed_metric_paths, outputs):
     """A task's replicates and variance tables, each as CSV, Markdown and HTML (`outputs`: the
-    tabulate_replicates rule's named outputs; seed_paths: each model's seeds.csv, in `models` order).
+    tabulate_replicates rule's named outputs; seed_metric_paths: the seed-study runs of its models).
     Returns the variance table."""
     replicates = replicates_table(metric_paths)
-    seed_errors = {model: seed_test_errors(pd.read_csv(path)) for model, path in zip(models, seed_paths, strict=True)}
+    seeds = runs_table(seed_metric_paths)
+    healthy = seeds[seeds["status"] == "ok"]
+    seed_errors = {model: healthy[healthy["model"] == model]["test_error"].tolist() for model in seeds["model"]}
     variance = variance_table(dataset, replicates, seed_errors)
     title = f"{dataset}: every replicate of each chosen configuration"
     write_table(

@@ -19,7 +19,7 @@ CURVES = {
     "error/valid": "valid_error",
     "time/epoch_seconds": "seconds",
 }
-HPARAMS = ("dataset", "model", "seed", "lr", "momentum", "batch_size", "epochs")
+HPARAMS = ("dataset", "model", "seed", "split_seed", "lr", "momentum", "batch_size", "epochs")
 
 
 def hparams_of(record):

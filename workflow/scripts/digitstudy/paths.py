@@ -45,6 +45,7 @@ PLOTS = "results/plots/{dataset}/{model}"
 SEEDS_TABLE = f"{TABLES}/seeds"
 GRID_TABLE = f"{TABLES}/grid"
 CHOICE = f"{TABLES}/choice.json"
+REPLICATE_PLAN = f"{TABLES}/replicates.json"  # the runs of the confirmation stage, once the choice is made
 CLASS_ERRORS_TABLE = f"{TABLES}/class_errors"  # .csv and .html
 CONFUSION_TABLE = f"{TABLES}/confusion.csv"
 DIGIT_PAIRS_TABLE = f"{TABLES}/digit_pairs"

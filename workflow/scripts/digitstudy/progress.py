@@ -24,6 +24,7 @@ from .study import (
     datasets,
     experiment_setting,
     experiments,
+    replicate_count,
     replicate_runs,
     unique_runs,
 )
@@ -36,7 +37,7 @@ LOCKS = ".snakemake/locks"
 class Run:
     name: str  # {dataset}/{model}/{seed, lr, momentum}, as in the run's paths
     experiment: tuple  # (dataset, model)
-    run: tuple  # (seed, lr, momentum), or (seed, lr, momentum, split seed) for a replicate
+    run: tuple  # (seed, lr, momentum); a replicate's (seed, lr, momentum, split seed); None until named
     epochs: int
     cost: float  # the registry's seconds per epoch and 1,000 images (models.py), scaled to its image size
     state: str = "waiting"  # done, running, failed or waiting
@@ -60,27 +61,36 @@ def study_config(folder):
 
 
 def known_runs(config, dataset, model, folder):
-    """An experiment's runs as far as they are known: its seed study and grid, then the replicates of
-    its choice once its choice.json is written (before that, they are not listed)."""
+    """An experiment's runs: its seed study and grid, then the replicates of its choice once its
+    choice.json is written; until then, a None for each replicate to come (named by the choice)."""
     choice_path = Path(folder) / CHOICE.format(dataset=dataset, model=model)
-    chosen = read_json(choice_path)["chosen"] if choice_path.is_file() else None
-    return unique_runs(all_runs(config) + replicate_runs(config, chosen))
+    if not choice_path.is_file():
+        return all_runs(config) + [None] * (replicate_count(config) - 1)
+    return unique_runs(all_runs(config) + replicate_runs(config, read_json(choice_path)["chosen"]))
+
+
+def run_label(dataset, model, run, index):
+    """A run's name in the report: its path's, or, for a replicate still to be named, its place."""
+    return f"{dataset}/{model}/{run_name(*run) if run else f'replicate {index} (after the choice)'}"
 
 
 def planned_runs(config, folder):
     """Every run of the study in `folder` known so far, in config order."""
     pixels = {dataset: dataset_pixels(config, dataset, folder) for dataset in datasets(config)}
-    return [
-        Run(
-            f"{dataset}/{model}/{run_name(*run)}",
-            (dataset, model),
-            run,
-            experiment_setting(config, dataset, model, "epochs"),
-            model_spec(model).epoch_seconds_per_1000 * pixels[dataset] / MNIST_PIXELS,
-        )
-        for dataset, model in experiments(config)
-        for run in known_runs(config, dataset, model, folder)
-    ]
+    planned = []
+    for dataset, model in experiments(config):
+        runs = known_runs(config, dataset, model, folder)
+        planned += [
+            Run(
+                run_label(dataset, model, run, index - len(all_runs(config)) + 1),
+                (dataset, model),
+                run,
+                experiment_setting(config, dataset, model, "epochs"),
+                model_spec(model).epoch_seconds_per_1000 * pixels[dataset] / MNIST_PIXELS,
+            )
+            for index, run in enumerate(runs)
+        ]
+    return planned
 
 
 def lock_time(folder):
@@ -148,7 +158,10 @@ def checkpoint_seconds(path):
 
 
 def read_run(folder, run, started):
-    """The run with its state, its timed epochs and when it last changed."""
+    """The run with its state, its timed epochs and when it last changed (a replicate still to be
+    named waits)."""
+    if run.run is None:
+        return run
     folder_of_run, log = run_dir(folder, run), run_log(folder, run)
     run.state = run_state(folder, run, started)
     if run.state == "done":

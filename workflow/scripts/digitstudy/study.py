@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from . import DigitstudyError
+from .files import read_json, write_json_atomic
 from .idx import IDX_FILES, image_pixels
 from .paths import RAW_DIR, run_name
 
@@ -90,16 +91,44 @@ def grid_runs(config):
 
 
 def replicate_runs(config, chosen):
-    """The confirmation stage's runs of an experiment whose grid chose `chosen` (choice.json's `chosen`:
-    its seed, lr and momentum; None when every grid run diverged: no replicates). Replicate 0 is the
-    chosen grid run itself, (seed, lr, momentum) on the study's split; replicate i >= 1 trains with
-    seed grid.seed + i on the split of split seed data.split_seed + i: (seed, lr, momentum, split seed)."""
+    """The confirmation stage's runs of an experiment whose grid chose `chosen` (choice.json's `chosen`),
+    by the config's grid seed, split seed and replicate count (replicates_of_choice)."""
+    return replicates_of_choice(chosen, config["grid"]["seed"], config["data"]["split_seed"], replicate_count(config))
+
+
+def replicates_of_choice(chosen, seed, split_seed, count):
+    """Replicate 0 is the chosen grid run itself, (seed, lr, momentum) on the study's split; replicate
+    i >= 1 trains with seed `seed` + i on the split of split seed `split_seed` + i: (seed, lr, momentum,
+    split seed). None chosen (every grid run diverged): no replicates."""
     if chosen is None:
         return []
-    seed, split_seed = config["grid"]["seed"], config["data"]["split_seed"]
     lr, momentum = chosen["lr"], chosen["momentum"]
-    replicas = [(seed + index, lr, momentum, split_seed + index) for index in range(1, replicate_count(config))]
-    return [(chosen["seed"], lr, momentum), *replicas]
+    others = [(seed + index, lr, momentum, split_seed + index) for index in range(1, count)]
+    return [(chosen["seed"], lr, momentum), *others]
+
+
+def replicate_plan(choice, seed, split_seed, count):
+    """replicates.json: an experiment's replicates, each [seed, lr, momentum, split seed (None: the
+    study's split)] with its run name."""
+    runs = replicates_of_choice(choice["chosen"], seed, split_seed, count)
+    return {
+        "dataset": choice["dataset"],
+        "model": choice["model"],
+        "runs": [[*run, None][:4] for run in runs],
+        "names": [run_name(*run) for run in runs],
+    }
+
+
+def plan_runs(plan_path):
+    """The runs of a replicates.json, as study.replicate_runs gives them."""
+    return [tuple(run[:3]) if run[3] is None else tuple(run) for run in read_json(plan_path)["runs"]]
+
+
+def write_replicate_plan(choice_path, seed, split_seed, count, out_path):
+    """An experiment's replicates.json from its choice.json; returns it."""
+    plan = replicate_plan(read_json(choice_path), seed, split_seed, count)
+    write_json_atomic(out_path, plan)
+    return plan
 
 
 def replicate_count(config):

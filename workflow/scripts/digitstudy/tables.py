@@ -10,8 +10,10 @@ import pandas as pd
 from .files import write_text_atomic
 
 
-# Columns holding fractions that a reader wants in percent (errors, intervals, differences of errors).
+# Columns holding fractions that a reader wants in percent (errors, intervals, differences of errors);
+# differences of two errors (and their intervals) are headed in percentage points.
 PERCENT_WORDS = ("error", "low", "high", "difference", "gap", "seed_test_", "seed_mean")
+POINTS_WORDS = ("difference", "gap")
 
 
 def describe_p(p_value) -> str:
@@ -23,6 +25,13 @@ def describe_p(p_value) -> str:
 
 def is_percent(column):
     return any(word in column for word in PERCENT_WORDS) and "errors" not in column
+
+
+def unit(column):
+    """What a column's header says its numbers are in: ' (points)', ' (%)' or nothing."""
+    if not is_percent(column):
+        return ""
+    return " (points)" if any(word in column for word in POINTS_WORDS) else " (%)"
 
 
 def shown_value(column, value):
@@ -43,7 +52,7 @@ def shown_table(frame):
     shown = pd.DataFrame(
         {column: [shown_value(column, value) for value in frame[column].tolist()] for column in frame.columns}
     )
-    shown.columns = [column.replace("_", " ") + (" (%)" if is_percent(column) else "") for column in frame.columns]
+    shown.columns = [column.replace("_", " ") + unit(column) for column in frame.columns]
     return shown
 
 

@@ -1,0 +1,16 @@
+"""Rule plan_replicates: the runs of an experiment's confirmation stage, from its choice."""
+
+from digitstudy.scripting import logged
+from digitstudy.study import write_replicate_plan
+
+
+# `snakemake` is the object that Snakemake gives every rule script.
+with logged(snakemake.log[0]) as log:
+    plan = write_replicate_plan(
+        choice_path=snakemake.input[0],
+        seed=snakemake.params.seed,
+        split_seed=snakemake.params.split_seed,
+        count=snakemake.params.replicates,
+        out_path=snakemake.output[0],
+    )
+    log(f"replicates: {', '.join(plan['names']) or 'none (every grid run diverged)'}")
