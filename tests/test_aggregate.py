@@ -15,7 +15,7 @@ from digitstudy.aggregate import (
     seed_table,
     seed_view,
 )
-from digitstudy.summary import best_of_task
+from digitstudy.summary import ranked_models
 
 
 def run(lr, momentum, valid_error, test_error, valid_loss=0.1, status="ok", seed=1, train_error=0.01):
@@ -132,6 +132,13 @@ def test_choice_record_carries_the_seed_study_spread():
     assert record["chosen"]["train_error"] == 0.01
 
 
-def test_best_model_of_a_task_is_chosen_by_validation():
-    choices = [choice("ann", 0.03), choice("cnn", 0.02), choice("cnn_dropout", 0.02, valid_loss=0.05)]
-    assert best_of_task(choices)["model"] == "cnn_dropout"
+def test_best_model_of_a_task_is_the_lowest_mean_validation_error_over_its_replicates():
+    variance = pd.DataFrame(
+        {
+            "model": ["ann", "cnn", "lenet5"],
+            "n": [5, 5, 0],
+            "valid_error_mean": [0.03, 0.02, None],
+            "test_error_mean": [0.001, 0.9, None],
+        }
+    )
+    assert list(ranked_models(variance)["model"]) == ["cnn", "ann"]  # the test error never ranks

@@ -19,7 +19,7 @@ from digitstudy.models import build_model
 from digitstudy.paths import TRAIN_BENCHMARK, named_run_path
 from digitstudy.predictions import chosen_model_path, predict_test
 from digitstudy.reportpage import without_links
-from digitstudy.summary import best_of_task, findings, linked_files
+from digitstudy.summary import findings, linked_files
 from digitstudy.tables import shown_table, table_html
 from digitstudy.training import evaluate, on_device, to_tensor_split
 from helpers import learnable_split, predictions
@@ -313,11 +313,6 @@ def test_no_choice_reads_a_test_value():
     for _ in range(20):
         perturbed = runs.assign(test_error=rng.random(len(runs)), test_loss=rng.random(len(runs)) * 10)
         assert choose(perturbed)["run"] == before
-    choices = [
-        {"dataset": "mnist", "model": m, "chosen": {"valid_error": v, "valid_loss": 0.1, "test_error": t}}
-        for m, v, t in (("ann", 0.03, 0.001), ("cnn", 0.02, 0.9))
-    ]
-    assert best_of_task(choices)["model"] == "cnn"
 
 
 def test_summary_links_and_report_form():

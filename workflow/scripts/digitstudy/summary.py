@@ -67,23 +67,10 @@ def sample_plot(dataset):
     return paths.under_results(paths.SAMPLES_PLOT.format(dataset=dataset))
 
 
-def best_of_task(choices):
-    """The chosen run with the lowest validation error (ties: validation loss) among a task's experiments."""
-    candidates = [choice for choice in choices if choice["chosen"]]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: (c["chosen"]["valid_error"], c["chosen"]["valid_loss"]))
-
-
 def ranked_models(variance):
     """A task's models with replicates, best first: by mean validation error over the replicates (the
     test set never ranks)."""
     return variance[variance["n"] > 0].sort_values("valid_error_mean", kind="stable").reset_index(drop=True)
-
-
-def interval(row):
-    """'1.20% (95% interval 1.00 to 1.42%)' of a chosen-models row."""
-    return f"{percent(row['test_error'])}% (95% interval {percent(row['low'])} to {percent(row['high'])}%)"
 
 
 def replicate_text(row):
