@@ -65,9 +65,9 @@ def test_replicates_are_counted_before_their_choice_names_them(tmp_path):
         "mnist/ann/seed1_lr0.1_mom0.9",
         "mnist/ann/replicate 1 (after the choice)",
     ]
-    choice = tmp_path / "results" / "tables" / "mnist" / "ann" / "choice.json"
-    choice.parent.mkdir(parents=True)
-    choice.write_text(json.dumps({"chosen": {"seed": 1, "lr": 0.1, "momentum": 0.9}}))
+    plan = tmp_path / "results" / "tables" / "mnist" / "ann" / "replicates.json"
+    plan.parent.mkdir(parents=True)
+    plan.write_text(json.dumps({"runs": [[1, 0.1, 0.9, None], [2, 0.1, 0.9, 1]]}))
     names = [run.name for run in planned_runs(config, tmp_path) if run.experiment == ("mnist", "ann")]
     assert names[-1] == "mnist/ann/seed2_lr0.1_mom0.9_split1" and len(names) == 4
 

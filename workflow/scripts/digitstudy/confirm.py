@@ -1,5 +1,5 @@
 """The confirmation stage: each experiment's chosen configuration trained again as replicates, each
-with its own seed and train/validation split (study.replicate_runs), tabulated per task: every
+with its own seed and train/validation split (study.replicates_of_choice), tabulated per task: every
 replicate, and each model's spread over replicates beside its spread over the seed study's seeds."""
 
 import pandas as pd

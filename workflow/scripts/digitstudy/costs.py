@@ -75,7 +75,10 @@ def problem_runs_table(costs, chosen_valid_errors):
         worse = far_worse(group, chosen)
         flagged.append(group[(group["status"] != "ok") | worse].assign(chosen_valid_error=chosen))
     table = pd.concat(flagged, ignore_index=True) if flagged else costs.iloc[:0]
-    table = table.assign(problem=table.apply(problem, axis=1) if len(table) else [])
+    # A column of text even when empty, as pandas reads it back from the CSV
+    table = table.assign(
+        problem=pd.Series([problem(row) for _, row in table.iterrows()], index=table.index, dtype=object)
+    )
     return table[
         [
             "dataset",

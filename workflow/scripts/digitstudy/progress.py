@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cluster import MNIST_PIXELS
-from .files import read_json
 from .models import model_spec
-from .paths import CHECKPOINT_NAME, CHOICE, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
+from .paths import CHECKPOINT_NAME, REPLICATE_PLAN, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
 from .record import RECORD, layout_error, layout_of, read_record
 from .scripting import ERROR_PREFIX
 from .study import (
@@ -24,8 +23,8 @@ from .study import (
     datasets,
     experiment_setting,
     experiments,
+    plan_runs,
     replicate_count,
-    replicate_runs,
     unique_runs,
 )
 
@@ -61,12 +60,12 @@ def study_config(folder):
 
 
 def known_runs(config, dataset, model, folder):
-    """An experiment's runs: its seed study and grid, then the replicates of its choice once its
-    choice.json is written; until then, a None for each replicate to come (named by the choice)."""
-    choice_path = Path(folder) / CHOICE.format(dataset=dataset, model=model)
-    if not choice_path.is_file():
+    """An experiment's runs: its seed study and grid, then the replicates its replicates.json lists
+    (the checkpoint plan_replicates); until it is written, a None for each replicate to come."""
+    plan = Path(folder) / REPLICATE_PLAN.format(dataset=dataset, model=model)
+    if not plan.is_file():
         return all_runs(config) + [None] * (replicate_count(config) - 1)
-    return unique_runs(all_runs(config) + replicate_runs(config, read_json(choice_path)["chosen"]))
+    return unique_runs(all_runs(config) + plan_runs(plan))
 
 
 def run_label(dataset, model, run, index):

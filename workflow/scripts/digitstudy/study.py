@@ -90,12 +90,6 @@ def grid_runs(config):
     return [(grid["seed"], lr, momentum) for lr in grid["lr"] for momentum in grid["momentum"]]
 
 
-def replicate_runs(config, chosen):
-    """The confirmation stage's runs of an experiment whose grid chose `chosen` (choice.json's `chosen`),
-    by the config's grid seed, split seed and replicate count (replicates_of_choice)."""
-    return replicates_of_choice(chosen, config["grid"]["seed"], config["data"]["split_seed"], replicate_count(config))
-
-
 def replicates_of_choice(chosen, seed, split_seed, count):
     """Replicate 0 is the chosen grid run itself, (seed, lr, momentum) on the study's split; replicate
     i >= 1 trains with seed `seed` + i on the split of split seed `split_seed` + i: (seed, lr, momentum,
@@ -120,7 +114,8 @@ def replicate_plan(choice, seed, split_seed, count):
 
 
 def plan_runs(plan_path):
-    """The runs of a replicates.json, as study.replicate_runs gives them."""
+    """The runs of a replicates.json: (seed, lr, momentum), or (seed, lr, momentum, split seed) for a
+    replicate on another split."""
     return [tuple(run[:3]) if run[3] is None else tuple(run) for run in read_json(plan_path)["runs"]]
 
 

@@ -177,10 +177,9 @@ def overfitting_finding(choices):
 
 def problems_finding(problems, cost, total_runs):
     """Diverged and far-worse runs, and what the study cost."""
-    kinds = problems["problem"].astype(str)  # an empty table's column has no type of its own
-    diverged = problems[kinds.str.startswith("diverged")]
-    worse = problems[kinds == "far worse"]
-    reasons = kinds[diverged.index].str.replace("diverged: ", "").value_counts()
+    diverged = problems[problems["problem"].str.startswith("diverged")]
+    worse = problems[problems["problem"] == "far worse"]
+    reasons = diverged["problem"].str.replace("diverged: ", "").value_counts()
     text = (
         f"**Runs that went wrong**: {len(diverged)} of {total_runs} runs diverged ("
         + (", ".join(f"{count} {reason}" for reason, count in reasons.items()) or "none")
