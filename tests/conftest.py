@@ -1,8 +1,17 @@
 import os
+import shutil
 
 import pytest
+from filelock import FileLock
 
-from helpers import REPO, copy_workflow, load_real_mnist, mnist_dir_from, snakemake  # noqa: F401 (REPO)
+from helpers import (  # noqa: F401 (REPO)
+    QUICK_STUDY_LOG,
+    REPO,
+    copy_workflow,
+    load_real_mnist,
+    mnist_dir_from,
+    snakemake,
+)
 
 
 @pytest.fixture(scope="session")
@@ -16,11 +25,39 @@ def real_mnist(mnist_dir):
     return load_real_mnist(mnist_dir)
 
 
-@pytest.fixture(scope="session")
-def quick_study(tmp_path_factory, mnist_dir):
-    """A workflow folder in which the quick study has run to the end. Never changed: tests work on
-    a copy (helpers.copy_study), so one run of a few minutes serves every test module."""
-    workdir = copy_workflow(tmp_path_factory.mktemp("quick") / "study")
+def finished_quick_study(folder, mnist_dir):
+    """The quick study run to its end in folder/study; what its snakemake said beside it."""
+    workdir = copy_workflow(folder / "study")
     finished = snakemake(workdir, mnist_dir=mnist_dir)
     assert finished.returncode == 0, finished.stderr[-3000:]
+    (folder / QUICK_STUDY_LOG).write_text(finished.stderr)  # its jobs, for the interruption test
     return workdir
+
+
+@pytest.fixture(scope="session")
+def quick_study(request, tmp_path_factory, mnist_dir):
+    """A workflow folder in which the quick study has run to the end. Never changed: tests work on
+    a copy (helpers.copy_study), so one run of a few minutes serves every test module. The test
+    processes of pytest-xdist (pytest.ini runs two) share it: the first to need it makes it in their
+    common temporary folder while the other waits for it."""
+    if not hasattr(request.config, "workerinput"):  # one process (-n 0)
+        return finished_quick_study(tmp_path_factory.mktemp("quick"), mnist_dir)
+    shared = tmp_path_factory.getbasetemp().parent / "quick"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / QUICK_STUDY_LOG).is_file():
+            shutil.rmtree(shared, ignore_errors=True)  # a worker that failed to make it left a part
+            finished_quick_study(shared, mnist_dir)
+    return shared / "study"
+
+
+# The slowest files first, so that two test processes end together instead of one waiting on a long
+# file that came last (the live Slurm study polls for minutes; the interruption test runs a study).
+SLOWEST_FIRST = ("test_slurm.py", "test_interruptions.py", "test_rerun.py", "test_add_model.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        name = item.path.name
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order

@@ -199,6 +199,7 @@ def load_real_mnist(folder):
 
 REPO = Path(__file__).resolve().parents[1]
 QUICK_CONFIG = "config/quick.yaml"
+QUICK_STUDY_LOG = "snakemake.log"  # beside the quick_study fixture's folder: what its snakemake said
 
 
 def copy_workflow(workdir):

@@ -69,7 +69,7 @@ def test_conda_environment_pins_equal_requirements():
         for line in (REPO / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     )
-    for tool in ("pytest", "ruff", "snakefmt"):  # development tools, not needed by jobs
+    for tool in ("pytest", "pytest-xdist", "filelock", "ruff", "snakefmt"):  # development tools, not needed by jobs
         requirements.pop(tool)
     # Optional in jobs (without it a run writes no TensorBoard events), and left out of the conda
     # environments on purpose: a changed environment file reruns every job of a conda-deployed study.

@@ -1,6 +1,7 @@
 """The progress command (scripts/progress.py) on a finished quick study and on one caught in the middle
 of a training job, and its time estimate."""
 
+import ast
 import json
 import os
 import re
@@ -12,7 +13,7 @@ import time
 import pytest
 
 from digitstudy.models import model_spec
-from digitstudy.progress import Run, planned_runs, read_study, time_left
+from digitstudy.progress import Run, planned_runs, read_study, report, run_log, run_state, time_left
 from helpers import (
     REPO,
     copy_study,
@@ -35,6 +36,31 @@ def progress(folder):
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()[1:]
+
+
+def without_packages(*arguments, cwd):
+    """The command run by this Python without any installed package (-S: no site-packages, -I: no
+    PYTHONPATH nor user site), as by a Python outside the venv."""
+    command = [sys.executable, "-I", "-S", REPO / "scripts" / "progress.py", *arguments]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_without_the_projects_packages_it_says_in_one_line_what_to_activate(tmp_path):
+    """A second terminal without the venv active: the README's activate command, not a traceback."""
+    for cwd, activate in ((REPO, ".venv/bin/activate"), (tmp_path, str(REPO / ".venv" / "bin" / "activate"))):
+        done = without_packages(str(tmp_path), cwd=cwd)
+        assert done.returncode == 1 and done.stdout == ""
+        [line] = done.stderr.splitlines()
+        assert line.startswith("progress error: No module named ")
+        assert line.endswith(f"activate their venv first (. {activate}), as README.md says under Install")
+    assert ". .venv/bin/activate" in (REPO / "README.md").read_text()
+
+
+def test_its_help_shows_the_whole_description_without_the_projects_packages():
+    done = without_packages("--help", cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    description = ast.get_docstring(ast.parse((REPO / "scripts" / "progress.py").read_text()), clean=False)
+    assert description.strip() in done.stdout  # as written, its lines and indented examples kept
 
 
 def test_the_estimate_shares_the_work_among_the_runs_at_once():
@@ -175,3 +201,24 @@ def test_the_docs_example_has_the_shape_of_the_commands_real_output(in_progress)
     assert shape(header) == shape(real_header)
     assert running and all(shape(line) == shape(real_running) for line in running)
     assert shape(estimate) == shape(real_estimate)
+
+
+def test_a_run_whose_job_was_stopped_is_interrupted_until_a_later_snakemake_takes_it_up(tmp_path):
+    run = Run("mnist/cnn/seed1_lr0.1_mom0.9", ("mnist", "cnn"), (1, 0.1, 0.9), 4, 1.0)
+    log = run_log(tmp_path, run)
+    log.parent.mkdir(parents=True)
+    log.write_text(
+        "epoch   1 ...\ninterrupted by SIGINT in epoch 2 of 4: the next run resumes from the checkpoint of epoch 1\n"
+    )
+    assert run_state(tmp_path, run, started=None) == "interrupted"  # no Snakemake now
+    assert run_state(tmp_path, run, started=log.stat().st_mtime + 1) == "waiting"  # a later one will take it up
+    run.state, run.epoch_seconds, run.last_change = "interrupted", [2.0], time.time()
+    waiting = Run("mnist/cnn/seed2_lr0.1_mom0.9", ("mnist", "cnn"), (2, 0.1, 0.9), 4, 1.0)
+    lines = report([run, waiting])
+    assert lines[0] == (
+        "runs: 2, done 0, running 0, waiting 1, interrupted 1 (the next snakemake resumes them from their checkpoints)"
+    )
+    assert lines[1].startswith(f"  {run.name}  1/4 epochs, 2.0 s per epoch, last change ") and lines[1].endswith(
+        ", interrupted"
+    )
+    assert lines[2].startswith("training time left: about 14 s")  # its 3 epochs and the other run's 4

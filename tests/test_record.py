@@ -9,6 +9,7 @@ import yaml
 from digitstudy.record import (
     LAYOUT,
     RECORD,
+    first_result,
     layout_error,
     layout_of,
     other_study_error,
@@ -16,10 +17,17 @@ from digitstudy.record import (
     relative_configfiles,
     write_record,
 )
-from helpers import QUICK_CONFIG, REPO, copy_study, copy_workflow, quick_config, snakemake
+from helpers import QUICK_CONFIG, REPO, copy_study, copy_workflow, quick_config, snakemake, workflow_config
 
 
 QUICK_RECORD = {"study": "quick", "configfiles": [QUICK_CONFIG]}
+
+
+def put_file(folder, path):
+    """An empty file at `path` in `folder` (its folders made); returns `folder`."""
+    (folder / path).parent.mkdir(parents=True, exist_ok=True)
+    (folder / path).touch()
+    return folder
 
 
 def test_a_folder_without_a_record_accepts_any_study(tmp_path):
@@ -45,7 +53,9 @@ def test_each_run_records_its_selection_layout_and_config(tmp_path):
 def test_a_study_of_an_older_layout_is_sent_to_the_upgrade_with_its_options(tmp_path):
     assert layout_of(None, tmp_path) is None
     assert layout_error(None, []) is None and layout_error(LAYOUT, []) is None
-    (tmp_path / "results" / "runs").mkdir(parents=True)
+    (tmp_path / "results" / "runs" / "mnist" / "ann").mkdir(parents=True)
+    assert layout_of(None, tmp_path) is None  # folders Snakemake made for a job that wrote nothing
+    put_file(tmp_path, "results/runs/mnist/ann/seed1_lr0.01_mom0.9/metrics.json")
     assert layout_of(None, tmp_path) == 1  # results from before studies were recorded
     assert layout_of(QUICK_RECORD, tmp_path) == 1  # a record from before layouts were recorded
     assert layout_error(1, [QUICK_CONFIG], replace=True) == (
@@ -70,16 +80,62 @@ def test_the_same_study_with_other_settings_is_accepted():
     assert other_study_error(QUICK_RECORD, "quick", ["config/quick-more-epochs.yaml"]) is None
 
 
-def test_another_study_is_refused_with_the_options_that_select_the_recorded_one():
-    assert other_study_error(QUICK_RECORD, "full", []) == (
-        "results/study.yaml says this folder holds the study 'quick' (made with --configfile config/quick.yaml), "
-        "but this command selects 'full' (no --configfile): add --configfile config/quick.yaml (after any "
-        "targets) to work on it, or run 'full' in another clone, or remove data/processed, results, logs and "
-        "benchmarks first"
+def test_another_study_is_refused_with_the_options_that_select_the_recorded_one(tmp_path):
+    put_file(tmp_path, "data/processed/mnist.h5")
+    assert other_study_error(QUICK_RECORD, "full", [], folder=tmp_path) == (
+        "results/study.yaml says this folder holds the study 'quick' (made with --configfile config/quick.yaml; "
+        "its results include data/processed/mnist.h5), but this command selects 'full' (no --configfile): add "
+        "--configfile config/quick.yaml (after any targets) to work on it, or run 'full' in another clone, or "
+        "remove data/processed, results, logs and benchmarks first"
     )
-    full = other_study_error({"study": "full", "configfiles": []}, "quick", [QUICK_CONFIG])
-    assert "holds the study 'full' (made with no --configfile)" in full
+    full = other_study_error({"study": "full", "configfiles": []}, "quick", [QUICK_CONFIG], folder=tmp_path)
+    assert "holds the study 'full' (made with no --configfile; its results" in full
     assert "leave out --configfile to work on it" in full
+
+
+# What a first run that failed before any result leaves behind (a job's log, the folders Snakemake made
+# for its outputs, verified raw files of a fetch that succeeded), and the record itself.
+NOT_RESULTS = [
+    RECORD,
+    "logs/data/fetch_mnist.log",
+    "benchmarks/data/mnist.tsv",
+    "data/raw/mnist/t10k-images-idx3-ubyte",
+]
+
+
+def test_a_record_whose_study_made_nothing_refuses_no_other_study(tmp_path):
+    """A first run with a wrong MNIST_DIR fails in its data job after recording its study: the folder
+    holds no result of it, so it binds no later command to that study, nor sends it to the upgrade."""
+    for path in NOT_RESULTS:
+        put_file(tmp_path, path)
+    (tmp_path / "results" / "runs" / "mnist" / "ann" / "seed1_lr0.01_mom0.9").mkdir(parents=True)
+    assert first_result(tmp_path) is None
+    assert other_study_error(QUICK_RECORD, "full", [], folder=tmp_path) is None
+    assert layout_of({**QUICK_RECORD, "layout": 1}, tmp_path) is None  # nothing to upgrade either
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        "data/processed/mnist.h5",
+        "results/runs/mnist/ann/seed1_lr0.01_mom0.9/checkpoint.pt",  # a run killed after its first epoch
+        "results/runs.csv",
+    ],
+)
+def test_any_result_of_the_recorded_study_keeps_the_folder_to_it(tmp_path, result):
+    for path in [*NOT_RESULTS, result]:
+        put_file(tmp_path, path)
+    assert first_result(tmp_path) == result
+    assert f"its results include {result})" in other_study_error(QUICK_RECORD, "full", [], folder=tmp_path)
+    assert layout_of({**QUICK_RECORD, "layout": LAYOUT}, tmp_path) == LAYOUT
+
+
+def test_a_record_of_a_newer_layout_counts_even_without_results_this_version_knows(tmp_path):
+    newer = {**QUICK_RECORD, "layout": LAYOUT + 1}
+    assert layout_of(newer, tmp_path) == LAYOUT + 1
+    assert "holds the study 'quick' (made with --configfile config/quick.yaml)" in other_study_error(
+        newer, "full", [], folder=tmp_path
+    )
 
 
 def test_configfiles_are_recorded_as_typed_in_the_folder(tmp_path):
@@ -111,9 +167,33 @@ def test_a_command_for_the_full_study_stops_on_the_quick_one(study, mnist_dir, c
     before = sorted(path for path in study.rglob("*") if ".snakemake" not in path.parts)
     finished = snakemake(study, *command, mnist_dir=mnist_dir, configfile=None)
     assert finished.returncode == 1
-    assert finished.stderr.splitlines() == ["study error: " + other_study_error(QUICK_RECORD, "full", [])]
+    assert finished.stderr.splitlines() == ["study error: " + other_study_error(QUICK_RECORD, "full", [], folder=study)]
     assert "Job stats" not in finished.stdout
     assert sorted(path for path in study.rglob("*") if ".snakemake" not in path.parts) == before
+
+
+@pytest.mark.workflow
+def test_a_first_run_that_failed_in_its_data_job_leaves_the_folder_to_any_study(tmp_path, mnist_dir):
+    """The quick study started with MNIST_DIR naming a folder without MNIST: its fetch fails after its
+    study is recorded. A command for the full study is planned all the same, and its first real job
+    records the full study."""
+    workdir = copy_workflow(tmp_path / "study")
+    (tmp_path / "not_mnist").mkdir()
+    failed = snakemake(workdir, mnist_dir=tmp_path / "not_mnist")
+    assert failed.returncode == 1 and "digitstudy error: MNIST folder" in failed.stderr
+    assert read_record(workdir / RECORD)["study"] == "quick" and first_result(workdir) is None
+    planned = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile=None)
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    assert "study error" not in planned.stderr and "train_run" in planned.stdout
+    fetched = snakemake(workdir, "data/raw/mnist/t10k-labels-idx1-ubyte", mnist_dir=mnist_dir, configfile=None)
+    assert fetched.returncode == 0, fetched.stderr[-2000:]
+    assert read_record(workdir / RECORD) == {
+        "study": "full",
+        "layout": LAYOUT,
+        "configfiles": [],
+        "replace": False,
+        "config": workflow_config(),
+    }
 
 
 @pytest.mark.workflow

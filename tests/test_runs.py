@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from digitstudy.datasets import SPLITS, read_splits, write_splits
 from digitstudy.files import sha256_file
 from digitstudy.models import build_model
 from digitstudy.runs import HISTORY_COLUMNS
+from digitstudy.scripting import logged
 from digitstudy.training import evaluate, to_tensor_split
+from digitstudy.version import workflow_version
 from helpers import Killed, killed_at_epoch, learnable_split, run_settings, train_into
 
 
@@ -109,6 +112,7 @@ def test_metrics_record_the_run(finished_run, data_file):
     assert 0 <= metrics["test"]["error"] <= 1 and metrics["test"]["loss"] > 0
     assert metrics["versions"]["torch"] == torch.__version__
     assert set(metrics["versions"]) >= {"python", "torch", "numpy", "h5py"}
+    assert metrics["workflow"] == workflow_version()  # which digitstudy trained it (tests/test_version.py)
     assert metrics["data"]["sha256"] == sha256_file(data_file)
     assert metrics["data"]["source_sha256"] == SOURCE_SHA256
     assert len(messages) >= settings.epochs  # one log line per epoch at least
@@ -171,6 +175,8 @@ def test_same_job_twice_gives_the_same_outputs_bit_for_bit(data_file, finished_r
     metrics_again, history_again, weights_again = outputs_of(tmp_path)
     assert metrics_again == metrics and history_again == history
     assert_same_weights(weights, weights_again)
+    # The bytes too: a checksum or a content-addressed cache must see one model, not two.
+    assert (tmp_path / "model.pt").read_bytes() == (finished_run[0] / "model.pt").read_bytes()
 
 
 def test_other_seed_gives_other_outputs(data_file, finished_run, tmp_path):
@@ -206,6 +212,34 @@ def test_killed_job_resumes_to_the_uninterrupted_result(data_file, tmp_path):
     metrics, history, weights = outputs_of(killed)
     assert (metrics, history) == outputs_of(whole)[:2]
     assert_same_weights(weights, outputs_of(whole)[2])
+
+
+def signal_at_epoch(epoch, signum, messages):
+    """A log that sends this process `signum` when training reaches `epoch` (before it is saved), as
+    Ctrl-C or Snakemake would."""
+
+    def log(message):
+        messages.append(message)
+        if message.startswith(f"epoch {epoch:3d}"):
+            os.kill(os.getpid(), signum)
+
+    return log
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stopped_job_says_in_one_line_where_the_next_run_goes_on(data_file, tmp_path, signum, status, capsys):
+    log_path, messages = tmp_path / "train.log", []
+    settings = run_settings(model="cnn_dropout", epochs=4)
+    with pytest.raises(SystemExit) as ended, logged(log_path):
+        train_into(data_file, tmp_path / "run", settings, signal_at_epoch(3, signum, messages))
+    name = signal.Signals(signum).name
+    line = f"interrupted by {name} in epoch 3 of 4: the next run resumes from the checkpoint of epoch 2"
+    assert ended.value.code == status
+    assert log_path.read_text() == line + "\n" and "Traceback" not in capsys.readouterr().err
+    assert os.listdir(tmp_path / "run") == ["checkpoint.pt"]
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["epoch"] == 2
+    # The signal handlers are the test's own again.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_checkpoint_of_other_settings_is_not_resumed(data_file, tmp_path):

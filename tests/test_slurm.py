@@ -200,9 +200,16 @@ def test_a_cancelled_slurm_job_fails_and_a_rerun_completes_it(slurm_study, slurm
     assert re.search(rf"Error in group train_mnist_cnn\n.*\n?.*/{job_id}\.log", output), output[-3000:]
     assert slurm_job(job_id)["JobState"] == "CANCELLED"
     assert not (workdir / run / "metrics.json").exists()
+    # Slurm's SIGTERM is an event in the job's log, in one line: where the next run goes on.
+    stopped = re.fullmatch(
+        r"interrupted by SIGTERM in epoch \d+ of 20: the next run resumes from the checkpoint of epoch (\d+)",
+        log.read_text().splitlines()[-1],
+    )
+    assert stopped and "Traceback" not in log.read_text(), log.read_text()[-2000:]
 
     rerun = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
     assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-3000:]
+    assert log.read_text().splitlines()[0] == f"resumed from checkpoint at epoch {stopped[1]}"
     metrics = json.loads((workdir / run / "metrics.json").read_text())
     assert metrics["epochs_completed"] == 20 and metrics["status"] == "ok"
     assert int(metrics["host"]["slurm_job_id"]) != job_id

@@ -52,7 +52,8 @@ def resolved(config):
 
 
 def stop_on_other_study(config, configfiles, replace):
-    """When this folder holds a study of an older layout, or another study (quick vs full)."""
+    """When this folder holds results of a study of an older layout, or of another study (quick vs
+    full); a record whose study made nothing yet stops nothing (onstart replaces it)."""
     try:
         record = read_record(RECORD)
     except ValueError as error:

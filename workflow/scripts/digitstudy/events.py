@@ -19,7 +19,11 @@ CURVES = {
     "error/valid": "valid_error",
     "time/epoch_seconds": "seconds",
 }
-HPARAMS = ("dataset", "model", "seed", "split_seed", "lr", "momentum", "batch_size", "epochs")
+# The HParams columns: what tells a run from the others of the study. TensorBoard shows the first five
+# by default, those that differ between the runs first, then by name: dataset, lr, model, momentum and
+# seed in the full study. The settings an experiment gives all its runs (batch_size, epochs) are left
+# out: its dataset and model say them, and batch_size, differing between models, would hide seed.
+HPARAMS = ("dataset", "model", "seed", "split_seed", "lr", "momentum")
 
 
 def hparams_of(record):
@@ -28,11 +32,11 @@ def hparams_of(record):
 
 
 def metrics_of(record):
-    """{metric tag: value} of a run's record (metrics.json); None (a diverged run's NaN) becomes NaN.
+    """{metric tag: value} of a run's best epoch (metrics.json); None (a diverged run's NaN) becomes
+    NaN. Its final values are the curves' last points, which the HParams tab shows as they are.
     Tagged result/...: TensorBoard sorts sections by name, and the curves (error, loss) come first."""
-    values = {f"result/final_{key}": value for key, value in record["final"].items()}
     best = record["best_valid"]
-    values.update({"result/best_valid_error": best["valid_error"], "result/best_valid_loss": best["valid_loss"]})
+    values = {"result/best_valid_error": best["valid_error"], "result/best_valid_loss": best["valid_loss"]}
     values["result/best_epoch"] = best["epoch"]
     return {tag: float("nan") if value is None else float(value) for tag, value in values.items()}
 
@@ -65,7 +69,12 @@ class RunEvents:
         from torch.utils.tensorboard.summary import hparams
 
         metrics = metrics_of(record)
-        for summary in hparams(hparams_of(record), metrics):
+        # The session's start and end, not the experiment summary: TensorBoard takes the first experiment
+        # summary it finds for the whole study's, and one run's knows only its own values, so every
+        # column would read as not differing. Without one, TensorBoard derives the columns from all
+        # the runs: which differ, their ranges, and every scalar as a metric.
+        _, start, end = hparams(hparams_of(record), metrics)
+        for summary in (start, end):
             self.writer.file_writer.add_summary(summary, last_epoch)
         for tag, value in metrics.items():
             self.writer.add_scalar(tag, value, last_epoch)

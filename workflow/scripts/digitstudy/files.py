@@ -1,12 +1,17 @@
 """Atomic file writes (a job's outputs appear whole or not at all), and the one JSON reader."""
 
 import contextlib
+import glob
 import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
+
+
+TEMPORARY_SUFFIX = ".tmp"
 
 
 def current_umask():
@@ -15,12 +20,22 @@ def current_umask():
     return mask
 
 
+def remove_stale_temporaries(path):
+    """The temporary files an earlier write of `path` left when it was killed (SIGKILL, a lost
+    machine). Only the job that makes a file writes it, so any such file is stale."""
+    made_by_mkstemp = re.compile(rf"\.{re.escape(path.name)}\.\w+{re.escape(TEMPORARY_SUFFIX)}")
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        if made_by_mkstemp.fullmatch(stale.name):
+            stale.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     os.close(handle)
     os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes it private; outputs are not
     try:

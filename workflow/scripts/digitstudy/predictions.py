@@ -2,6 +2,7 @@
 study trained before this analysis existed gains it without training anything again."""
 
 import functools
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +45,49 @@ def chosen_weights(choice, models, data_path):
     return weight, tuple(attributes["image_shape"])
 
 
+def input_problem(images, image_shape):
+    """What is wrong with `images` as the input of a model for images of `image_shape` (C, H, W): None
+    for one standardised image (C x H x W) or a batch of them (N x C x H x W)."""
+    shape = " x ".join(map(str, image_shape))
+    expected = f"one image of shape {shape} or a batch N x {shape}"
+    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
+        got = f"a {images.dtype} tensor" if isinstance(images, torch.Tensor) else type(images).__name__
+        return f"expected the float tensor that preprocess(images) gives, {expected}, got {got}"
+    if images.dim() not in (3, 4) or tuple(images.shape[-3:]) != tuple(image_shape):
+        return f"expected {expected}, got {' x '.join(map(str, images.shape))}"
+    return None
+
+
+def accept_one_image(model, image_shape):
+    """`model`, taking one image (C x H x W; its logits come as a vector of n_classes) as well as a
+    batch, and refusing any other input in one line that names the shape it expects. Done with hooks
+    rather than a wrapping module: the model stays the registry's, with the same state_dict keys, so
+    its weights load into a model of build_model() and back."""
+    one_image = threading.local()  # from the call's start to its end, per thread
+
+    def before(module, args):
+        problem = input_problem(args[0], image_shape)
+        if problem:
+            raise ValueError(problem)
+        one_image.now = args[0].dim() == 3
+        return (args[0].unsqueeze(0), *args[1:]) if one_image.now else None
+
+    def after(module, args, output):
+        return output[0] if one_image.now else None
+
+    model.register_forward_pre_hook(before)
+    model.register_forward_hook(after)
+    return model
+
+
 def load_run(run_dir, data_file=None, device="cpu"):
     """A finished run's model, ready to use: (model in evaluation mode, preprocess).
 
     run_dir: results/runs/{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum} of a finished study.
     data_file: the run's HDF5 file; by default the one its metrics.json names, in the study folder.
-    preprocess(images): uint8 images N x 1 x H x W (pixels 0-255, as in the HDF5 file) to the float
-    tensor the model takes, standardised exactly as in training: (x / 255 - mean) / std.
+    preprocess(images): uint8 images N x 1 x H x W, or one image 1 x H x W (pixels 0-255, as in the
+    HDF5 file), to the float tensor the model takes, standardised exactly as in training:
+    (x / 255 - mean) / std. model(batch) gives N x n_classes logits, model(image) n_classes.
     """
     run_dir = Path(run_dir).resolve()
     metrics = read_json(run_dir / "metrics.json")
@@ -59,7 +96,8 @@ def load_run(run_dir, data_file=None, device="cpu"):
         attributes = read_attributes(handle, data_file)
     model = load_trained_model(metrics["model"], run_dir / "model.pt", attributes, device)
     mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
-    return model, functools.partial(standardise, mean=mean, std=std, device=device)
+    image_shape = tuple(int(size) for size in attributes["image_shape"])
+    return accept_one_image(model, image_shape), functools.partial(standardise, mean=mean, std=std, device=device)
 
 
 @torch.no_grad()

@@ -16,7 +16,7 @@ from .cluster import MNIST_PIXELS
 from .models import model_spec
 from .paths import CHECKPOINT_NAME, REPLICATE_PLAN, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
 from .record import RECORD, layout_error, layout_of, read_record
-from .scripting import ERROR_PREFIX
+from .scripting import ERROR_PREFIX, INTERRUPTED_PREFIX
 from .study import (
     all_runs,
     dataset_pixels,
@@ -30,6 +30,7 @@ from .study import (
 
 
 LOCKS = ".snakemake/locks"
+RESUME = "the next snakemake resumes them from their checkpoints"
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Run:
     run: tuple  # (seed, lr, momentum); a replicate's (seed, lr, momentum, split seed); None until named
     epochs: int
     cost: float  # the registry's seconds per epoch and 1,000 images (models.py), scaled to its image size
-    state: str = "waiting"  # done, running, failed or waiting
+    state: str = "waiting"  # done, running, failed, interrupted or waiting
     epoch_seconds: list = field(default_factory=list)  # the epochs finished so far, timed
     last_change: float = 0.0  # when its log or checkpoint was last written (seconds since the epoch)
 
@@ -115,19 +116,24 @@ def run_log(folder, run):
     return Path(folder) / run_path(RUN_LOG, *run.experiment, run.run)
 
 
-def ended_in_error(log):
-    """The job's log ends as digitstudy.scripting.logged ends a failed job: an error line or a traceback."""
+def how_it_ended(log):
+    """'failed' or 'interrupted' where the job's log ends as digitstudy.scripting.logged ends a job that
+    an error (an error line or a traceback) or a stop signal ended, else None."""
     try:
         lines = log.read_text(errors="replace").splitlines()
-    except FileNotFoundError:  # removed since it was looked at: no error to report
-        return False
-    return bool(lines) and (lines[-1].startswith(ERROR_PREFIX) or any(line.startswith("Traceback") for line in lines))
+    except FileNotFoundError:  # removed since it was looked at: nothing to report
+        return None
+    if lines and lines[-1].startswith(INTERRUPTED_PREFIX):
+        return "interrupted"
+    if lines and (lines[-1].startswith(ERROR_PREFIX) or any(line.startswith("Traceback") for line in lines)):
+        return "failed"
+    return None
 
 
 def run_state(folder, run, started):
-    """done (its metrics.json exists); failed (its log ends in an error, unless a later Snakemake took it
-    up again); running (a Snakemake holds the lock and the job's log is from after it started);
-    waiting."""
+    """done (its metrics.json exists); failed or interrupted (its log ends in an error or a stop signal,
+    unless a later Snakemake took it up again); running (a Snakemake holds the lock and the job's log is
+    from after it started); waiting."""
     log = run_log(folder, run)
     log_time = modified(log)
     if (run_dir(folder, run) / "metrics.json").exists():
@@ -135,8 +141,9 @@ def run_state(folder, run, started):
     if log_time is None:
         return "waiting"
     after_start = started is not None and log_time >= started
-    if ended_in_error(log) and (started is None or after_start):
-        return "failed"
+    ended = how_it_ended(log)
+    if ended and (started is None or after_start):
+        return ended
     return "running" if after_start else "waiting"
 
 
@@ -201,8 +208,8 @@ def time_left(runs, slots):
     per_epoch = seconds_per_epoch(runs)
     if not per_epoch:
         return None
-    # A failed run waits for the next `snakemake`, not for this one.
-    to_go = [run for run in runs if run.state in ("running", "waiting")]
+    # A failed run waits for the next `snakemake` and may fail again; an interrupted one goes on then.
+    to_go = [run for run in runs if run.state in ("running", "waiting", "interrupted")]
     left = [per_epoch[run.experiment] * (run.epochs - run.epochs_done) for run in to_go]
     return max(sum(left) / max(1, slots), max(left, default=0.0))
 
@@ -220,8 +227,8 @@ def duration(seconds):
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-def running_line(run, now, width):
-    """One running run: its epochs done, the time per epoch so far and how long since its last change."""
+def run_line(run, now, width):
+    """One started run: its epochs done, the time per epoch so far and how long since its last change."""
     pace = f", {statistics.median(run.epoch_seconds):.1f} s per epoch" if run.epoch_seconds else ""
     since = f", last change {duration(now - run.last_change)} ago" if run.last_change else ""
     return f"  {run.name:<{width}}  {run.epochs_done}/{run.epochs} epochs{pace}{since}"
@@ -230,14 +237,16 @@ def running_line(run, now, width):
 def report(runs, now=None):
     """The lines the progress command prints."""
     now = time.time() if now is None else now
-    count = {state: sum(run.state == state for run in runs) for state in ("done", "running", "waiting", "failed")}
+    states = ("done", "running", "waiting", "failed", "interrupted")
+    count = {state: sum(run.state == state for run in runs) for state in states}
     lines = [
         f"runs: {len(runs)}, done {count['done']}, running {count['running']}, waiting {count['waiting']}"
         + (f", failed {count['failed']} (see {TRAIN_LOGS_ROOT}/)" if count["failed"] else "")
+        + (f", interrupted {count['interrupted']} ({RESUME})" if count["interrupted"] else "")
     ]
-    running = [run for run in runs if run.state == "running"]
-    width = max((len(run.name) for run in running), default=0)
-    lines += [running_line(run, now, width) for run in running]
+    started = [run for run in runs if run.state in ("running", "interrupted")]
+    width = max((len(run.name) for run in started), default=0)
+    lines += [run_line(run, now, width) + (", interrupted" if run.state == "interrupted" else "") for run in started]
     left = time_left(runs, count["running"])
     timed = sum(run.epochs_done for run in runs)
     if count["done"] == len(runs):

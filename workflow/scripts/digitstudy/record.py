@@ -5,7 +5,8 @@ would plan one study over the other's results, retrain everything or report the 
 Every run of a study records in results/study.yaml its name, the layout of the workflow that made
 it, the options that selected its config, and the resolved config itself (what the progress command
 reads); every later command must select the same name, and a folder of an older layout is brought
-over by the upgrade command before anything else runs."""
+over by the upgrade command before anything else runs. A record whose study made nothing yet (its
+first run failed in its data job) binds nothing: another study may start there and record itself."""
 
 import os
 import shlex
@@ -18,13 +19,18 @@ from .paths import STUDY_RECORD
 
 
 RECORD = STUDY_RECORD
+# Where a study's results lie, in every layout: its processed data and its results/ (the record aside).
+# data/raw is left out (checked copies of the inputs, the same for every study), as are logs/ and
+# benchmarks/ (they describe jobs) and empty folders (Snakemake makes a job's before it runs it).
+RESULT_FOLDERS = ("data/processed", "results")
 # The layout of what this version of the workflow writes: the rules that make each file, their
 # paths and their scripts. A study of an older layout is upgraded once (scripts/upgrade.py).
 LAYOUT = 3
 HEADER = (
     "# The study whose results this folder holds, written by each run of it: its name, the layout of\n"
-    "# the workflow that made it, and its config. digitstudy refuses a command whose config names another\n"
-    "# study; delete this file with the results to start anew.\n"
+    "# the workflow that made it, and its config. Once the study has results (under data/processed or\n"
+    "# results/), digitstudy refuses a command whose config names another study; delete this file with\n"
+    "# the results to start anew.\n"
 )
 
 
@@ -67,11 +73,33 @@ def described(configfiles, replace=False):
     return selection(configfiles, replace) or "no --configfile"
 
 
-def other_study_error(record, study, configfiles, replace=False):
-    """One line when the folder holds another study than the config names, else None."""
-    if record is None or record["study"] == study:
+def first_result(folder=".", under=RESULT_FOLDERS):
+    """The first file (by name, relative to `folder`) among the results of a study in `folder`, or
+    None where it holds none."""
+    for name in under:
+        # Walked in name order, stopping at the first file: every command of a large study asks.
+        for top, folders, files in os.walk(Path(folder) / name):
+            folders.sort()
+            found = [Path(top, file).relative_to(folder).as_posix() for file in sorted(files)]
+            found = [path for path in found if path != RECORD]
+            if found:
+                return found[0]
+    return None
+
+
+def holds_results(record, folder="."):
+    """Whether `folder` holds results of a study. A record of a newer layout always counts: where
+    that version writes its results is unknown here."""
+    newer = record is not None and record.get("layout", 1) > LAYOUT
+    return newer or first_result(folder) is not None
+
+
+def other_study_error(record, study, configfiles, replace=False, folder="."):
+    """One line when `folder` holds results of another study than the config names, else None."""
+    if record is None or record["study"] == study or not holds_results(record, folder):
         return None
     recorded, recorded_replace = record.get("configfiles") or [], bool(record.get("replace"))
+    example = first_result(folder)
     remedy = (
         f"add {selection(recorded, recorded_replace)} (after any targets) to work on it"
         if recorded
@@ -79,18 +107,22 @@ def other_study_error(record, study, configfiles, replace=False):
     )
     return (
         f"{RECORD} says this folder holds the study '{record['study']}' (made with "
-        f"{described(recorded, recorded_replace)}), but this command selects '{study}' "
+        f"{described(recorded, recorded_replace)}{f'; its results include {example}' if example else ''}), "
+        f"but this command selects '{study}' "
         f"({described(configfiles, replace)}): {remedy}, or run '{study}' in another clone, or remove "
         "data/processed, results, logs and benchmarks first"
     )
 
 
 def layout_of(record, folder="."):
-    """The layout of the study in `folder`: its record's; a record without one, or results without a
-    record, are of layout 1 (before layouts were recorded); None for a folder with no study yet."""
+    """The layout of the study in `folder`: its record's; a record without one, or runs without a
+    record, are of layout 1 (before layouts were recorded); None for a folder with no study yet, or
+    whose recorded study made nothing yet."""
+    if not holds_results(record, folder):
+        return None
     if record is not None:
         return record.get("layout", 1)
-    return 1 if (Path(folder) / "results" / "runs").is_dir() else None
+    return 1 if first_result(folder, under=["results/runs"]) else None
 
 
 def layout_error(layout, configfiles, replace=False):

@@ -1,5 +1,6 @@
 """One training job from its HDF5 file to its three outputs: history.csv, metrics.json, model.pt."""
 
+import contextlib
 import csv
 import io
 import json
@@ -16,9 +17,11 @@ import torch
 
 from .datasets import read_splits
 from .events import open_events
-from .files import atomic_path, sha256_file, write_json_atomic, write_text_atomic
+from .files import sha256_file, write_bytes_atomic, write_json_atomic, write_text_atomic
 from .paths import CHECKPOINT_NAME, RUN_NAME
+from .scripting import Interrupted
 from .training import RunSettings, best_epoch, check_device, to_tensor_split, train
+from .version import workflow_version
 
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_error", "valid_loss", "valid_error", "seconds")
@@ -81,6 +84,7 @@ def run_record(
         "wall_seconds": wall_seconds,
         "resumed_from_epoch": resumed_from_epoch,
         "versions": library_versions(),
+        "workflow": workflow_version(),
         "host": host_record(),
         "data": {
             "file": str(data_file),
@@ -104,9 +108,35 @@ def run_identity(dataset, settings, threads, data_sha256):
     return {"dataset": dataset, **asdict(settings), "threads": threads, "data_sha256": data_sha256}
 
 
+def tensors_bytes(tensors):
+    """torch.save's bytes of `tensors`, written to memory: saved to a file, the archive inside takes its
+    folder name from the file's name, and an atomic write's temporary name is random, so two identical
+    runs would write different bytes."""
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    return buffer.getvalue()
+
+
 def save_checkpoint(path, identity, state, wall_seconds):
-    with atomic_path(path) as temporary:
-        torch.save({"identity": identity, "wall_seconds": wall_seconds, **state}, temporary)
+    write_bytes_atomic(path, tensors_bytes({"identity": identity, "wall_seconds": wall_seconds, **state}))
+
+
+@contextlib.contextmanager
+def said_where_interrupted(saved, epochs):
+    """A stop signal inside the block says in the job's log which epoch the checkpoint holds, that
+    is, where the next run goes on (scripting.logged writes the line)."""
+    try:
+        yield
+    except Interrupted as stop:
+        done = saved[0]
+        resumes = f"the next run resumes from the checkpoint of epoch {done}"
+        if done == 0:
+            stop.detail = f"in epoch 1 of {epochs}: no checkpoint yet, the next run starts afresh"
+        elif done == epochs:
+            stop.detail = f"after its last epoch, writing its outputs: {resumes}"
+        else:
+            stop.detail = f"in epoch {done + 1} of {epochs}: {resumes}"
+        raise
 
 
 def load_problem(error):
@@ -151,11 +181,15 @@ def run_training(
     earlier_seconds = resume["wall_seconds"] if resume else 0.0
     events = open_events(events_dir, resume["history"] if resume else [], log)
 
+    saved = [resume["epoch"] if resume else 0]  # the epoch in the checkpoint on disk
+
     def save(state):
         save_checkpoint(checkpoint, identity, state, earlier_seconds + time.perf_counter() - started)
+        saved[0] = state["epoch"]
         events.add_epochs(state["history"])  # after the checkpoint: a rerun rewrites the events from it
 
-    history, outcome, model = train(settings, data, int(attributes["n_classes"]), log, resume, save)
+    with said_where_interrupted(saved, settings.epochs):
+        history, outcome, model = train(settings, data, int(attributes["n_classes"]), log, resume, save)
     record = run_record(
         dataset,
         settings,
@@ -169,11 +203,11 @@ def run_training(
         resume["epoch"] if resume else None,
         run=run,
     )
-    events.finish(history, record)  # before the outputs: a run with outputs has all its events
-    with atomic_path(model_path) as temporary:
-        torch.save(model.state_dict(), temporary)
-    write_text_atomic(history_path, history_csv(history))
-    write_json_atomic(metrics_path, record)
+    with said_where_interrupted(saved, settings.epochs):
+        events.finish(history, record)  # before the outputs: a run with outputs has all its events
+        write_bytes_atomic(model_path, tensors_bytes(model.state_dict()))
+        write_text_atomic(history_path, history_csv(history))
+        write_json_atomic(metrics_path, record)
     checkpoint.unlink(missing_ok=True)
     return record
 

@@ -1,6 +1,8 @@
-"""What every rule script does first: send stderr to the job's log and turn known errors into one line."""
+"""What every rule script does first: send stderr to the job's log, turn known errors into one line,
+and a stop signal (Ctrl-C, Snakemake or Slurm ending the job) into one line too."""
 
 import contextlib
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -9,16 +11,75 @@ from . import DigitstudyError
 
 
 ERROR_PREFIX = "error: "  # how a job's log ends when a DigitstudyError ended it (progress.py reads it)
+INTERRUPTED_PREFIX = "interrupted by "  # how it ends when a stop signal ended it (progress.py reads it)
+# Ctrl-C sends SIGINT to the terminal's whole process group, jobs included; Snakemake, `kill` and
+# Slurm (a cancelled, timed-out or pre-empted job) send SIGTERM.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """A stop signal reached the job: an event, not an error. A BaseException, as KeyboardInterrupt
+    is, so that no `except Exception` on the way takes it for a failure. `detail` says what the job
+    had done and what the next run does about it, where the code that knows adds it."""
+
+    def __init__(self, signum):
+        self.signal = signal.Signals(signum)
+        self.detail = None
+        super().__init__(self.signal.name)
+
+
+def _stop(signum, frame):
+    for each in STOP_SIGNALS:  # one line in the log, however many signals follow (Ctrl-C, then SIGTERM)
+        signal.signal(each, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def stop_signals_raise():
+    """SIGINT and SIGTERM raise Interrupted inside the block; the former handlers come back after it."""
+    former = {each: signal.signal(each, _stop) for each in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for each, handler in former.items():
+            signal.signal(each, handler)
+
+
+def quiet_stop_while_starting():
+    """In a rule script's process, a stop signal that comes while the script still imports its
+    libraries (a few seconds, before logged() takes over) ends the job as logged() would: one line in
+    the job's log, the shell's exit status, no traceback. A rule script's process is the one where
+    Snakemake's preamble has put the job's `snakemake` object in __main__ (never Snakemake's own)."""
+    job = getattr(sys.modules.get("__main__"), "snakemake", None)
+    if type(job).__module__.split(".")[0] != "snakemake" or not getattr(job, "log", None):
+        return
+
+    def stop(signum, frame):
+        for each in STOP_SIGNALS:
+            signal.signal(each, signal.SIG_IGN)
+        line = f"{INTERRUPTED_PREFIX}{signal.Signals(signum).name} while the job was starting"
+        Path(job.log[0]).parent.mkdir(parents=True, exist_ok=True)
+        Path(job.log[0]).write_text(line + "\n")
+        raise SystemExit(128 + signum)
+
+    for each in STOP_SIGNALS:
+        signal.signal(each, stop)
+
+
+def interrupted_line(stop):
+    return f"{INTERRUPTED_PREFIX}{stop.signal.name}" + (f" {stop.detail}" if stop.detail else "")
 
 
 @contextlib.contextmanager
 def logged(log_path):
     """Yield a function that writes a line to the log. A DigitstudyError ends the job with its
-    one-line message in the log and on the terminal, and exit status 1; any other error is written
-    to the log whole (its traceback) before it ends the job, so the log explains every failure."""
+    one-line message in the log and on the terminal, and exit status 1; a stop signal with one line
+    there too ("interrupted by SIGINT ...") and the shell's status for it (130 for SIGINT, 143 for
+    SIGTERM); any other error is written to the log whole (its traceback) before it ends the job, so
+    the log explains every failure."""
     terminal = sys.stderr
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", buffering=1) as log:
+    with open(log_path, "w", buffering=1) as log, stop_signals_raise():
         sys.stderr = log
         try:
             yield lambda message: print(message, file=log)
@@ -26,6 +87,10 @@ def logged(log_path):
             print(f"{ERROR_PREFIX}{error}", file=log)
             print(f"digitstudy error: {error}", file=terminal)
             raise SystemExit(1) from None
+        except Interrupted as stop:
+            print(interrupted_line(stop), file=log)
+            print(f"digitstudy: {log_path}: {interrupted_line(stop)}", file=terminal)
+            raise SystemExit(128 + stop.signal.value) from None
         except Exception:
             traceback.print_exc(file=log)
             raise
