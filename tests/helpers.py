@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -244,6 +245,12 @@ def snakemake_command(*arguments, configfile=QUICK_CONFIG, cores=2, replace=Fals
         *(["--configfile", *([configfile] if isinstance(configfile, str) else configfile)] if configfile else []),
         *(["--replace-workflow-config"] if replace else []),
     ]
+
+
+def as_in_a_terminal():
+    """preexec_fn of a command that Ctrl-C must reach: pytest-xdist's test processes ignore SIGINT, and
+    a child inherits that (a command typed in a terminal does not)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2, replace=False):

@@ -19,7 +19,8 @@ import torch
 from PIL import Image
 
 from digitstudy.idx import parse_idx
-from helpers import snakemake_command, snakemake_environment
+from digitstudy.progress import read_study
+from helpers import as_in_a_terminal, snakemake_command, snakemake_environment
 
 
 FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)", re.MULTILINE)
@@ -63,7 +64,8 @@ def finished_jobs(text):
 
 
 def running_rules(text):
-    """The rules of the jobs an attempt started and had not finished (its log so far)."""
+    """The rules of the jobs an attempt started and had not finished (its log so far); none while
+    Snakemake starts and plans."""
     finished = {jobid for jobid, _ in finished_jobs(text)}
     return sorted({rule for rule, jobid in STARTED.findall(text) if jobid not in finished})
 
@@ -104,13 +106,14 @@ class InterruptedStudy:
     finished: int = 0  # jobs finished so far, over every attempt
     done: bool = False  # the study has finished; the report is next
     attempts: int = 0
-    last_signal: int = None
+    killed: bool = False  # a Snakemake was killed since the last --unlock: its lock is left
     pending: list = field(default_factory=list)  # what the last attempt's Snakemake demanded
     demanded: dict = field(default_factory=lambda: {"unlock": 0, "rerun-incomplete": 0})
     seen_checkpoints: dict = field(default_factory=dict)  # run folder: latest epoch seen at a stop
     stops: list = field(default_factory=list)
     running: list = field(default_factory=list)  # the rules running at the last stop
     reported: bool = False  # the last report command ended by itself
+    shown_interrupted: int = 0  # runs the progress command showed as interrupted after a Ctrl-C
 
     def stop_at(self, moment):
         """Run the study (or once it is done, its report) and stop it at `moment`."""
@@ -140,7 +143,7 @@ class InterruptedStudy:
                 if report or before + len(finished_jobs(log_path.read_text())) >= moment.step:
                     reached_at = time.monotonic()
             if reached_at is not None and time.monotonic() >= reached_at + moment.delay:
-                self.running = ["(report)"] if report else running_rules(log_path.read_text())
+                self.running = ["(report)"] if report else running_rules(log_path.read_text()) or ["(planning)"]
                 self.stop(process, moment.signum)
                 self.read_attempt(log_path)
                 return "stopped"
@@ -166,6 +169,7 @@ class InterruptedStudy:
             cwd=self.folder,
             env=snakemake_environment(self.mnist_dir),
             start_new_session=True,  # a process group of its own, as a terminal's foreground job
+            preexec_fn=as_in_a_terminal,
             stdout=subprocess.DEVNULL,
             stderr=log_path.open("w"),
         )
@@ -174,7 +178,7 @@ class InterruptedStudy:
     def stop(self, process, signum):
         """Ctrl-C (SIGINT to the process group) or a lost machine (SIGKILL to all of it)."""
         os.killpg(process.pid, signum)
-        self.last_signal = signum
+        self.killed = self.killed or signum == signal.SIGKILL
         try:
             process.wait(timeout=120)
         except subprocess.TimeoutExpired:
@@ -183,6 +187,7 @@ class InterruptedStudy:
         if signum == signal.SIGINT:
             found = tracebacks(self.folder)
             assert not found, f"Ctrl-C left a traceback in {found}"
+            self.shown_interrupted += sum(run.state == "interrupted" for run in read_study(self.folder))
         self.seen_checkpoints.update(checkpoints(self.folder))
 
     def read_attempt(self, log_path):
@@ -195,7 +200,7 @@ class InterruptedStudy:
             if said in text
         ]
         if "unlock" in self.pending:
-            assert self.last_signal == signal.SIGKILL, f"{log_path}: locked although nothing was killed"
+            assert self.killed, f"{log_path}: locked, though no Snakemake was killed since the last --unlock"
         return text
 
     def demands(self):
@@ -205,6 +210,7 @@ class InterruptedStudy:
         for demand in pending:
             self.demanded[demand] += 1
         if "unlock" in pending:
+            self.killed = False
             unlocked = subprocess.run(
                 snakemake_command("--unlock"),
                 cwd=self.folder,

@@ -5,7 +5,7 @@ then held against the uninterrupted quick study: the same runs, weights, tables 
 aside), every file whole, no run trained again from scratch where a checkpoint was left.
 
 The moments are drawn from a seed, printed (and named in every failure); INTERRUPTION_SEED repeats a
-draw. The soak by hand (CONTRIBUTING.md): INTERRUPTIONS=50 python -m pytest tests/test_interruptions.py -s
+draw. The soak by hand (CONTRIBUTING.md): INTERRUPTIONS=50 python -m pytest tests/test_interruptions.py -n 0 -s
 """
 
 import json
@@ -38,6 +38,7 @@ def account(study, checked, partial, found):
         f"{signals.count('SIGKILL')} SIGKILL), {study.attempts} snakemake commands; Snakemake demanded "
         f"--unlock {study.demanded['unlock']} times, --rerun-incomplete {study.demanded['rerun-incomplete']} times",
         *(f"  {stop.moment}: {stop.outcome} {' '.join(stop.running)}" for stop in study.stops),
+        f"runs shown as interrupted by the progress command after a Ctrl-C: {study.shown_interrupted}; "
         f"checkpoints seen at a stop: {len(study.seen_checkpoints)}; files checked whole: {checked}, "
         f"partial: {len(partial)}; files differing from the uninterrupted study: {len(found)}",
     ]
@@ -45,6 +46,7 @@ def account(study, checked, partial, found):
 
 
 def test_a_study_stopped_anywhere_ends_as_the_uninterrupted_one(quick_study, tmp_path, mnist_dir):
+    print(f"interruption seed {SEED} (INTERRUPTION_SEED={SEED} draws these moments again)")
     steps = len(finished_jobs((quick_study.parent / QUICK_STUDY_LOG).read_text()))
     study = InterruptedStudy(copy_workflow(tmp_path / "study"), mnist_dir, steps)
     for moment in draw_moments(MOMENTS, steps, SEED):

@@ -230,6 +230,7 @@ def signal_at_epoch(epoch, signum, messages):
 def test_a_stopped_job_says_in_one_line_where_the_next_run_goes_on(data_file, tmp_path, signum, status, capsys):
     log_path, messages = tmp_path / "train.log", []
     settings = run_settings(model="cnn_dropout", epochs=4)
+    handlers = {each: signal.getsignal(each) for each in (signal.SIGINT, signal.SIGTERM)}
     with pytest.raises(SystemExit) as ended, logged(log_path):
         train_into(data_file, tmp_path / "run", settings, signal_at_epoch(3, signum, messages))
     name = signal.Signals(signum).name
@@ -238,8 +239,8 @@ def test_a_stopped_job_says_in_one_line_where_the_next_run_goes_on(data_file, tm
     assert log_path.read_text() == line + "\n" and "Traceback" not in capsys.readouterr().err
     assert os.listdir(tmp_path / "run") == ["checkpoint.pt"]
     assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["epoch"] == 2
-    # The signal handlers are the test's own again.
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # The signal handlers are the test process's own again.
+    assert {each: signal.getsignal(each) for each in handlers} == handlers
 
 
 def test_checkpoint_of_other_settings_is_not_resumed(data_file, tmp_path):

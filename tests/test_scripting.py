@@ -9,7 +9,7 @@ import pytest
 
 from digitstudy import DigitstudyError
 from digitstudy.scripting import logged
-from helpers import REPO, snakemake_command
+from helpers import REPO, as_in_a_terminal, snakemake_command
 
 
 def test_a_known_error_is_one_line_in_the_log_and_exit_status_1(tmp_path, capsys):
@@ -32,7 +32,7 @@ def test_an_unexpected_error_is_in_the_log_with_its_traceback(tmp_path):
 
 def test_a_stop_signal_is_one_line_in_the_log_and_the_shells_exit_status(tmp_path, capsys):
     """SIGTERM (Snakemake, kill, Slurm) to a job that adds no detail of its own."""
-    log_path = tmp_path / "job.log"
+    log_path, handler = tmp_path / "job.log", signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as ended, logged(log_path) as log:
         log("started")
         os.kill(os.getpid(), signal.SIGTERM)
@@ -40,7 +40,7 @@ def test_a_stop_signal_is_one_line_in_the_log_and_the_shells_exit_status(tmp_pat
     assert ended.value.code == 143
     assert log_path.read_text() == "started\ninterrupted by SIGTERM\n"
     assert capsys.readouterr().err == f"digitstudy: {log_path}: interrupted by SIGTERM\n"
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the former handlers are back
+    assert signal.getsignal(signal.SIGTERM) is handler  # the former handlers are back
 
 
 SLOW_START = """\
@@ -71,6 +71,7 @@ def test_ctrl_c_while_a_job_starts_is_one_line_in_its_log_and_no_traceback(tmp_p
         snakemake_command(configfile=None, cores=1),
         cwd=tmp_path,
         start_new_session=True,
+        preexec_fn=as_in_a_terminal,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
