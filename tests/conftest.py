@@ -52,6 +52,7 @@ def quick_study(request, tmp_path_factory, mnist_dir):
 
 # The slowest files first, so that two test processes end together instead of one waiting on a long
 # file that came last (the live Slurm study polls for minutes; the interruption test runs a study).
+# pytest-xdist hands the first two to its two processes, one each (pytest.ini keeps this order).
 SLOWEST_FIRST = ("test_slurm.py", "test_interruptions.py", "test_rerun.py", "test_add_model.py")
 
 
