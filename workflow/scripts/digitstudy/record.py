@@ -87,19 +87,19 @@ def first_result(folder=".", under=RESULT_FOLDERS):
     return None
 
 
-def holds_results(record, folder="."):
-    """Whether `folder` holds results of a study. A record of a newer layout always counts: where
-    that version writes its results is unknown here."""
-    newer = record is not None and record.get("layout", 1) > LAYOUT
-    return newer or first_result(folder) is not None
+def newer_layout(record):
+    """A record of a newer layout counts as results: where that version writes them is unknown here."""
+    return record is not None and record.get("layout", 1) > LAYOUT
 
 
 def other_study_error(record, study, configfiles, replace=False, folder="."):
     """One line when `folder` holds results of another study than the config names, else None."""
-    if record is None or record["study"] == study or not holds_results(record, folder):
+    if record is None or record["study"] == study:
+        return None
+    example = first_result(folder)
+    if example is None and not newer_layout(record):
         return None
     recorded, recorded_replace = record.get("configfiles") or [], bool(record.get("replace"))
-    example = first_result(folder)
     remedy = (
         f"add {selection(recorded, recorded_replace)} (after any targets) to work on it"
         if recorded
@@ -118,7 +118,7 @@ def layout_of(record, folder="."):
     """The layout of the study in `folder`: its record's; a record without one, or runs without a
     record, are of layout 1 (before layouts were recorded); None for a folder with no study yet, or
     whose recorded study made nothing yet."""
-    if not holds_results(record, folder):
+    if not newer_layout(record) and first_result(folder) is None:
         return None
     if record is not None:
         return record.get("layout", 1)

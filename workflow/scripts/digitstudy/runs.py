@@ -190,20 +190,19 @@ def run_training(
 
     with said_where_interrupted(saved, settings.epochs):
         history, outcome, model = train(settings, data, int(attributes["n_classes"]), log, resume, save)
-    record = run_record(
-        dataset,
-        settings,
-        history,
-        outcome,
-        data_file,
-        data_sha256,
-        attributes,
-        earlier_seconds + time.perf_counter() - started,
-        threads,
-        resume["epoch"] if resume else None,
-        run=run,
-    )
-    with said_where_interrupted(saved, settings.epochs):
+        record = run_record(
+            dataset,
+            settings,
+            history,
+            outcome,
+            data_file,
+            data_sha256,
+            attributes,
+            earlier_seconds + time.perf_counter() - started,
+            threads,
+            resume["epoch"] if resume else None,
+            run=run,
+        )
         events.finish(history, record)  # before the outputs: a run with outputs has all its events
         write_bytes_atomic(model_path, tensors_bytes(model.state_dict()))
         write_text_atomic(history_path, history_csv(history))

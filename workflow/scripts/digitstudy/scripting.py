@@ -28,9 +28,13 @@ class Interrupted(BaseException):
         super().__init__(self.signal.name)
 
 
-def _stop(signum, frame):
+def _ignore_further_stops():
     for each in STOP_SIGNALS:  # one line in the log, however many signals follow (Ctrl-C, then SIGTERM)
         signal.signal(each, signal.SIG_IGN)
+
+
+def _stop(signum, frame):
+    _ignore_further_stops()
     raise Interrupted(signum)
 
 
@@ -55,11 +59,11 @@ def quiet_stop_while_starting():
         return
 
     def stop(signum, frame):
-        for each in STOP_SIGNALS:
-            signal.signal(each, signal.SIG_IGN)
-        line = f"{INTERRUPTED_PREFIX}{signal.Signals(signum).name} while the job was starting"
+        _ignore_further_stops()
+        interrupted = Interrupted(signum)
+        interrupted.detail = "while the job was starting"
         Path(job.log[0]).parent.mkdir(parents=True, exist_ok=True)
-        Path(job.log[0]).write_text(line + "\n")
+        Path(job.log[0]).write_text(interrupted_line(interrupted) + "\n")
         raise SystemExit(128 + signum)
 
     for each in STOP_SIGNALS:

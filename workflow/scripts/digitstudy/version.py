@@ -2,10 +2,10 @@
 its files differed from that commit; where the project is no git checkout (a copy, an unpacked
 release), the package version alone."""
 
-import subprocess
 from pathlib import Path
 
 from . import __version__
+from .cluster import run_command
 
 
 # The project's root: workflow/scripts/digitstudy/ lies three folders below it.
@@ -13,12 +13,9 @@ PROJECT = Path(__file__).resolve().parents[3]
 
 
 def git(folder, *arguments):
-    """git's output in `folder`, or None where git is missing or says no."""
-    try:
-        done = subprocess.run(["git", "-C", str(folder), *arguments], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    """git's output in `folder`, stripped, or None where git is missing or says no."""
+    output = run_command(["git", "-C", str(folder), *arguments])
+    return None if output is None else output.strip()
 
 
 def workflow_version(project=PROJECT):
