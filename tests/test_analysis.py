@@ -1,6 +1,7 @@
 """Error analysis, the comparison of a task's models, cost and problem runs, the tables' forms and the
 summary's findings, on hand-made predictions and runs."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -167,7 +168,13 @@ def test_the_variance_table_sets_the_replicates_spread_beside_the_seeds():
     replicates = replicates_of({"ann": [0.05, 0.06, float("nan")], "cnn": [0.02, 0.02, 0.02]})
     table = variance_table("mnist", replicates, {"ann": [0.05, 0.051], "cnn": [0.02, 0.03]}).set_index("model")
     assert table.loc["ann", "n"] == 2 and table.loc["ann", "test_error_mean"] == pytest.approx(0.055)
-    assert table.loc["ann", "sd_ratio"] == pytest.approx(np.std([0.05, 0.06], ddof=1) / np.std([0.05, 0.051], ddof=1))
+    ratio = np.std([0.05, 0.06], ddof=1) / np.std([0.05, 0.051], ddof=1)
+    assert table.loc["ann", "sd_ratio"] == pytest.approx(ratio)
+    # Two values each: the 97.5% quantile of F(1, 1) is tan^2(0.4875 pi) (test_stats)
+    quantile = math.tan(0.975 * math.pi / 2)
+    assert table.loc["ann", "sd_ratio_low"] == pytest.approx(ratio / quantile)
+    assert table.loc["ann", "sd_ratio_high"] == pytest.approx(ratio * quantile)
+    assert table.loc["cnn", "sd_ratio"] == table.loc["cnn", "sd_ratio_high"] == 0.0
     assert table.loc["ann", "learned"] == "2 of 3"
     assert table.loc["cnn", "test_error_low"] == table.loc["cnn", "test_error_high"] == pytest.approx(0.02)
 
@@ -259,11 +266,19 @@ def test_tables_show_percent_and_p_values_for_readers():
             "p_value": [0.0001],
             "test_errors": [123],
             "difference_low": [-0.002],
+            "sd_ratio_low": [0.80653],
         }
     )
     shown = shown_table(frame)
-    assert list(shown.columns) == ["model", "test error (%)", "p value", "test errors", "difference low (points)"]
-    assert list(shown.iloc[0]) == ["ann", "1.23", "p < 0.001", "123", "-0.20"]
+    assert list(shown.columns) == [
+        "model",
+        "test error (%)",
+        "p value",
+        "test errors",
+        "difference low (points)",
+        "sd ratio low",
+    ]
+    assert list(shown.iloc[0]) == ["ann", "1.23", "p < 0.001", "123", "-0.20", "0.81"]
     page = table_html(frame, "A title", "what it shows")
     assert '<th onclick="sortBy(this)">test error (%)</th>' in page and "filterRows" in page
 
@@ -358,9 +373,17 @@ def test_findings_rest_on_the_replicates_and_name_what_did_not_learn(tmp_path, m
     assert items[0].startswith("**mnist**: the best model by validation error over the replicates is **cnn** (lr 0.1")
     assert "with test error 2.10 \u00b1 0.16% over 5 replicates (95% interval of the mean" in items[0]
     assert "Against the runner-up ann: cnn is better than ann: 3.00 points lower" in items[0]
-    assert items[1].startswith("**Runs that did not learn** (final validation error within 10 points of chance")
-    assert "1 of 3 runs; mnist / ann: 1 of 3 (seed1_lr0.5_mom0.9)" in items[1]
-    assert "mnist / ann's, 1.00" in items[2] and "Other positive gaps (points): none" in items[2]
+    assert items[1].startswith("**What the split adds** (test-error sd over the replicates, which vary seed and")
+    ann, cnn = (variance["mnist"].set_index("model").loc[model] for model in ("ann", "cnn"))
+    assert ann["sd_ratio_low"] < 1 < ann["sd_ratio_high"] and cnn["sd_ratio_high"] < 1  # replicates 5, seeds 2
+    assert items[1].endswith(
+        f"mnist / ann {ann['sd_ratio']:.2f} ({ann['sd_ratio_low']:.2f} to {ann['sd_ratio_high']:.2f}); mnist / cnn "
+        f"{cnn['sd_ratio']:.2f} ({cnn['sd_ratio_low']:.2f} to {cnn['sd_ratio_high']:.2f}): the spread over the "
+        "replicates is smaller for mnist / cnn; the other intervals hold 1."
+    )
+    assert items[2].startswith("**Runs that did not learn** (final validation error within 10 points of chance")
+    assert "1 of 3 runs; mnist / ann: 1 of 3 (seed1_lr0.5_mom0.9)" in items[2]
+    assert "mnist / ann's, 1.00" in items[3] and "Other positive gaps (points): none" in items[3]
     assert "1 of 3 runs diverged (1 chance level) and 1 more" in items[-1] and "72.00% validation error" in items[-1]
     assert "0.25 hours" in items[-1]
 
@@ -380,7 +403,10 @@ def test_a_task_of_one_model_says_the_only_model_and_no_gap_means_no_overfitting
     items = findings(choices, variance, paired, runs, problems, costs)
     assert items[0].startswith("**mnist**: the only model, **ann** (lr 0.1, momentum 0.5), has test error 5.10")
     assert not any(item.startswith("**Over-fitting**") for item in items)
-    assert items[1] == (
+    assert items[1].endswith(
+        ": every interval holds 1, so these runs cannot tell whether varying the split changes the spread."
+    )
+    assert items[2] == (
         "**Runs that did not learn** (final validation error within 10 points of chance, or diverged): none; "
         "every one of the 1 runs learned."
     )

@@ -14,6 +14,7 @@ from digitstudy.stats import (
     paired_comparison,
     paired_t_test,
     replicates_needed,
+    sd_ratio,
     spread,
     wins,
 )
@@ -275,6 +276,46 @@ def test_paired_t_test_without_spread_in_the_differences():
     assert same == {"n": 3, "mean": 0.0, "sd": 0.0, "low": 0.0, "high": 0.0, "t": None, "p_value": 1.0}
     assert (constant["sd"], constant["t"], constant["p_value"]) == (0.0, None, 0.0)
     assert constant["low"] == constant["high"] == constant["mean"] == pytest.approx(0.2)
+
+
+def test_sd_ratio_interval_by_closed_forms_and_f_tables():
+    # Two values each: F(1, 1) is the square of a Cauchy variable, whose quantile at p is tan^2(pi p / 2);
+    # the interval of the ratio of sds is ratio / tan(0.4875 pi) to ratio * tan(0.4875 pi).
+    result = sd_ratio(0.3, 2, 0.1, 2)
+    assert result["ratio"] == pytest.approx(3.0)
+    quantile = math.tan(0.975 * math.pi / 2)
+    assert (result["low"], result["high"]) == (pytest.approx(3 / quantile), pytest.approx(3 * quantile))
+    # Three values each: F(2, 2) has CDF x / (1 + x), so its 97.5% quantile is 39.
+    result = sd_ratio(1.0, 3, 1.0, 3)
+    assert (result["low"], result["high"]) == (pytest.approx(39**-0.5), pytest.approx(39**0.5))
+    # Five replicates against five seeds, from F tables: F(0.975; 4, 4) = 9.6045; three against five:
+    # F(0.975; 2, 4) = 10.649 and F(0.025; 2, 4) = 1 / F(0.975; 4, 2) = 1 / 39.248.
+    result = sd_ratio(2.0, 5, 1.0, 5)
+    assert (result["low"], result["high"]) == (
+        pytest.approx(2 / 9.6045**0.5, rel=1e-4),
+        pytest.approx(2 * 9.6045**0.5, rel=1e-4),
+    )
+    result = sd_ratio(1.0, 3, 1.0, 5)
+    assert (result["low"], result["high"]) == (
+        pytest.approx(10.649**-0.5, rel=1e-4),
+        pytest.approx(39.248**0.5, rel=1e-4),
+    )
+
+
+def test_sd_ratio_interval_covers_the_true_ratio_95_times_in_100():
+    rng = np.random.default_rng(7)
+    trials, covered = 4000, 0
+    for _ in range(trials):
+        a, b = rng.normal(0, 2.0, 5), rng.normal(0, 1.0, 5)
+        result = sd_ratio(a.std(ddof=1), 5, b.std(ddof=1), 5)
+        covered += result["low"] <= 2.0 <= result["high"]
+    assert 0.93 < covered / trials < 0.97
+
+
+def test_sd_ratio_of_too_few_values_or_no_spread():
+    empty = {"ratio": None, "low": None, "high": None}
+    assert sd_ratio(0.1, 1, 0.1, 5) == sd_ratio(0.1, 5, 0.0, 5) == sd_ratio(None, 5, 0.1, 5) == empty
+    assert sd_ratio(0.0, 5, 0.1, 5) == {"ratio": 0.0, "low": 0.0, "high": 0.0}
 
 
 def test_wins_counts_and_the_exact_interval():

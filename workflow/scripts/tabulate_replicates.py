@@ -1,5 +1,5 @@
 """Rule tabulate_replicates: every replicate of a task's chosen configurations, and each model's spread
-of test error over replicates beside its spread over the seed study."""
+of test error over replicates beside its spread over the seed study, with the interval of their ratio."""
 
 from digitstudy.confirm import write_replicate_tables
 from digitstudy.scripting import logged

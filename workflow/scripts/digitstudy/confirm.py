@@ -5,7 +5,7 @@ replicate, and each model's spread over replicates beside its spread over the se
 import pandas as pd
 
 from .aggregate import NOT_LEARNED_MARGIN, learned, runs_table
-from .stats import mean_interval, spread
+from .stats import mean_interval, sd_ratio, spread
 from .tables import write_table
 
 
@@ -38,6 +38,8 @@ VARIANCE_COLUMNS = [
     "seed_n",
     "seed_test_error_sd",
     "sd_ratio",
+    "sd_ratio_low",
+    "sd_ratio_high",
 ]
 
 
@@ -60,11 +62,12 @@ def replicate_errors(replicates, model):
 
 def variance_row(dataset, model, rows, seed_errors):
     """A model's test error over its replicates (mean, sd, 95% t-interval of the mean) beside the sd of
-    the seed study's test errors (seeds only, one split): how much the split adds to the spread."""
+    the seed study's test errors (seeds only, one split), and their ratio with its 95% interval: how
+    much the split adds to the spread, and whether the runs can tell."""
     healthy = rows[rows["status"] == "ok"]
     replicates = mean_interval(healthy["test_error"].astype(float))
     seeds = spread(seed_errors)
-    ratio = replicates["sd"] / seeds["sd"] if replicates["sd"] is not None and seeds["sd"] else None
+    ratio = sd_ratio(replicates["sd"], replicates["n"], seeds["sd"], seeds["n"])
     return {
         "dataset": dataset,
         "model": model,
@@ -76,7 +79,9 @@ def variance_row(dataset, model, rows, seed_errors):
         "learned": f"{int(rows['learned'].sum())} of {len(rows)}",
         "seed_n": seeds["n"],
         "seed_test_error_sd": seeds["sd"],
-        "sd_ratio": ratio,
+        "sd_ratio": ratio["ratio"],
+        "sd_ratio_low": ratio["low"],
+        "sd_ratio_high": ratio["high"],
     }
 
 
@@ -99,7 +104,9 @@ VARIANCE_NOTE = (
     "Test error over the replicates (seed and train/validation split varied): mean, sd and the 95% "
     "t-interval of the mean; valid error mean: the mean validation error, which ranks the models. Seed sd: "
     "the seed study's test-error sd (seeds only, one split, at the seed study's lr and momentum); "
-    "sd ratio: replicate sd / seed sd, what varying the split adds."
+    "sd ratio: replicate sd / seed sd, what varying the split adds, with its 95% interval (low, high; from "
+    "the F distribution, errors assumed normal): where the interval holds 1, these runs cannot tell whether "
+    "the split adds spread."
 )
 
 

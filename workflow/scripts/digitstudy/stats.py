@@ -1,6 +1,6 @@
 """The report's statistics: exact intervals of error rates, paired tests of two models on one test set,
-the spread of a seed study, and paired tests of two models over replicates (replicate i of each shares
-its seed index and data split)."""
+the spread of a seed study, the ratio of two spreads, and paired tests of two models over replicates
+(replicate i of each shares its seed index and data split)."""
 
 import numpy as np
 from scipy import stats
@@ -100,6 +100,19 @@ def mean_interval(values, confidence=CONFIDENCE) -> dict:
     sd = float(values.std(ddof=1))
     low, high = stats.t.interval(confidence, n - 1, loc=result["mean"], scale=sd / np.sqrt(n))
     return {**result, "sd": sd, "low": float(low), "high": float(high)}
+
+
+def sd_ratio(sd_a, n_a, sd_b, n_b, confidence=CONFIDENCE) -> dict:
+    """The ratio sd_a / sd_b of two samples' standard deviations (ddof=1, of n_a and n_b values) with the
+    two-sided interval (low, high) of the ratio of the true sds: (s_a^2 / sd_a^2) / (s_b^2 / sd_b^2) follows
+    the F distribution with n_a - 1 and n_b - 1 degrees of freedom where the values are normal. None
+    where a sample has fewer than 2 values or sd_b is missing or 0."""
+    if sd_a is None or not sd_b or n_a < 2 or n_b < 2:
+        return {"ratio": None, "low": None, "high": None}
+    ratio = sd_a / sd_b
+    tail = (1 - confidence) / 2
+    f_high, f_low = stats.f.ppf([1 - tail, tail], n_a - 1, n_b - 1)
+    return {"ratio": ratio, "low": ratio / float(np.sqrt(f_high)), "high": ratio / float(np.sqrt(f_low))}
 
 
 def finite_pairs(a, b, name):

@@ -137,6 +137,34 @@ def tasks_finding(variance_by_task):
     return "**The tasks compared** (best model of each, test error): " + "; ".join(parts) + "."
 
 
+def split_finding(variance_by_task):
+    """What varying the train/validation split adds to the spread of the test error: each experiment's
+    sd over its replicates divided by its sd over the seed study, with the ratio's 95% interval, and
+    whether any interval excludes 1."""
+    rows = pd.concat(variance_by_task.values(), ignore_index=True).dropna(subset=["sd_ratio_low"])
+    if rows.empty:
+        return None
+    parts = [
+        f"{row.dataset} / {row.model} {row.sd_ratio:.2f} ({row.sd_ratio_low:.2f} to {row.sd_ratio_high:.2f})"
+        for row in rows.itertuples()
+    ]
+    larger, smaller = (rows[rows["sd_ratio_low"] > 1], rows[rows["sd_ratio_high"] < 1])
+    if larger.empty and smaller.empty:
+        verdict = "every interval holds 1, so these runs cannot tell whether varying the split changes the spread"
+    else:
+        named = [
+            f"{word} for {', '.join(f'{r.dataset} / {r.model}' for r in found.itertuples())}"
+            for word, found in (("larger", larger), ("smaller", smaller))
+            if len(found)
+        ]
+        verdict = "the spread over the replicates is " + " and ".join(named) + "; the other intervals hold 1"
+    return (
+        "**What the split adds** (test-error sd over the replicates, which vary seed and split, divided by the "
+        "sd over the seed study's seeds, one split at the seed study's lr and momentum; 95% interval, errors "
+        "assumed normal): " + "; ".join(parts) + f": {verdict}."
+    )
+
+
 def not_learned_finding(runs):
     """Every run that did not learn (its final validation error within a margin of chance), by
     experiment: all of them, or the ones by name."""
@@ -200,14 +228,19 @@ def problems_finding(problems, cost, total_runs):
 
 
 def findings(choices, variance_by_task, pairwise_by_task, runs, problems, cost):
-    """A finding per task (on its replicates), the tasks side by side, the runs that did not learn,
-    over-fitting where there is any, and what went wrong and what it cost."""
+    """A finding per task (on its replicates), the tasks side by side, what the split adds to the spread,
+    the runs that did not learn, over-fitting where there is any, and what went wrong and what it cost."""
     items = [
         task_finding(dataset, variance_by_task[dataset], pairwise_by_task[dataset]) for dataset in variance_by_task
     ]
     if len(variance_by_task) > 1:
         items.append(tasks_finding(variance_by_task))
-    items += [not_learned_finding(runs), overfitting_finding(choices), problems_finding(problems, cost, len(runs))]
+    items += [
+        split_finding(variance_by_task),
+        not_learned_finding(runs),
+        overfitting_finding(choices),
+        problems_finding(problems, cost, len(runs)),
+    ]
     return [item for item in items if item]
 
 
@@ -246,7 +279,7 @@ METHOD = (
     "below train)."
 )
 EXPERIMENT_HEADER = (
-    "| experiment | chosen configuration | valid error (%) | replicates test error (%) | seed study test "
+    "| experiment | chosen configuration | chosen run valid error (%) | replicates test error (%) | seed study test "
     "error (%) | gap valid - train (points) | seeds ok | grid diverged / far worse |"
 )
 
@@ -303,7 +336,8 @@ def task_section(dataset, choices, grids, variance, pairwise, of_pairs):
     lines += [experiment_row(choice, grids[(dataset, choice["model"])], variance) for choice in choices]
     lines += [
         "",
-        "Replicates: mean \u00b1 sd over the replicates (95% interval of the mean). Seed-study columns: "
+        "Chosen run: the grid run chosen by its final validation error. Replicates: mean \u00b1 sd over the "
+        "replicates (95% interval of the mean). Seed-study columns: "
         "mean \u00b1 sd (min to max) over the seeds that did not diverge.",
         "",
     ]

@@ -11,9 +11,11 @@ from .files import write_text_atomic
 
 
 # Columns holding fractions that a reader wants in percent (errors, intervals, differences of errors);
-# differences of two errors (and their intervals) are headed in percentage points.
+# differences of two errors (and their intervals) are headed in percentage points. Counts of errors and
+# ratios (with their intervals) stay as they are.
 PERCENT_WORDS = ("error", "low", "high", "difference", "gap", "seed_test_", "seed_mean")
 POINTS_WORDS = ("difference", "gap")
+NOT_PERCENT_WORDS = ("errors", "ratio")
 
 
 def describe_p(p_value) -> str:
@@ -24,7 +26,7 @@ def describe_p(p_value) -> str:
 
 
 def is_percent(column):
-    return any(word in column for word in PERCENT_WORDS) and "errors" not in column
+    return any(word in column for word in PERCENT_WORDS) and not any(word in column for word in NOT_PERCENT_WORDS)
 
 
 def unit(column):
@@ -35,13 +37,16 @@ def unit(column):
 
 
 def shown_value(column, value):
-    """A cell as a reader sees it: fractions in percent, p-values in words, other floats rounded."""
+    """A cell as a reader sees it: fractions in percent, p-values in words, ratios to two decimals, other
+    floats rounded."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if "p_value" in column:
         return describe_p(value)
     if isinstance(value, float) and is_percent(column):
         return f"{100 * value:.2f}"
+    if isinstance(value, float) and "ratio" in column:
+        return f"{value:.2f}"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
