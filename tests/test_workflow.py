@@ -193,8 +193,10 @@ def test_predictions_from_saved_weights_reproduce_each_chosen_runs_test_error(st
 def test_summary_states_findings_with_numbers_and_uncertainty(study):
     summary = (study / "results" / "summary.md").read_text()
     findings = summary.split("## Findings\n\n")[1].split("\n\n")[0].splitlines()
-    assert 4 <= len(findings) <= 6
+    assert 4 <= len(findings) <= 7
     assert all(re.search(r"\d+\.\d\d", finding) for finding in findings[:2])
+    split = next(finding for finding in findings if "**What the split adds**" in finding)
+    assert re.search(r"mnist / ann \d+\.\d\d \(\d+\.\d\d to \d+\.\d\d\)", split), split
     assert "over 2 replicates (95% interval of the mean" in findings[0] and "McNemar" in findings[0]
     stuck = next(finding for finding in findings if "**Runs that did not learn**" in finding)
     assert "twodigit / cnn_dropout: all 4 runs" in stuck, "two epochs on 3,000 pairs teach nothing"
