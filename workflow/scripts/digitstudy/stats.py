@@ -104,9 +104,9 @@ def mean_interval(values, confidence=CONFIDENCE) -> dict:
 
 def sd_ratio(sd_a, n_a, sd_b, n_b, confidence=CONFIDENCE) -> dict:
     """The ratio sd_a / sd_b of two samples' standard deviations (ddof=1, of n_a and n_b values) with the
-    two-sided interval (low, high) of the ratio of the true sds: (s_a^2 / sd_a^2) / (s_b^2 / sd_b^2) follows
-    the F distribution with n_a - 1 and n_b - 1 degrees of freedom where the values are normal. None
-    where a sample has fewer than 2 values or sd_b is missing or 0."""
+    two-sided interval (low, high) of the ratio of the true sds s_a / s_b: (sd_a^2 / s_a^2) / (sd_b^2 / s_b^2)
+    follows the F distribution with n_a - 1 and n_b - 1 degrees of freedom where the values are normal.
+    None where a sample has fewer than 2 values or sd_b is missing or 0."""
     if sd_a is None or not sd_b or n_a < 2 or n_b < 2:
         return {"ratio": None, "low": None, "high": None}
     ratio = sd_a / sd_b

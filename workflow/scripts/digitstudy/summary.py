@@ -148,16 +148,16 @@ def split_finding(variance_by_task):
         f"{row.dataset} / {row.model} {row.sd_ratio:.2f} ({row.sd_ratio_low:.2f} to {row.sd_ratio_high:.2f})"
         for row in rows.itertuples()
     ]
-    larger, smaller = (rows[rows["sd_ratio_low"] > 1], rows[rows["sd_ratio_high"] < 1])
-    if larger.empty and smaller.empty:
-        verdict = "every interval holds 1, so these runs cannot tell whether varying the split changes the spread"
-    else:
-        named = [
-            f"{word} for {', '.join(f'{r.dataset} / {r.model}' for r in found.itertuples())}"
-            for word, found in (("larger", larger), ("smaller", smaller))
-            if len(found)
-        ]
-        verdict = "the spread over the replicates is " + " and ".join(named) + "; the other intervals hold 1"
+    named = [
+        f"{word} for {', '.join(f'{row.dataset} / {row.model}' for row in found.itertuples())}"
+        for word, found in (("larger", rows[rows["sd_ratio_low"] > 1]), ("smaller", rows[rows["sd_ratio_high"] < 1]))
+        if len(found)
+    ]
+    verdict = (
+        "the spread over the replicates is " + " and ".join(named) + "; the other intervals hold 1"
+        if named
+        else "every interval holds 1, so these runs cannot tell whether varying the split changes the spread"
+    )
     return (
         "**What the split adds** (test-error sd over the replicates, which vary seed and split, divided by the "
         "sd over the seed study's seeds, one split at the seed study's lr and momentum; 95% interval, errors "
