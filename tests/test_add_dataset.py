@@ -24,7 +24,7 @@ SMALL = {
     "training": {"epochs": 2},
     "seed_study": {"seeds": [1, 2], "lr": 0.05, "momentum": 0.9},
     "grid": {"seed": 1, "lr": [0.05], "momentum": [0.9]},
-    "confirm": {"replicates": 2},
+    "confirm": {"first": 2, "max": 2},
     "plots": {"dpi": 60},
 }
 
@@ -75,7 +75,7 @@ def test_a_declared_dataset_and_its_pairs_run_to_the_summary(fashion_study):
         ("fashion", "cnn"),
         ("fashionpairs", "cnn_dropout"),
     ]
-    assert len(runs) == 3 * 3 and (runs["status"] == "ok").all()  # two seeds and a replicate each
+    assert len(runs) == 3 * 4 and (runs["status"] == "ok").all()  # two seeds and two replicates each
     names = yaml.safe_load(readme_block("add-dataset-example", "yaml"))["datasets"]["fashion"]["classes"]
     assert list(pd.read_csv(fashion_study / "results/tables/fashion/cnn/class_errors.csv")["class_name"]) == names
     assert "class_name" not in pd.read_csv(fashion_study / "results/tables/fashionpairs/cnn_dropout/class_errors.csv")

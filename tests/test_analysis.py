@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from scipy import stats as scipy_stats
 
 from digitstudy.aggregate import choose, learned, seed_table, seed_test_errors
 from digitstudy.compare import chosen_models_table, pairwise_table
-from digitstudy.confirm import variance_table
+from digitstudy.confirm import decisions_record, variance_table
 from digitstudy.costs import cost_table, problem_runs_table, read_benchmark, run_costs
 from digitstudy.datasets import read_splits, write_splits
 from digitstudy.error_analysis import class_error_table, confusion, digit_pair_table, worst_predictions
@@ -104,79 +103,111 @@ def test_chosen_models_table_gives_test_errors_with_exact_intervals():
     assert table.loc["cnn", "experiment"] == "mnist / cnn"
 
 
-def replicates_of(errors_by_model, dataset="mnist"):
-    """A task's replicates table (confirm.replicates_table) with these test errors per model."""
+IMAGES = 2000
+SETTINGS = {"first": 5, "step": 5, "max": 20, "alpha": 0.05, "delta": 0.5}
+
+
+def wrong_of(errors, images=IMAGES, seed=0):
+    """A model's replicates x test images, True where wrong: replicate i wrong on round(errors[i] * images)
+    images drawn by a seeded generator (each replicate errs on images of its own)."""
+    rng = np.random.default_rng(seed)
+    wrong = np.zeros((len(errors), images), dtype=bool)
+    for row, error in zip(wrong, errors):
+        row[rng.permutation(images)[: round(error * images)]] = True
+    return wrong
+
+
+def replicates_of(wrong_by_model, dataset="mnist"):
+    """A task's replicates table (confirm.replicates_table) of these replicates x images per model."""
     return pd.DataFrame(
         [
             {
                 "dataset": dataset,
                 "model": model,
                 "replicate": index,
+                "round": 1,
                 "seed": 1 + index,
                 "split_seed": index,
                 "lr": 0.1,
                 "momentum": 0.5,
-                "status": "ok" if error == error else "diverged",
+                "status": "ok",
                 "train_error": 0.0,
-                "valid_error": error,
-                "test_error": error,
-                "learned": error == error,
+                "valid_error": row.mean(),
+                "test_error": row.mean(),
+                "learned": True,
             }
-            for model, errors in errors_by_model.items()
-            for index, error in enumerate(errors)
+            for model, wrong in wrong_by_model.items()
+            for index, row in enumerate(wrong, 1)
         ]
     )
+
+
+def compared(errors_by_model, frames, settings=SETTINGS):
+    """(pairwise table, decisions, replicates, wrong) of a task whose replicates have these test errors."""
+    wrong = {model: wrong_of(errors, seed=index) for index, (model, errors) in enumerate(errors_by_model.items())}
+    named = {model: ([f"run{i}" for i in range(len(matrix))], matrix) for model, matrix in wrong.items()}
+    decisions = decisions_record("mnist", 1, named, settings)
+    replicates = replicates_of(wrong)
+    return pairwise_table("mnist", decisions, frames, replicates), decisions, replicates, wrong
 
 
 CLEAR = {"ann": [0.050, 0.052, 0.049, 0.051, 0.053], "cnn": [0.020, 0.021, 0.019, 0.022, 0.023]}
 
 
-def test_the_replicates_say_which_model_is_better_by_how_much_and_how_sure():
+def test_a_clear_difference_is_decided_with_the_winner_named_and_the_same_pairs_described():
     _, frames, _ = task()
-    row = pairwise_table("mnist", ["ann", "cnn"], frames, replicates_of(CLEAR)).iloc[0]
-    differences = np.subtract(CLEAR["ann"], CLEAR["cnn"])  # by hand: mean and t-interval of the pairs
-    half = scipy_stats.t.ppf(0.975, 4) * differences.std(ddof=1) / np.sqrt(5)
-    assert row["replicate_difference"] == pytest.approx(differences.mean())
-    assert row["replicate_difference_low"] == pytest.approx(differences.mean() - half)
-    assert row["replicate_difference_high"] == pytest.approx(differences.mean() + half)
-    assert row["paired_t_p_value"] < 0.001 and (row["a_wins"], row["b_wins"], row["replicates"]) == (0, 5, 5)
-    assert row["p_a_beats_b_high"] == pytest.approx(1 - 0.025 ** (1 / 5))  # exact: 0 of 5
-    assert row["verdict"].startswith("cnn is better than ann: 3.00 points lower test error on average over 5")
-    assert "McNemar p < 0.001" in row["verdict"] and "mixed" not in row["verdict"]
+    table, decisions, _, wrong = compared(CLEAR, frames)
+    row = table.iloc[0]
+    assert (row["decision"], row["round"], row["replicates"]) == ("b", 1, 5)
+    assert row["difference_low"] > 0  # ann - cnn: cnn better
+    assert row["difference"] == pytest.approx(wrong["ann"].mean() - wrong["cnn"].mean())
+    # Means, difference and wins come from the same five pairs of replicates.
+    assert row["replicate_mean_a"] - row["replicate_mean_b"] == pytest.approx(row["difference"])
+    assert (row["a_wins"], row["b_wins"], row["ties"]) == (0, 5, 0)
+    assert row["p_a_beats_b"] == 0 and row["p_a_beats_b_high"] == pytest.approx(1 - 0.025 ** (1 / 5))
+    assert row["verdict"].startswith("**cnn is better than ann** (decided in round 1): ann - cnn = 3.00 points")
+    assert "which holds jointly over the rounds and the task's one comparison" in row["verdict"]
+    assert row["description"].startswith("cnn was better in 5 of 5")
+    assert "the two chosen grid runs alone (two trained networks, not part of the verdict)" in row["description"]
 
 
-def test_replicates_that_cannot_tell_say_not_decided_and_how_many_would():
+def test_an_open_pair_asks_for_another_round_and_at_the_budget_is_not_decided_with_its_floor():
     _, frames, _ = task(wrong_a=50, wrong_b=50)
-    close = {"ann": [0.050, 0.030, 0.041, 0.060], "cnn": [0.045, 0.040, 0.038, 0.052]}
-    row = pairwise_table("mnist", ["ann", "cnn"], frames, replicates_of(close)).iloc[0]
-    assert row["paired_t_p_value"] > 0.05 and row["replicates_needed"] > 4
-    assert row["verdict"].startswith("not decided: cnn had 0.15 points lower test error on average over 4")
-    assert f"about {int(row['replicates_needed'])} replicates would decide a difference of this size" in row["verdict"]
-    one = pairwise_table("mnist", ["ann", "cnn"], frames, replicates_of({"ann": [0.05], "cnn": [0.02]})).iloc[0]
-    assert one["verdict"].startswith("the replicates cannot tell (1 pair of replicates trained)")
+    close = {"ann": [0.050, 0.030, 0.041, 0.060, 0.045], "cnn": [0.045, 0.040, 0.038, 0.052, 0.047]}
+    table, decisions, _, _ = compared(close, frames)
+    assert table.iloc[0]["decision"] is None and decisions["next"] == ["ann", "cnn"]
+    budget = {**SETTINGS, "max": 5}
+    table, decisions, _, _ = compared(close, frames, budget)
+    row = table.iloc[0]
+    assert row["decision"] == "not decided" and decisions["next"] == []
+    # The floor is the half-width the test images alone would leave: below the interval's own.
+    assert 0 < row["difference_floor"] < (row["difference_high"] - row["difference_low"]) / 2
+    assert row["verdict"].startswith("**not decided within the budget of 5 replicates** (the test set alone allows")
+    assert row["difference_floor"] > 0 and row["difference_low"] < 0 < row["difference_high"]
 
 
-def test_evidence_pointing_two_ways_is_called_mixed_with_both_numbers():
-    _, frames, _ = task()  # on the chosen runs' test images cnn is far better
-    reversed_replicates = {"ann": CLEAR["cnn"], "cnn": CLEAR["ann"]}
-    verdict = pairwise_table("mnist", ["ann", "cnn"], frames, replicates_of(reversed_replicates)).iloc[0]["verdict"]
-    assert verdict.startswith("mixed evidence: ann is better than cnn: 3.00 points lower")
-    assert "but cnn is better on the chosen runs: ann - cnn = 3.00 points" in verdict
+def test_equal_models_are_declared_equal_within_delta():
+    _, frames, _ = task(wrong_a=50, wrong_b=50)
+    same = {"ann": [0.030] * 5, "cnn": [0.030] * 5}
+    wide = {**SETTINGS, "delta": 3.0}
+    row = compared(same, frames, wide)[0].iloc[0]
+    assert row["decision"] == "equal" and -0.03 < row["difference_low"] < row["difference_high"] < 0.03
+    assert row["verdict"].startswith("**ann and cnn are equal within 3 points** (decided in round 1)")
+    assert row["description"].startswith("ann was better in 0 of 5, 5 tied") or row["ties"] < 5
 
 
 def test_the_variance_table_sets_the_replicates_spread_beside_the_seeds():
-    replicates = replicates_of({"ann": [0.05, 0.06, float("nan")], "cnn": [0.02, 0.02, 0.02]})
-    table = variance_table("mnist", replicates, {"ann": [0.05, 0.051], "cnn": [0.02, 0.03]}).set_index("model")
-    assert table.loc["ann", "n"] == 2 and table.loc["ann", "test_error_mean"] == pytest.approx(0.055)
-    ratio = np.std([0.05, 0.06], ddof=1) / np.std([0.05, 0.051], ddof=1)
+    wrong = {"ann": wrong_of([0.05, 0.06, 0.055]), "cnn": wrong_of([0.02, 0.02, 0.02], seed=1)}
+    replicates = replicates_of(wrong)
+    table = variance_table("mnist", replicates, wrong, {"ann": [0.05, 0.051], "cnn": [0.02, 0.03]}).set_index("model")
+    assert table.loc["ann", "n"] == 3 and table.loc["ann", "test_error_mean"] == pytest.approx(0.055)
+    ratio = np.std([0.05, 0.06, 0.055], ddof=1) / np.std([0.05, 0.051], ddof=1)
     assert table.loc["ann", "sd_ratio"] == pytest.approx(ratio)
-    # Two values each: the 97.5% quantile of F(1, 1) is tan^2(0.4875 pi) (test_stats)
-    quantile = math.tan(0.975 * math.pi / 2)
-    assert table.loc["ann", "sd_ratio_low"] == pytest.approx(ratio / quantile)
-    assert table.loc["ann", "sd_ratio_high"] == pytest.approx(ratio * quantile)
-    assert table.loc["cnn", "sd_ratio"] == table.loc["cnn", "sd_ratio_high"] == 0.0
-    assert table.loc["ann", "learned"] == "2 of 3"
-    assert table.loc["cnn", "test_error_low"] == table.loc["cnn", "test_error_high"] == pytest.approx(0.02)
+    # No spread over cnn's replicates bounds nothing, and its interval still holds the test images' sampling.
+    assert table.loc["cnn", "test_error_sd"] == 0 and math.isnan(table.loc["cnn", "sd_ratio"])
+    assert table.loc["cnn", "test_error_low"] < 0.02 < table.loc["cnn", "test_error_high"]
+    assert table.loc["cnn", "test_error_se_images"] > 0
+    assert 0 <= table.loc["ann", "test_error_low"] and table.loc["ann", "learned"] == "3 of 3"
 
 
 def test_a_run_within_the_margin_of_chance_did_not_learn():
@@ -360,9 +391,9 @@ def test_findings_rest_on_the_replicates_and_name_what_did_not_learn(tmp_path, m
     choices, frames, _ = task()
     for choice, gap in zip(choices, (0.01, -0.004)):
         choice["seed_study"] = seed_study_record(gap)
-    replicates = replicates_of(CLEAR)
-    variance = {"mnist": variance_table("mnist", replicates, {"ann": [0.05, 0.051], "cnn": [0.02, 0.03]})}
-    paired = {"mnist": pairwise_table("mnist", ["ann", "cnn"], frames, replicates)}
+    table, _, replicates, wrong = compared(CLEAR, frames)
+    variance = {"mnist": variance_table("mnist", replicates, wrong, {"ann": [0.05, 0.051], "cnn": [0.02, 0.03]})}
+    paired = {"mnist": table}
     costs = pd.DataFrame(
         [{"part": "whole study", "runs": 3, "diverged": 1, "wall_hours": 2.0, "cpu_hours": 1.5, "saved_hours": 0.25}]
     )
@@ -370,9 +401,9 @@ def test_findings_rest_on_the_replicates_and_name_what_did_not_learn(tmp_path, m
     run_benchmarks(runs, 1, 1)
     problems = problem_runs_table(run_costs(runs), {("mnist", "ann"): 0.02})
     items = findings(choices, variance, paired, runs, problems, costs)
-    assert items[0].startswith("**mnist**: the best model by validation error over the replicates is **cnn** (lr 0.1")
-    assert "with test error 2.10 \u00b1 0.16% over 5 replicates (95% interval of the mean" in items[0]
-    assert "Against the runner-up ann: cnn is better than ann: 3.00 points lower" in items[0]
+    assert items[0].startswith("**mnist**: the best model is **cnn** (lr 0.1, momentum 0.5), better than every other")
+    assert "with test error 2.10% over 5 replicates (95% interval" in items[0]
+    assert "ann vs cnn: **cnn is better than ann** (decided in round 1)" in items[0]
     assert items[1].startswith("**What the split adds** (test-error sd over the replicates, which vary seed and")
     ann, cnn = (variance["mnist"].set_index("model").loc[model] for model in ("ann", "cnn"))
     assert ann["sd_ratio_low"] < 1 < ann["sd_ratio_high"] and cnn["sd_ratio_high"] < 1  # replicates 5, seeds 2
@@ -393,9 +424,9 @@ def test_a_task_of_one_model_says_the_only_model_and_no_gap_means_no_overfitting
     choices, frames, _ = task()
     choices = choices[:1]
     choices[0]["seed_study"] = seed_study_record(-0.01)
-    replicates = replicates_of({"ann": CLEAR["ann"]})
-    variance = {"mnist": variance_table("mnist", replicates, {"ann": [0.05, 0.051]})}
-    paired = {"mnist": pairwise_table("mnist", ["ann"], frames, replicates)}
+    table, _, replicates, wrong = compared({"ann": CLEAR["ann"]}, frames)
+    variance = {"mnist": variance_table("mnist", replicates, wrong, {"ann": [0.05, 0.051]})}
+    paired = {"mnist": table}
     costs = pd.DataFrame([{"part": "whole study", "runs": 1, "cpu_hours": 1.0, "wall_hours": 1.0, "saved_hours": 0}])
     runs = study_runs().iloc[:1].assign(chance_error=0.887)
     run_benchmarks(runs, 1, 1)
@@ -414,5 +445,5 @@ def test_a_task_of_one_model_says_the_only_model_and_no_gap_means_no_overfitting
 
 def test_a_task_of_one_model_has_an_empty_pairwise_table_with_its_columns():
     _, frames, _ = task()
-    table = pairwise_table("mnist", ["ann"], frames, replicates_of({"ann": [0.05, 0.06]}))
+    table = compared({"ann": [0.05, 0.06]}, frames)[0]
     assert table.empty and "verdict" in table.columns and "mcnemar_p_value" in table.columns

@@ -209,7 +209,7 @@ def test_mnist_and_twodigit_are_declared_by_default():
     """A config of its own written before datasets were declared (--replace-workflow-config) has none."""
     config = with_default_datasets({"experiments": {}}, SCHEMA)
     assert config["datasets"]["mnist"]["idx"]["sha256"] == MNIST_SHA256
-    assert config["datasets"]["twodigit"] == {"pairs": "mnist", "seed": 12345}
+    assert config["datasets"]["twodigit"] == {"pairs": "mnist", "seed": 12345, "delta": 1.0}
     declared = with_default_datasets({"datasets": {"twodigit": {"pairs": "mnist", "seed": 7}}}, SCHEMA)
     assert declared["datasets"]["twodigit"]["seed"] == 7 and "mnist" in declared["datasets"]
 

@@ -14,7 +14,8 @@ from matplotlib import pyplot as plt
 from matplotlib.collections import PathCollection
 from matplotlib.text import Text
 
-from digitstudy.figures import plot_replicates
+from digitstudy import figures
+from digitstudy.figures import plot_comparison, plot_replicates
 from digitstudy.models import MODELS
 from digitstudy.plots import (
     class_errors,
@@ -24,6 +25,7 @@ from digitstudy.plots import (
     learning_curves,
     model_colour,
     pair_samples,
+    replicate_counts,
     replicates,
     save,
     tile_grid,
@@ -31,12 +33,11 @@ from digitstudy.plots import (
     weights_figure,
     worst_predictions,
 )
-from digitstudy.stats import mean_interval
 
 
 LONG_TITLE = "two_digit / cnn_dropout: first layer of lr 0.03, momentum 0.9 (chosen by validation error)"
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-REPLICATES_TITLE = "mnist: test error of the chosen models, 5 replicates (seed and train/validation split varied)"
+REPLICATES_TITLE = "mnist: test error of the chosen models over their fresh replicates (ann 5, cnn 20, cnn_dropout 20)"
 
 
 def history(epochs, scale=1.0, seed=0):
@@ -88,47 +89,6 @@ def grid():
         np.nan,
     ]
     return table
-
-
-def comparison_rows():
-    return [
-        {
-            "dataset": "mnist",
-            "model": "ann",
-            "test_error": 0.024,
-            "low": 0.021,
-            "high": 0.027,
-            "seed_test_mean": 0.025,
-            "seed_test_sd": 0.002,
-        },
-        {
-            "dataset": "mnist",
-            "model": "lenet5",
-            "test_error": 0.009,
-            "low": 0.007,
-            "high": 0.011,
-            "seed_test_mean": 0.010,
-            "seed_test_sd": None,
-        },
-        {
-            "dataset": "two_digit",
-            "model": "cnn",
-            "test_error": 0.061,
-            "low": 0.056,
-            "high": 0.066,
-            "seed_test_mean": None,
-            "seed_test_sd": None,
-        },
-        {
-            "dataset": "two_digit",
-            "model": "cnn_dropout",
-            "test_error": 0.052,
-            "low": 0.047,
-            "high": 0.057,
-            "seed_test_mean": 0.055,
-            "seed_test_sd": 0.004,
-        },
-    ]
 
 
 def class_table(n_classes=19):
@@ -184,58 +144,88 @@ def worst_named():
     )
 
 
-def replicate_tables(count=5):
-    """A task's replicates.csv and variance.csv as tabulate_replicates writes them: two models of
-    `count` replicates each, the second model's test errors higher in every replicate."""
+# Each task's chosen models: (lr, mean test error, replicates). mnist's ann was decided after round 1, its
+# cnn and cnn_dropout went on to the maximum of 20; twodigit's pair was decided after round 2.
+TASK_MODELS = {
+    "mnist": {"ann": (0.1, 0.019, 5), "cnn": (0.01, 0.012, 20), "cnn_dropout": (0.01, 0.011, 20)},
+    "twodigit": {"cnn_dropout": (0.01, 0.031, 10), "lenet5": (0.1, 0.036, 10)},
+}
+DIVERGED = ("lenet5", 3, 0.059)  # twodigit's (model, replicate, test error) that diverged: late, half its test images
+
+
+def replicate_tables(dataset="mnist", diverged=None):
+    """A task's replicates.csv and variance.csv as tabulate_replicates writes them (TASK_MODELS; replicate
+    i of every model sharing an effect, as its seed and split do); diverged: (model, replicate, test
+    error) of a replicate that diverged, or None."""
     rng = np.random.default_rng(9)
+    shared = rng.normal(0, 0.0004, size=20)
     rows = []
-    for shift, (model, lr) in enumerate((("cnn", 0.01), ("lenet5", 0.1))):
-        for replicate in range(count):
-            error = 0.012 + 0.003 * shift + 0.001 * replicate + rng.normal(0, 0.0003)
+    for model, (lr, error, count) in TASK_MODELS[dataset].items():
+        for replicate in range(1, count + 1):
+            test_error = error + shared[replicate - 1] + rng.normal(0, 0.0003)
             rows.append(
                 {
-                    "dataset": "mnist",
+                    "dataset": dataset,
                     "model": model,
                     "replicate": replicate,
+                    "round": 1 + (replicate - 1) // 5,
                     "seed": 1 + replicate,
-                    "split_seed": 42 + replicate,
+                    "split_seed": replicate,
                     "lr": lr,
                     "momentum": 0.9,
                     "status": "ok",
                     "train_error": 0.001,
-                    "valid_error": error,
-                    "test_error": error,
+                    "valid_error": test_error,
+                    "test_error": test_error,
                     "learned": True,
                 }
             )
     runs = pd.DataFrame(rows)
+    if diverged:
+        model, replicate, test_error = diverged
+        which = (runs["model"] == model) & (runs["replicate"] == replicate)
+        runs.loc[which, ["status", "valid_error", "test_error", "learned"]] = ["diverged", 0.9, test_error, False]
     return runs, variance_of(runs)
 
 
-def variance_of(runs):
-    """variance.csv of `runs` (its columns as tabulate_replicates writes them): the mean over the
-    replicates that did not diverge, with its t-interval (empty where fewer than two)."""
+def variance_of(runs, images=10_000):
+    """variance.csv of `runs`, its columns as tabulate_replicates writes them: the mean over every
+    replicate (diverged ones too) with a 95% interval whose standard error holds the replicates' spread
+    and the sampling of `images` test images (near enough a normal interval for a picture)."""
     rows = []
     for model, group in runs.groupby("model", sort=False):
-        ok = group[group["status"] == "ok"]
-        test = mean_interval(ok["test_error"].astype(float))
-        sd = np.nan if test["sd"] is None else test["sd"]
+        errors = group["test_error"].astype(float)
+        n, mean, sd = len(errors), errors.mean(), errors.std(ddof=1)
+        se_images = np.sqrt(mean * (1 - mean) / images)
+        se = np.sqrt(sd**2 / n + se_images**2)  # NaN for one replicate: no interval
         rows.append(
             {
-                "dataset": "mnist",
+                "dataset": group["dataset"].iloc[0],
                 "model": model,
                 "lr": group["lr"].iloc[0],
                 "momentum": group["momentum"].iloc[0],
-                "n": test["n"],
-                **{f"test_error_{key}": test[key] for key in ("mean", "sd", "low", "high")},
-                "valid_error_mean": ok["valid_error"].mean(),
-                "learned": f"{int(group['learned'].sum())} of {len(group)}",
+                "n": n,
+                "test_error_mean": mean,
+                "test_error_sd": sd,
+                "test_error_se": se,
+                "test_error_se_images": se_images,
+                "test_error_low": np.clip(mean - 1.96 * se, 0, 1),
+                "test_error_high": np.clip(mean + 1.96 * se, 0, 1),
+                "valid_error_mean": group["valid_error"].mean(),
+                "learned": f"{int(group['learned'].sum())} of {n}",
                 "seed_n": 5,
-                "seed_test_error_sd": 0.001,
-                "sd_ratio": sd / 0.001,
+                "seed_test_error_sd": 0.0005,
+                "sd_ratio": sd / 0.0005,
+                "sd_ratio_low": 0.5 * sd / 0.0005,
+                "sd_ratio_high": 2 * sd / 0.0005,
             }
         )
-    return pd.DataFrame(rows).astype({f"test_error_{key}": float for key in ("mean", "sd", "low", "high")})
+    return pd.DataFrame(rows)
+
+
+def compared_tasks():
+    """comparison()'s argument: mnist's replicates and twodigit's, one of them diverged."""
+    return {"mnist": replicate_tables("mnist"), "twodigit": replicate_tables("twodigit", DIVERGED)}
 
 
 def pairs(count=16):
@@ -256,7 +246,7 @@ FIGURES = {
     "tiles_6": lambda: tile_grid(np.random.default_rng(0).normal(size=(6, 5, 5)), LONG_TITLE),
     "tiles_8": lambda: tile_grid(np.random.default_rng(0).normal(size=(8, 3, 3)), LONG_TITLE),
     "tiles_100": lambda: tile_grid(np.random.default_rng(0).normal(size=(100, 28, 56)), LONG_TITLE),
-    "comparison": lambda: comparison(comparison_rows()),
+    "comparison": lambda: comparison(compared_tasks()),
     "confusion_3": lambda: confusion_matrix(
         np.array([[50, 2, 0], [1, 40, 5], [0, 0, 60]]), "toy: confusion", ["zero", "one", "two"]
     ),
@@ -271,6 +261,7 @@ FIGURES = {
     "worst": lambda: worst_predictions(*worst()),
     "worst_fashion": lambda: worst_predictions(*worst_named()),
     "replicates": lambda: replicates(*replicate_tables(), REPLICATES_TITLE),
+    "replicates_twodigit": lambda: replicates(*replicate_tables("twodigit", DIVERGED), "twodigit: replicates"),
     "pairs": lambda: pair_samples(*pairs(), "two_digit"),
     # A Linear first layer (ann: 100 units of 28 x 28) and a convolution's kernels (cnn: 8 of 3 x 3)
     "weights_ann": lambda: weights_figure(
@@ -346,9 +337,9 @@ def test_an_unregistered_model_colour_is_the_same_in_another_process():
 def test_curves_and_comparison_draw_a_model_in_the_same_colour(pictures):
     curve_colours = {hex_colour(line.get_color()) for axes in pictures["curves"].axes for line in axes.lines}
     assert curve_colours == {model_colour("cnn")}
-    bars = pictures["comparison"].axes[0].patches
-    expected = [model_colour(row["model"]) for row in comparison_rows()]
-    assert [hex_colour(bar.get_facecolor()) for bar in bars] == expected
+    for axes, (_, summary) in zip(pictures["comparison"].axes, compared_tasks().values()):
+        points = model_points(axes)
+        assert [hex_colour(marks.get_facecolor()[0]) for marks in points] == list(map(model_colour, summary["model"]))
     class_bars = pictures["class_errors"].axes[0].patches
     assert {hex_colour(bar.get_facecolor()) for bar in class_bars} == {model_colour("cnn")}
 
@@ -409,6 +400,7 @@ def test_curves_legend_explains_styles_not_seeds(pictures):
         "weights_ann",
         "weights_cnn",
         "replicates",
+        "replicates_twodigit",
     ],
 )
 def test_titles_lie_inside_the_figure(pictures, name):
@@ -437,14 +429,6 @@ def test_heatmap_marks_far_worse_and_diverged_cells(pictures):
     assert sum(bool(patch.get_hatch()) for patch in axes.patches) == 2
     assert sum(patch.get_linestyle() == ":" for patch in axes.patches) == 1
     assert pictures["grid"].axes[1].get_ylabel() == "final validation error (%)"
-
-
-def test_comparison_draws_an_experiment_without_a_chosen_run():
-    rows = comparison_rows()
-    rows[2].update(test_error=None, low=None, high=None)
-    figure = comparison(rows)
-    figure.canvas.draw()
-    assert len(figure.axes[0].get_xticklabels()) == 4
 
 
 def test_heatmap_reads_a_table_without_reason_or_far_worse():
@@ -601,47 +585,181 @@ def test_worst_predictions_name_truth_and_prediction_without_overlap(pictures):
     assert not overlapping(titles)
 
 
+GREY, RED = hex_colour("0.65"), hex_colour("darkred")
+
+
+def grey_lines(axes):
+    """The thin grey lines that join replicate i across models, in replicate order."""
+    return [line for line in axes.lines if hex_colour(line.get_color()) == GREY]
+
+
+def scatters(axes, red=False):
+    """The point sets drawn: each model's in its colour (red=False), or the diverged replicates' crosses."""
+    drawn = [marks for marks in axes.collections if isinstance(marks, PathCollection)]
+    return [marks for marks in drawn if (hex_colour(marks.get_facecolor()[0]) == RED) == red]
+
+
+def model_points(axes):
+    """Each model's points, in the order the models are drawn."""
+    return scatters(axes)
+
+
+def marks(axes, marker):
+    """The (x, y) of the marks drawn with `marker`: means 'D', caps '_', triangles on an edge '^' 'v'."""
+    lines = [line for line in axes.lines if line.get_marker() == marker]
+    return np.array([point for line in lines for point in line.get_xydata()]).reshape(-1, 2)
+
+
+def legend_texts(figure):
+    return [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+
+
+def recorded(monkeypatch):
+    """The figures that figures.py saves (still saved), each kept with whether all it draws at the dpi
+    it is saved at lies inside it (saving closes it, and a closed figure draws no more)."""
+    kept = []
+
+    def keep(figure, path, dpi):
+        figure.set_dpi(dpi)
+        kept.append((figure, every_text_inside(figure)))
+        save(figure, path, dpi)
+
+    monkeypatch.setattr(figures, "save", keep)
+    return kept
+
+
 def test_replicates_pair_each_replicate_across_models(pictures):
     figure = pictures["replicates"]
     axes = figure.axes[0]
     runs, summary = replicate_tables()
-    lines = [line for line in axes.lines if hex_colour(line.get_color()) == hex_colour("0.65")]
-    assert len(lines) == 5 and all(len(line.get_xdata()) == 2 for line in lines)
+    lines = grey_lines(axes)
+    # Replicate 1-5 of all three models, 6-20 of cnn and cnn_dropout only (ann was decided in round 1)
+    assert [len(line.get_xdata()) for line in lines] == [3] * 5 + [2] * 15
     for line, (_, pair) in zip(lines, runs.groupby("replicate")):
         np.testing.assert_allclose(line.get_ydata(), 100 * pair["test_error"].to_numpy())
-    points = [marks for marks in axes.collections if isinstance(marks, PathCollection) and len(marks.get_offsets())]
-    assert [hex_colour(points.get_facecolor()[0]) for points in points] == [model_colour("cnn"), model_colour("lenet5")]
-    means = [line for line in axes.lines if line.get_marker() == "D"]
-    np.testing.assert_allclose(np.concatenate([line.get_ydata() for line in means]), 100 * summary["test_error_mean"])
-    assert tick_texts(axes.get_xticklabels()) == ["cnn\nlr 0.01, momentum 0.9", "lenet5\nlr 0.1, momentum 0.9"]
-    assert "test error (%)" in axes.get_ylabel() and "test" in axes.get_ylabel().replace("test error", "")
-    assert figure.get_suptitle().replace("\n", " ") == REPLICATES_TITLE
-    legend = [text.get_text() for legend in figure.legends for text in legend.get_texts()]
-    assert legend == [
-        "one replicate's test error (model's colour)",
-        "the same replicate (seed, split) across models",
-        "mean over the replicates, 95% t-interval",
+    points = model_points(axes)
+    assert [hex_colour(marks.get_facecolor()[0]) for marks in points] == [model_colour(m) for m in summary["model"]]
+    assert [len(marks.get_offsets()) for marks in points] == [5, 20, 20] and not scatters(axes, red=True)
+    np.testing.assert_allclose(marks(axes, "D")[:, 1], 100 * summary["test_error_mean"])
+    assert tick_texts(axes.get_xticklabels()) == [
+        "ann\nlr 0.1, momentum 0.9",
+        "cnn\nlr 0.01, momentum 0.9",
+        "cnn_dropout\nlr 0.01, momentum 0.9",
     ]
+    assert axes.get_ylabel() == "test error (%), test split" and "model" in axes.get_xlabel()
+    assert legend_texts(figure) == [
+        "one replicate's test error (model's colour)",
+        "replicate i of each model (same seed, same split)",
+        "mean, 95% interval: replicates and test images",
+    ]
+    assert every_text_inside(figure) and not overlapping(axes.get_xticklabels())
+
+
+def test_plot_replicates_titles_the_figure_with_each_models_replicates(tmp_path, monkeypatch):
+    kept = recorded(monkeypatch)
+    runs, summary = replicate_tables()
+    runs.to_csv(tmp_path / "replicates.csv", index=False)
+    summary.to_csv(tmp_path / "variance.csv", index=False)
+    plot_replicates("mnist", tmp_path / "replicates.csv", tmp_path / "variance.csv", tmp_path / "replicates.png", 80)
+    assert (tmp_path / "replicates.png").stat().st_size > 0
+    (figure, all_inside), *_ = kept
+    assert figure.get_suptitle().replace("\n", " ") == REPLICATES_TITLE and all_inside
+    assert replicate_counts(runs, summary["model"]) == "ann 5, cnn 20, cnn_dropout 20"
+
+
+def test_replicates_axis_holds_points_and_means_and_marks_a_long_interval_on_the_edge():
+    runs, summary = replicate_tables()
+    # ann's interval up to 6% (three times its error), cnn_dropout's down to 0: both far beyond the points
+    summary.loc[0, "test_error_high"], summary.loc[2, "test_error_low"] = 0.06, 0.0
+    figure = replicates(runs, summary, "mnist: long intervals")
+    axes = figure.axes[0]
+    bottom, top = axes.get_ylim()
+    shown = np.concatenate([100 * runs["test_error"], 100 * summary["test_error_mean"]])
+    assert bottom <= shown.min() and shown.max() <= top
+    assert top < 6 and bottom > 0 and top - bottom <= 1.71 * np.ptp(shown)  # at most 0.1 + 0.25 of it each side
+    mean_x = marks(axes, "D")[:, 0]
+    np.testing.assert_allclose(marks(axes, "^"), [[mean_x[0], top]])
+    np.testing.assert_allclose(marks(axes, "v"), [[mean_x[2], bottom]])
+    assert sorted(marks(axes, "_")[:, 0]) == sorted([mean_x[0], mean_x[1], mean_x[1], mean_x[2]])  # the ends inside
+    (intervals,) = [marks for marks in axes.collections if not isinstance(marks, PathCollection)]
+    ends = np.array([segment[:, 1] for segment in intervals.get_segments()])
+    assert ends.min() >= bottom and ends.max() <= top  # drawn to the edge, not past it
+    assert legend_texts(figure)[-1] == "the interval goes on beyond the axis"
     assert every_text_inside(figure)
 
 
-def test_replicates_figure_shows_diverged_replicates_and_means_without_interval(tmp_path):
+def test_replicates_axis_takes_in_an_interval_a_little_longer_than_the_points():
+    runs, summary = replicate_tables()
+    figure = replicates(runs, summary, "mnist")
+    bottom, top = figure.axes[0].get_ylim()
+    assert bottom < 100 * summary["test_error_low"].min() and 100 * summary["test_error_high"].max() < top
+    assert not len(marks(figure.axes[0], "^")) and not len(marks(figure.axes[0], "v"))
+
+
+@pytest.mark.parametrize("error, beyond", [(0.059, True), (0.037, False)])
+def test_replicates_draw_a_diverged_replicate_in_the_mean(error, beyond):
+    runs, summary = replicate_tables("twodigit", ("lenet5", 3, error))
+    figure = replicates(runs, summary, "twodigit")
+    axes = figure.axes[0]
+    bottom, top = axes.get_ylim()
+    (crosses,) = scatters(axes, red=True)
+    (_, y), mean_lenet5 = crosses.get_offsets()[0], marks(axes, "D")[1, 1]
+    assert mean_lenet5 == pytest.approx(100 * runs.loc[runs["model"] == "lenet5", "test_error"].mean())
+    assert y == pytest.approx(top if beyond else 100 * error)
+    assert [len(points.get_offsets()) for points in model_points(axes)] == [10, 9]
+    assert [text.get_text() for text in axes.texts] == ([f"{100 * error:.3g}%"] if beyond else [])
+    # Its paired line ends on its cross: the replicate is compared like the others
+    assert grey_lines(axes)[2].get_ydata()[1] == pytest.approx(y)
+    assert tick_texts(axes.get_xticklabels())[1] == "lenet5\nlr 0.1, momentum 0.9\n1 diverged"
+    far = " (beyond the axis: on its edge, its error written)" if beyond else ""
+    assert f"a diverged replicate, in the mean{far}" in legend_texts(figure)
+    shown = 100 * runs.loc[runs["status"] == "ok", "test_error"]
+    assert bottom <= shown.min() and max(shown.max(), mean_lenet5) <= top and every_text_inside(figure)
+
+
+def test_replicates_of_a_model_with_one_replicate_show_its_mean_without_interval(tmp_path):
     runs, _ = replicate_tables()
-    lenet5 = runs["model"] == "lenet5"
-    runs.loc[lenet5 & (runs["replicate"] > 0), ["status", "test_error", "learned"]] = ["diverged", np.nan, False]
-    runs.loc[~lenet5 & (runs["replicate"] == 2), ["status", "test_error", "learned"]] = ["diverged", 0.9, False]
+    runs = runs[(runs["model"] != "ann") | (runs["replicate"] == 1)]
     runs.to_csv(tmp_path / "replicates.csv", index=False)
-    variance_of(runs).to_csv(tmp_path / "variance.csv", index=False)  # lenet5: n = 1, sd/low/high empty
-    plot_replicates("mnist", tmp_path / "replicates.csv", tmp_path / "variance.csv", tmp_path / "replicates.png", 80)
-    assert (tmp_path / "replicates.png").stat().st_size > 0
+    variance_of(runs).to_csv(tmp_path / "variance.csv", index=False)  # ann: n = 1, sd, se, low, high empty
     figure = replicates(pd.read_csv(tmp_path / "replicates.csv"), pd.read_csv(tmp_path / "variance.csv"), "toy")
     axes = figure.axes[0]
-    assert tick_texts(axes.get_xticklabels()) == [
-        "cnn\nlr 0.01, momentum 0.9\n4 of 5 in the mean\n1 diverged",
-        "lenet5\nlr 0.1, momentum 0.9\n1 of 5 in the mean\n4 diverged\nno interval (n < 2)",
-    ]
-    points = [len(marks.get_offsets()) for marks in axes.collections if isinstance(marks, PathCollection)]
-    assert points == [4, 1, 1, 0]  # cnn: ok, diverged (a cross at 90%); lenet5: ok, diverged without test errors
-    legend = [text.get_text() for legend in figure.legends for text in legend.get_texts()]
-    assert legend[-1] == "a diverged replicate, not in the mean (on the top edge if above the scale)"
-    assert axes.get_ylim()[0] >= 0 and every_text_inside(figure)
+    assert tick_texts(axes.get_xticklabels())[0] == "ann\nlr 0.1, momentum 0.9\nno interval (n < 2)"
+    means = marks(axes, "D")
+    assert len(means) == 3 and means[0, 1] == pytest.approx(100 * runs["test_error"].iloc[0])
+    (intervals,) = [marks for marks in axes.collections if not isinstance(marks, PathCollection)]
+    assert [segment[0, 0] for segment in intervals.get_segments()] == list(means[1:, 0])
+    assert every_text_inside(figure)
+
+
+def test_comparison_gives_each_task_a_panel_on_its_own_scale(pictures):
+    figure, tasks = pictures["comparison"], compared_tasks()
+    assert [axes.get_title() for axes in figure.axes] == list(tasks)
+    limits = [axes.get_ylim() for axes in figure.axes]
+    assert limits[0][1] < limits[1][0]  # mnist's whole axis lies below twodigit's: one axis would flatten it
+    for axes, (runs, summary) in zip(figure.axes, tasks.values()):
+        bottom, top = axes.get_ylim()
+        healthy = runs[runs["status"] == "ok"]
+        drawn = np.concatenate([points.get_offsets()[:, 1] for points in model_points(axes)])
+        np.testing.assert_allclose(drawn, 100 * healthy["test_error"])
+        assert bottom <= drawn.min() and drawn.max() <= top
+        np.testing.assert_allclose(marks(axes, "D")[:, 1], 100 * summary["test_error_mean"])
+        counts = runs["model"].value_counts()
+        assert [text.split("\n")[:2] for text in tick_texts(axes.get_xticklabels())] == [
+            [model, f"{counts[model]} replicates"] for model in summary["model"]
+        ]
+        assert axes.get_ylabel() == "test error (%), test split" and not overlapping(axes.get_xticklabels())
+    assert "a diverged replicate, in the mean (beyond the axis: on its edge, its error written)" in legend_texts(figure)
+
+
+@pytest.mark.parametrize("dpi", [80, 120])
+def test_plot_comparison_reads_each_tasks_tables(tmp_path, monkeypatch, dpi):
+    kept, paths = recorded(monkeypatch), {"replicates": [], "variance": []}
+    for dataset, tables in compared_tasks().items():
+        for kind, table in zip(paths, tables):
+            table.to_csv(tmp_path / f"{dataset}_{kind}.csv", index=False)
+            paths[kind].append(tmp_path / f"{dataset}_{kind}.csv")
+    plot_comparison(paths["replicates"], paths["variance"], tmp_path / "comparison.png", dpi)
+    assert (tmp_path / "comparison.png").stat().st_size > 0
+    ((figure, all_inside),) = kept
+    assert [axes.get_title() for axes in figure.axes] == ["mnist", "twodigit"] and all_inside

@@ -90,12 +90,29 @@ def test_replicates_are_counted_before_their_choice_names_them(tmp_path):
         "mnist/ann/seed66_lr0.01_mom0.9",
         "mnist/ann/seed1_lr0.1_mom0.9",
         "mnist/ann/replicate 1 (after the choice)",
+        "mnist/ann/replicate 2 (after the choice)",
     ]
     plan = tmp_path / "results" / "tables" / "mnist" / "ann" / "replicates.json"
     plan.parent.mkdir(parents=True)
-    plan.write_text(json.dumps({"runs": [[1, 0.1, 0.9, None], [2, 0.1, 0.9, 1]]}))
+    plan.write_text(json.dumps({"runs": [[2, 0.1, 0.9, 1], [3, 0.1, 0.9, 2], [4, 0.1, 0.9, 3]]}))
     names = [run.name for run in planned_runs(config, tmp_path) if run.experiment == ("mnist", "ann")]
-    assert names[-1] == "mnist/ann/seed2_lr0.1_mom0.9_split1" and len(names) == 4
+    assert names[-2:] == ["mnist/ann/seed2_lr0.1_mom0.9_split1", "mnist/ann/seed3_lr0.1_mom0.9_split2"]
+
+
+def test_a_model_counts_the_replicates_of_each_round_that_names_it(tmp_path):
+    """Round 1 gives every model confirm.first replicates; a later round only the models its previous
+    round's decisions name (quick: 2, then 3)."""
+    config = quick_config()
+    plan = tmp_path / "results" / "tables" / "mnist" / "ann" / "replicates.json"
+    plan.parent.mkdir(parents=True)
+    plan.write_text(json.dumps({"runs": [[2, 0.1, 0.9, 1], [3, 0.1, 0.9, 2], [4, 0.1, 0.9, 3]]}))
+    rounds = tmp_path / "results" / "tables" / "mnist" / "rounds"
+    rounds.mkdir(parents=True)
+    replicates = lambda: [run.name for run in planned_runs(config, tmp_path) if "split" in run.name]  # noqa: E731
+    (rounds / "round1.json").write_text(json.dumps({"next": ["cnn"]}))
+    assert replicates() == ["mnist/ann/seed2_lr0.1_mom0.9_split1", "mnist/ann/seed3_lr0.1_mom0.9_split2"]
+    (rounds / "round1.json").write_text(json.dumps({"next": ["ann", "cnn"]}))
+    assert replicates()[-1] == "mnist/ann/seed4_lr0.1_mom0.9_split3" and len(replicates()) == 3
 
 
 @pytest.mark.workflow
@@ -109,14 +126,14 @@ def test_a_replace_style_study_counts_its_own_runs(tmp_path, mnist_dir):
         "experiments: {mnist: {ann: {batch_size: 32}}}\n"
         "seed_study: {seeds: [1], lr: 0.01, momentum: 0.9}\n"
         "grid: {seed: 1, lr: [0.01, 0.1], momentum: [0.9]}\n"
-        "confirm: {replicates: 2}\n"
+        "confirm: {first: 2, max: 2}\n"
     )
     data = snakemake(
         workdir, "data/processed/mnist.h5", mnist_dir=mnist_dir, configfile="config/one.yaml", replace=True
     )
     assert data.returncode == 0, data.stderr[-2000:]
     assert progress(workdir) == [
-        "runs: 3, done 0, running 0, waiting 3",  # and the replicate its choice will name
+        "runs: 4, done 0, running 0, waiting 4",  # and the 2 replicates its choice will name
         "training time left: not known until a first epoch is timed",
     ]
 

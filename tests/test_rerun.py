@@ -1,6 +1,9 @@
 """What reruns when the config or a result changes, on copies of a finished quick study: first the
 plan (a dry run), then the real rerun, which must run every planned job, and after each choice (a
-checkpoint) only the replicates and tables that depend on it, and rewrite exactly those jobs' files."""
+checkpoint) only the replicates and tables that depend on it, and rewrite exactly those jobs' files.
+The confirmation's rounds (checkpoints too) are decided again wherever a replicate changed: their
+predictions and decisions are checked to stay within the tasks that changed, and any replicate a new
+decision asks for is trained."""
 
 import json
 import re
@@ -29,6 +32,7 @@ EXPERIMENT_AGGREGATES = (
     "plot_errors",
 )
 TASK_AGGREGATES = ("tabulate_replicates", "plot_replicates", "compare_models")
+ROUND_RULES = ("predict_round", "decide_round")
 PAIRS_DATASETS = [name for name, declared in quick_config()["datasets"].items() if "pairs" in declared]
 
 
@@ -129,18 +133,30 @@ def choice(study, dataset, model):
     return json.loads(path.read_text())["chosen"]
 
 
-def replicate(chosen):
-    """The run name of replicate 1 of a choice (quick: 2 replicates, the chosen grid run and this)."""
-    return f"seed2_lr{chosen['lr']:g}_mom{chosen['momentum']:g}_split1"
+def replicates(study, dataset, model):
+    """The run names of an experiment's replicates over all its rounds (its task's decisions.json)."""
+    path = study / "results" / "tables" / dataset / "decisions.json"
+    return json.loads(path.read_text())["runs"][model]
 
 
-def changed_choices(quick_study, study):
-    """(dataset, model, the new choice's replicate) of each experiment whose choice changed."""
+def new_replicates(quick_study, study):
+    """(dataset, model, run) of each replicate the changed study's rounds gave that the finished one
+    lacks: every replicate of a choice that changed, and any that a changed decision asked for."""
     return {
-        (dataset, model, replicate(choice(study, dataset, model)))
+        (dataset, model, run)
         for dataset, model in QUICK_EXPERIMENTS
-        if choice(study, dataset, model)["run"] != choice(quick_study, dataset, model)["run"]
+        for run in replicates(study, dataset, model)
+        if run not in replicates(quick_study, dataset, model)
     }
+
+
+def without_rounds(jobs):
+    """The jobs' rule counts less the rounds' (how many rounds a changed replicate reopens varies)."""
+    return {rule: count for rule, count in rules(jobs).items() if rule not in ROUND_RULES}
+
+
+def round_tasks(jobs):
+    return {job.wildcards["dataset"] for job in jobs if job.rule in ROUND_RULES}
 
 
 def experiments_of(jobs):
@@ -157,43 +173,51 @@ def test_nothing_changed_reruns_nothing(quick_study, tmp_path, mnist_dir):
 
 
 def test_added_learning_rate_trains_only_its_runs(quick_study, tmp_path, mnist_dir):
-    """Its grid runs, and the replicates of each choice it changes."""
+    """Its grid runs, and the replicates of each choice it changes (and of any round that reopens)."""
     jobs, _ = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["grid"]["lr"].append(0.2))
-    changed = changed_choices(quick_study, tmp_path / "study")
+    fresh = new_replicates(quick_study, tmp_path / "study")
     new_runs = {(dataset, model, "seed1_lr0.2_mom0.9") for dataset, model in QUICK_EXPERIMENTS}
-    assert trained(jobs) == new_runs | changed
+    assert trained(jobs) == new_runs | fresh
     # The seed study is untouched, so are its learning curves.
     unchanged = ("plot_curves",)
     expected = {
-        "train_run": 5 + len(changed),
+        "train_run": 5 + len(fresh),
         **experiment_aggregates(QUICK_EXPERIMENTS, [rule for rule in EXPERIMENT_AGGREGATES if rule not in unchanged]),
         **AGGREGATES,
     }
-    # The replicates of a task are tabulated again only where a choice, so a replicate, changed; their
-    # figure may be redrawn anyway (planned before the choices were made).
-    tasks = {dataset for dataset, _, _ in changed}
+    # The replicates of a task are tabulated again only where a replicate changed; their figure may be
+    # redrawn anyway (planned before the choices were made).
+    # The rounds of every task whose plans were made again are decided again (each a local job of
+    # seconds), and its replicates tabulated again.
+    tasks = round_tasks(jobs)
+    assert {dataset for dataset, _, _ in fresh} <= tasks
     expected["tabulate_replicates"] = len(tasks)
     drawn = rules(jobs).pop("plot_replicates", 0)
     assert len(tasks) <= drawn <= len({dataset for dataset, _ in QUICK_EXPERIMENTS})
-    assert {rule: count for rule, count in rules(jobs).items() if rule != "plot_replicates"} == {
+    assert {rule: count for rule, count in without_rounds(jobs).items() if rule != "plot_replicates"} == {
         rule: count for rule, count in expected.items() if count and rule != "plot_replicates"
     }
 
 
-def retrains_only_mnist_ann(jobs, replicates=()):
-    """mnist / ann's seed study and grid, and `replicates` (a dry run cannot show the replicates of a
+def retrains_only_mnist_ann(jobs, replicate_runs=()):
+    """mnist / ann's seed study and grid, and `replicate_runs` (a dry run cannot show the replicates of a
     choice to be made: Snakemake plans them once the choice is there)."""
-    runs = ("seed1_lr0.01_mom0.9", "seed66_lr0.01_mom0.9", "seed1_lr0.1_mom0.9", *replicates)
-    assert trained(jobs) == {("mnist", "ann", run) for run in runs}
-    assert experiments_of(jobs) == {("mnist", "ann")}
-    assert rules(jobs) == {"train_run": len(runs), **experiment_aggregates({("mnist", "ann")}), **AGGREGATES}
+    runs = ("seed1_lr0.01_mom0.9", "seed66_lr0.01_mom0.9", "seed1_lr0.1_mom0.9", *replicate_runs)
+    assert trained(jobs) <= {("mnist", "ann", run) for run in runs} | {
+        ("mnist", model, run) for model in ("cnn", "cnn_dropout") for run in replicate_runs
+    }
+    assert {("mnist", "ann", run) for run in runs} <= trained(jobs)
+    assert experiments_of(jobs) == {("mnist", "ann")} and round_tasks(jobs) <= {"mnist"}
+    expected = {"train_run": len(trained(jobs)), **experiment_aggregates({("mnist", "ann")}), **AGGREGATES}
+    assert without_rounds(jobs) == expected
 
 
 def test_one_experiments_batch_size_retrains_only_that_experiment(quick_study, tmp_path, mnist_dir):
     jobs, _ = rerun(
         quick_study, tmp_path, mnist_dir, lambda config: config["experiments"]["mnist"]["ann"].update(batch_size=64)
     )
-    retrains_only_mnist_ann(jobs, [replicate(choice(tmp_path / "study", "mnist", "ann"))])
+    # Every replicate of mnist / ann, and a reopened round's replicate of another mnist model at most.
+    retrains_only_mnist_ann(jobs, replicates(tmp_path / "study", "mnist", "ann"))
 
 
 def test_one_experiments_epochs_plan_only_that_experiment(quick_study, tmp_path, mnist_dir):
@@ -219,10 +243,14 @@ def test_a_grid_result_that_changes_the_choice_trains_only_the_new_replicates(qu
     jobs, _ = rerun(quick_study, tmp_path, mnist_dir, lambda config: None, improve)
     new = choice(tmp_path / "study", "mnist", "cnn")
     assert new["run"] == other
-    assert trained(jobs) == {("mnist", "cnn", replicate(new))}
-    assert (tmp_path / "study" / "results" / "runs" / "mnist" / "cnn" / replicate(old) / "metrics.json").exists()
-    replicates = pd.read_csv(tmp_path / "study" / "results" / "tables" / "mnist" / "replicates.csv")
-    assert list(replicates[replicates["model"] == "cnn"]["lr"]) == [new["lr"]] * 2
+    fresh = new_replicates(quick_study, tmp_path / "study")
+    assert {("mnist", "cnn", run) for run in replicates(tmp_path / "study", "mnist", "cnn")} <= fresh
+    assert trained(jobs) == fresh and {dataset for dataset, _, _ in fresh} == {"mnist"}
+    old_replicate = f"seed2_lr{old['lr']:g}_mom{old['momentum']:g}_split1"
+    assert (tmp_path / "study" / "results" / "runs" / "mnist" / "cnn" / old_replicate / "metrics.json").exists()
+    table = pd.read_csv(tmp_path / "study" / "results" / "tables" / "mnist" / "replicates.csv")
+    cnn = table[table["model"] == "cnn"]
+    assert list(cnn["lr"]) == [new["lr"]] * len(cnn) and len(cnn) >= quick_config()["confirm"]["first"]
 
 
 def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
@@ -251,12 +279,14 @@ def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study,
     assert {job.rule for job in jobs} >= {"make_pairs", "plot_pair_samples"}
     assert "prepare_idx" not in rules(jobs) and "fetch_idx" not in rules(jobs)
     assert experiments_of(jobs) == {("twodigit", "cnn_dropout"), ("twodigit", "lenet5")}
-    assert len(trained(jobs)) == 8  # three runs and a replicate each
+    # Three runs of each experiment, and every replicate its rounds give it.
+    counts = {model: len(replicates(tmp_path / "study", "twodigit", model)) for model in ("cnn_dropout", "lenet5")}
+    assert len(trained(jobs)) == 6 + sum(counts.values())
     assert not any("mnist" in path.split("/") or "mnist" in path.split("/")[-1] for path in written)
-    assert rules(jobs) == {
-        "make_pairs": 2,  # the study's split and the replicate's
+    assert without_rounds(jobs) == {
+        "make_pairs": 1 + max(counts.values()),  # the study's split and each replicate's
         "plot_pair_samples": 1,
-        "train_run": 8,
+        "train_run": 6 + sum(counts.values()),
         **experiment_aggregates(experiments_of(jobs)),
         **AGGREGATES,
     }

@@ -11,7 +11,7 @@ import pytest
 import snakemake
 
 from digitstudy import snakemake_internals
-from digitstudy.snakemake_internals import WRITTEN_FOR, version_warning, warn_on_other_version
+from digitstudy.snakemake_internals import WRITTEN_FOR, dry_run, version_warning, warn_on_other_version
 from helpers import REPO
 
 
@@ -133,3 +133,18 @@ def test_the_internals_read_and_change_this_snakemakes_run(tmp_path):
         "replaces": False,
     }
     assert "has been submitted" not in output and not (tmp_path / "out").exists()
+
+
+def test_a_dry_run_is_told_from_the_command_line_while_the_snakefile_is_parsed():
+    class Parsing:  # Snakemake 9 chooses its executor, the dry run one, after parsing
+        dryrun = False
+
+    for argv in (
+        ["snakemake", "-n"],
+        ["snakemake", "-np", "all"],
+        ["snakemake", "--dry-run"],
+        ["snakemake", "--dryrun"],
+    ):
+        assert dry_run(Parsing(), argv), argv
+    for argv in (["snakemake", "--cores", "2"], ["snakemake", "--configfile", "config/quick.yaml", "-p"]):
+        assert not dry_run(Parsing(), argv), argv

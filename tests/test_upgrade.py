@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from helpers import REPO, copy_study, copy_workflow, snakemake, snakemake_environment
+from helpers import REPO, copy_study, copy_workflow, quick_config, snakemake, snakemake_environment
 from test_rerun import planned_jobs
 
 
@@ -28,13 +28,14 @@ DATA_RULES = {"fetch_idx", "prepare_idx", "make_pairs", "fetch_mnist", "prepare_
 SMALLER = ("config/quick.yaml", "config/two.yaml")
 
 
-def extract_commit(commit, workdir):
-    """The workflow as it was at `commit`, from this repository's history; returns the files it holds."""
+def extract_commit(commit, workdir, paths=WORKFLOW_PATHS):
+    """The workflow as it was at `commit` (its `paths`), from this repository's history; returns the files
+    it holds."""
     found = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True)
     if found.returncode != 0:
         pytest.skip(f"commit {commit} is not in this clone's history (a shallow clone?)")
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", commit, *WORKFLOW_PATHS], capture_output=True, check=True
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit, *paths], capture_output=True, check=True
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(workdir, filter="data")
@@ -108,16 +109,20 @@ def test_the_upgrade_retrains_nothing_and_rebuilds_no_data(upgraded, mnist_dir):
     assert "6 run records completed with their run name and split seed" in printed
     trained = snakemake(study, "train_all", mnist_dir=mnist_dir, configfile=SMALLER)
     assert trained.returncode == 0, trained.stderr[-3000:]
-    ran = planned_jobs(trained)  # the confirmation stage, new in layout 3: choices, replicates, their data
-    assert {job.rule for job in ran} == {
+    # The confirmation stage, new in layout 3: choices, replicates, their data, the rounds' decisions.
+    ran = planned_jobs(trained)
+    # train_all itself, a target without outputs, is not listed once the rounds' checkpoints re-plan it.
+    assert {job.rule for job in ran} - {"train_all"} == {
         "choose",
         "plan_replicates",
         "train_run",
         "prepare_idx",
         "make_pairs",
-        "train_all",
+        "predict_round",
+        "decide_round",
     }
-    assert all(job.wildcards["split"] == "_split1" for job in ran if job.rule in {"train_run", *DATA_RULES})
+    fresh = {f"_split{index}" for index in range(1, 1 + quick_config()["confirm"]["first"])}
+    assert {job.wildcards["split"] for job in ran if job.rule in {"train_run", *DATA_RULES}} == fresh
     after = trained_files(study)
     records = [path for path in before if path.name == "metrics.json"]
     assert {path: after[path] for path in before if path not in records} == {  # not one byte rewritten

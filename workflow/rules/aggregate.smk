@@ -23,6 +23,7 @@ rule collect_runs:
 localrules:
     choose,
     plan_replicates,
+    decide_round,
 
 
 # Each experiment's configuration: the grid run with the lowest validation error, never the test set.
@@ -40,10 +41,11 @@ rule choose:
         "../scripts/choose.py"
 
 
-# The confirmation stage's runs of an experiment: its choice, trained again with other seeds and
-# splits. A checkpoint: the jobs that read every replicate are planned once it has run. (Its own rule,
-# not `choose`: Snakemake re-plans a checkpoint's direct dependents, and a Slurm group holding such a
-# job ends the workflow early, snakemake/snakemake#823; the tables and plots of `choose` are grouped.)
+# The replicates the confirmation may train of an experiment: its choice, trained again with other seeds
+# and splits (index 1 to confirm.max; the rounds train a prefix). A checkpoint: the jobs that read the
+# replicates are planned once it has run. (Its own rule, not `choose`: Snakemake re-plans a checkpoint's
+# direct dependents, and a Slurm group holding such a job ends the workflow early, snakemake/snakemake#823;
+# the tables and plots of `choose` are grouped.)
 checkpoint plan_replicates:
     input:
         rules.choose.output[0],
@@ -56,9 +58,32 @@ checkpoint plan_replicates:
     params:
         seed=config["grid"]["seed"],
         split_seed=config["data"]["split_seed"],
-        replicates=config["confirm"]["replicates"],
+        maximum=config["confirm"]["max"],
     script:
         "../scripts/plan_replicates.py"
+
+
+# After each round of the confirmation: every pair of a task's models judged on all its replicates so
+# far (better, equal within delta, or open), and the models that train another round. A checkpoint: the
+# next round's replicates, or the tables once none is left, are planned from its decisions.
+checkpoint decide_round:
+    input:
+        # The plans and the previous round's decisions as files too: a round whose plan or previous
+        # round is made again is decided again, so that every job waiting on it is planned anew.
+        plans=get_task_plans,
+        previous=get_previous_decisions,
+        predictions=get_round_predictions,
+    output:
+        paths.ROUND_DECISIONS,
+    log:
+        "logs/aggregate/decide/{dataset}/round{round}.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        models=lambda wildcards: list(config["experiments"][wildcards.dataset]),
+        settings=lambda wildcards: confirm_settings(config, wildcards.dataset),
+    script:
+        "../scripts/decide_round.py"
 
 
 rule make_tables:

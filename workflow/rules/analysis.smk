@@ -104,11 +104,33 @@ rule tabulate_digit_pairs:
         "../scripts/tabulate_digit_pairs.py"
 
 
-# The confirmation stage: every replicate of each model's chosen configuration (the checkpoint choose
-# names them), and each model's spread over replicates beside its spread over the seed study.
+# The confirmation stage. Each round's replicates of an experiment predicted on every test image, from
+# their saved weights: what the decisions (decide_round) and the tables count.
+rule predict_round:
+    input:
+        models=get_round_files("model.pt"),
+        metrics=get_round_files("metrics.json"),
+        data=get_round_data,
+    output:
+        paths.ROUND_PREDICTIONS,
+    log:
+        "logs/analysis/predict/{dataset}/{model}/round{round}.log",
+    conda:
+        "../envs/report.yaml"
+    threads: config["training"]["threads"]
+    params:
+        runs=get_round_run_names,
+    script:
+        "../scripts/predict_round.py"
+
+
+# Every replicate of a task's chosen configurations over all rounds, each model's test error with an
+# interval, its spread beside the seed study's, and each pair's final decision.
 rule tabulate_replicates:
     input:
         replicates=get_replicate_files("metrics.json"),
+        predictions=get_final_predictions,
+        decisions=get_final_decisions,
         # The runs themselves, not the seed tables: this rule reads every replicate, so it stays out of
         # the Slurm aggregate group (slurm/config.yaml), and must not return into it.
         seeds=get_task_seed_study_files("metrics.json"),
@@ -131,10 +153,13 @@ rule tabulate_replicates:
             subcategory="models compared",
             labels={"task": "{dataset}", "table": "spread over replicates and seeds"},
         ),
+        decisions=paths.DECISIONS,
     log:
         "logs/analysis/replicates/{dataset}.log",
     conda:
         "../envs/report.yaml"
+    params:
+        models=lambda wildcards: list(config["experiments"][wildcards.dataset]),
     script:
         "../scripts/tabulate_replicates.py"
 
@@ -167,6 +192,7 @@ rule compare_models:
         seeds=get_task_files(rules.make_tables.output.seeds_csv),
         predictions=get_task_files(rules.predict_test.output[0]),
         replicates=rules.tabulate_replicates.output.replicates_csv,
+        decisions=rules.tabulate_replicates.output.decisions,
     output:
         chosen_csv=f"{paths.CHOSEN_TABLE}.csv",
         chosen_md=f"{paths.CHOSEN_TABLE}.md",

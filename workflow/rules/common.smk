@@ -17,10 +17,13 @@ from digitstudy.record import (
     relative_configfiles,
     write_record,
 )
+from digitstudy.files import read_json
 from digitstudy.study import (
     all_runs,
     base_of,
     class_names,
+    confirm_settings,
+    confirmation_plan_line,
     datasets,
     declared_names,
     experiment_setting,
@@ -29,10 +32,11 @@ from digitstudy.study import (
     one_of,
     pairs_datasets,
     plan_runs,
+    round_replicates,
     seed_runs,
     unique_runs,
 )
-from digitstudy.snakemake_internals import after_checkpoint, command_line_configfiles, replaces_workflow_config
+from digitstudy.snakemake_internals import after_checkpoint, command_line_configfiles, dry_run, replaces_workflow_config
 from digitstudy.summary import linked_files
 
 
@@ -74,6 +78,8 @@ stop_if(source_error(config, os.environ), "config")
 CONFIGFILES = relative_configfiles(command_line_configfiles(workflow), Path.cwd())
 REPLACE = replaces_workflow_config(workflow)
 stop_on_other_study(config, CONFIGFILES, REPLACE)
+if dry_run(workflow):
+    print(confirmation_plan_line(config), file=sys.stderr)
 
 
 wildcard_constraints:
@@ -83,6 +89,7 @@ wildcard_constraints:
     lr="[0-9.e+-]+",
     momentum="[0-9.e+-]+",
     split=paths.SPLIT_WILDCARD,
+    round="[1-9][0-9]*",
 
 
 SPLIT_SIZES = {split: config["data"][f"n_{split}"] for split in ("train", "valid", "test")}
@@ -103,17 +110,59 @@ def experiment_files(pattern):
 
 
 def replicates_of(dataset, model):
-    """An experiment's replicates, once the checkpoint plan_replicates has listed them."""
+    """Every replicate the confirmation may train of an experiment (index 1 to confirm.max), once the
+    checkpoint plan_replicates has listed them from its choice."""
     return plan_runs(checkpoints.plan_replicates.get(dataset=dataset, model=model).output[0])
 
 
-def experiment_run_files(dataset, model, pattern, replicates_only=False):
+def round_decisions(dataset, round_number):
+    """A task's decisions after round `round_number` (the checkpoint decide_round), once made. Every
+    model's plan is asked for first: a job that waits on a round while a plan is still to be made again
+    must wait on that plan, whose run makes Snakemake plan the job anew (a round waited on and then found
+    up to date would not, and the job would run with the checkpoint's placeholder for its inputs)."""
+    for model in config["experiments"][dataset]:
+        replicates_of(dataset, model)
+    return read_json(checkpoints.decide_round.get(dataset=dataset, round=round_number).output[0])
+
+
+def trains_in_round(dataset, model, round_number):
+    """Whether an experiment trains replicates in round `round_number`: in round 1 if it has a choice,
+    later if the previous round's decisions name it (an undecided comparison left)."""
+    if round_number == 1:
+        return bool(replicates_of(dataset, model))
+    return model in round_decisions(dataset, round_number - 1)["next"]
+
+
+def round_runs(dataset, model, round_number):
+    """The replicates that round `round_number` adds to an experiment."""
+    plan = replicates_of(dataset, model)
+    return [plan[index - 1] for index in round_replicates(config, round_number)]
+
+
+def confirmation_runs(dataset, model):
+    """Every replicate the rounds give an experiment, once its last round is decided."""
+    runs, round_number = [], 1
+    while trains_in_round(dataset, model, round_number):
+        runs += round_runs(dataset, model, round_number)
+        round_number += 1
+    return runs
+
+
+def final_round(dataset):
+    """A task's last round: the first after which no model trains more."""
+    round_number = 1
+    while round_decisions(dataset, round_number)["next"]:
+        round_number += 1
+    return round_number
+
+
+def experiment_run_files(dataset, model, pattern):
     """`pattern` filled in for every run of an experiment (its seed study, its grid and the replicates of
-    its choice), or for its replicates only; until its choice is made, for the runs known so far and
-    its replicate plan (snakemake_internals.after_checkpoint)."""
-    known = [] if replicates_only else all_runs(config)
+    its choice); until its rounds are decided, for the runs known so far and the next checkpoint's
+    output (snakemake_internals.after_checkpoint)."""
+    known = all_runs(config)
     return after_checkpoint(
-        lambda: run_files(dataset, model, unique_runs(known + replicates_of(dataset, model)), pattern),
+        lambda: run_files(dataset, model, unique_runs(known + confirmation_runs(dataset, model)), pattern),
         lambda: run_files(dataset, model, known, pattern),
     )
 
@@ -127,12 +176,86 @@ def get_study_run_files(pattern):
 
 def get_replicate_files(name):
     """Input function: file `name` of the replicates of every model of the wildcards' task (dataset),
-    model after model in config order, replicate 0 (the chosen grid run) first."""
+    model after model in config order, replicate 1 first."""
     return lambda wildcards: [
         path
         for model in config["experiments"][wildcards.dataset]
-        for path in experiment_run_files(wildcards.dataset, model, f"{paths.RUN_DIR}/{name}", replicates_only=True)
+        for path in run_files(
+            wildcards.dataset, model, confirmation_runs(wildcards.dataset, model), f"{paths.RUN_DIR}/{name}"
+        )
     ]
+
+
+def get_round_files(name):
+    """Input function: file `name` of the replicates that the wildcards' round adds to the wildcards'
+    experiment."""
+    return lambda wildcards: run_files(
+        wildcards.dataset,
+        wildcards.model,
+        round_runs(wildcards.dataset, wildcards.model, int(wildcards.round)),
+        f"{paths.RUN_DIR}/{name}",
+    )
+
+
+def get_round_data(wildcards):
+    """Input function: the data file of each replicate that the wildcards' round adds to its experiment
+    (its own train/validation split: the model standardises its input by that split's pixels)."""
+    runs = round_runs(wildcards.dataset, wildcards.model, int(wildcards.round))
+    return [paths.dataset_file(wildcards.dataset, run[3]) for run in runs]
+
+
+def get_round_run_names(wildcards):
+    """Params function: the run names of the wildcards' round of its experiment, in replicate order."""
+    return [paths.run_name(*run) for run in round_runs(wildcards.dataset, wildcards.model, int(wildcards.round))]
+
+
+def model_prediction_files(dataset, model, last_round):
+    """An experiment's prediction files of the rounds up to `last_round` in which it trained."""
+    return [
+        paths.ROUND_PREDICTIONS.format(dataset=dataset, model=model, round=round_number)
+        for round_number in range(1, last_round + 1)
+        if trains_in_round(dataset, model, round_number)
+    ]
+
+
+def task_prediction_files(dataset, last_round):
+    """Every prediction file of a task's rounds up to `last_round`, model after model; while a model's
+    replicates are not yet planned, its checkpoint's output instead (after_checkpoint), so that every
+    model's plan is made at once."""
+    return [
+        path
+        for model in config["experiments"][dataset]
+        for path in after_checkpoint(lambda: model_prediction_files(dataset, model, last_round), list)
+    ]
+
+
+def get_round_predictions(wildcards):
+    """Input function: every prediction file that the wildcards' round's decisions read."""
+    return task_prediction_files(wildcards.dataset, int(wildcards.round))
+
+
+def get_task_plans(wildcards):
+    """Input function: the replicate plan (replicates.json) of every model of the wildcards' task."""
+    return [
+        paths.REPLICATE_PLAN.format(dataset=wildcards.dataset, model=model)
+        for model in config["experiments"][wildcards.dataset]
+    ]
+
+
+def get_previous_decisions(wildcards):
+    """Input function: the decisions of the round before the wildcards' round (none before round 1)."""
+    previous = int(wildcards.round) - 1
+    return [paths.ROUND_DECISIONS.format(dataset=wildcards.dataset, round=previous)] if previous else []
+
+
+def get_final_predictions(wildcards):
+    """Input function: every prediction file of the wildcards' task, over all its rounds."""
+    return task_prediction_files(wildcards.dataset, final_round(wildcards.dataset))
+
+
+def get_final_decisions(wildcards):
+    """Input function: the wildcards' task's decisions after its last round."""
+    return paths.ROUND_DECISIONS.format(dataset=wildcards.dataset, round=final_round(wildcards.dataset))
 
 
 def get_data_benchmarks(wildcards):

@@ -1,6 +1,7 @@
 rule plot_comparison:
     input:
-        task_files(rules.compare_models.output.chosen_csv),
+        replicates=task_files(rules.tabulate_replicates.output.replicates_csv),
+        variance=task_files(rules.tabulate_replicates.output.variance_csv),
     output:
         report(
             paths.COMPARISON_PLOT,
@@ -52,7 +53,7 @@ rule write_summary:
             "grid_seed": config["grid"]["seed"],
             "grid_lr": config["grid"]["lr"],
             "grid_momentum": config["grid"]["momentum"],
-            "replicates": config["confirm"]["replicates"],
+            "confirm": {key: config["confirm"][key] for key in ("first", "step", "max", "alpha")},
             "data": config["data"],
             "epochs": {
                 f"{dataset} / {model}": experiment_setting(config, dataset, model, "epochs")

@@ -12,6 +12,7 @@ with logged(snakemake.log[0]) as log:
         seed_paths=list(snakemake.input.seeds),
         prediction_paths=list(snakemake.input.predictions),
         replicates_path=snakemake.input.replicates,
+        decisions_path=snakemake.input.decisions,
         outputs=snakemake.output,
     )
     for verdict in pairwise["verdict"]:

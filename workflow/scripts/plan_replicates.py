@@ -1,4 +1,4 @@
-"""Rule plan_replicates: the runs of an experiment's confirmation stage, from its choice."""
+"""Rule plan_replicates: the replicates an experiment's confirmation may train, from its choice."""
 
 from digitstudy.scripting import logged
 from digitstudy.study import write_replicate_plan
@@ -10,7 +10,7 @@ with logged(snakemake.log[0]) as log:
         choice_path=snakemake.input[0],
         seed=snakemake.params.seed,
         split_seed=snakemake.params.split_seed,
-        count=snakemake.params.replicates,
+        maximum=snakemake.params.maximum,
         out_path=snakemake.output[0],
     )
     log(f"replicates: {', '.join(plan['names']) or 'none (every grid run diverged)'}")

@@ -1,4 +1,5 @@
-"""Rule plot_comparison: the chosen models of every task side by side, test errors with intervals."""
+"""Rule plot_comparison: the chosen models of every task side by side, a panel per task on its own scale:
+each replicate's test error and each model's mean with its 95% interval."""
 
 from digitstudy.figures import plot_comparison
 from digitstudy.scripting import logged
@@ -6,4 +7,9 @@ from digitstudy.scripting import logged
 
 # `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
-    plot_comparison(chosen_paths=list(snakemake.input), out_path=snakemake.output[0], dpi=snakemake.params.dpi)
+    plot_comparison(
+        replicates_paths=list(snakemake.input.replicates),
+        variance_paths=list(snakemake.input.variance),
+        out_path=snakemake.output[0],
+        dpi=snakemake.params.dpi,
+    )

@@ -1,6 +1,6 @@
 """digitstudy: the library behind the workflow's rule scripts (data, models, training, reports)."""
 
-__version__ = "3.2.0"  # CHANGELOG.md says what each version changed
+__version__ = "4.0.0"  # CHANGELOG.md says what each version changed
 
 
 class DigitstudyError(Exception):

@@ -1,52 +1,48 @@
-"""The chosen models of one task side by side: test errors with intervals, and whether one model is
-better than another over the replicates of the confirmation stage (paired t-test, how often it wins)
-and on the chosen runs' test images (McNemar)."""
-
-import itertools
+"""The chosen models of one task side by side, and each pair's decision: over the fresh replicates of the
+confirmation stage, better, equal within the task's margin, or not decided within the budget, with an
+interval that holds jointly over the rounds and the task's pairs (confirm.write_replicate_tables writes
+the decisions). How often one model beat the other over the replicates, and the two chosen grid runs on
+the same test images (McNemar), stay beside the verdict as descriptions."""
 
 import pandas as pd
 
 from .aggregate import percent, seed_test_errors
-from .confirm import replicate_errors
 from .files import read_json
-from .stats import clopper_pearson, paired_comparison, paired_t_test, replicates_needed, spread, wins
+from .stats import clopper_pearson, paired_comparison, spread
 from .tables import describe_p, write_table
 
 
 BOOTSTRAP_SEED = 0  # the paired bootstrap's generator: the same study gives the same intervals
-SIGNIFICANCE = 0.05
 PAIRWISE_COLUMNS = [
     "dataset",
     "model_a",
     "model_b",
+    "decision",
+    "round",
     "replicates",
     "replicate_mean_a",
     "replicate_mean_b",
-    "replicate_difference",
-    "replicate_difference_low",
-    "replicate_difference_high",
-    "paired_t_p_value",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "difference_se",
+    "difference_se_images",
+    "difference_floor",
     "a_wins",
     "b_wins",
     "ties",
     "p_a_beats_b",
     "p_a_beats_b_low",
     "p_a_beats_b_high",
-    "replicates_needed",
     "n",
-    "errors_a",
-    "errors_b",
     "only_a_wrong",
     "only_b_wrong",
-    "error_a",
-    "error_b",
-    "difference",
-    "difference_low",
-    "difference_high",
-    "resamples",
-    "seed",
+    "chosen_difference",
+    "chosen_difference_low",
+    "chosen_difference_high",
     "mcnemar_p_value",
     "verdict",
+    "description",
 ]
 
 
@@ -81,57 +77,81 @@ def chosen_models_table(choices, predictions, seed_errors):
     )
 
 
-def replicate_comparison(replicates, model_a, model_b):
-    """Replicate i of one model against replicate i of the other (same seed index, same split): the
-    paired t-test of the test errors, how often each is lower, and the replicates that would decide a
-    difference of the size seen."""
-    a, b = (replicate_errors(replicates, model) for model in (model_a, model_b))
-    a, b = a.align(b, join="outer")
-    paired, won = paired_t_test(a.to_numpy(), b.to_numpy()), wins(a.to_numpy(), b.to_numpy())
+def replicate_errors(replicates, model, count):
+    """The test errors of a model's first `count` replicates, by replicate index (counted from their
+    predictions: a diverged replicate stays, with its images counted wrong)."""
+    rows = replicates[replicates["model"] == model].sort_values("replicate")
+    return rows.set_index("replicate")["test_error"].astype(float).iloc[:count]
+
+
+def floor(pair):
+    """The half-width of the pair's interval that its test images alone would leave (no replicate spread
+    at all): the precision no number of replicates improves on. None for a pair never judged."""
+    if pair["se_images"] is None:
+        return None
+    return pair["critical_z"] * pair["se_images"]
+
+
+def replicate_comparison(replicates, pair):
+    """A pair's decision (decisions.json) with what describes the same replicates: each model's mean over
+    the pairs decided on, and how often each won (ties count one half, exact interval)."""
+    from .sequential import beats  # scipy: only the jobs that compare load it
+
+    count = pair["replicates"]
+    a, b = (replicate_errors(replicates, pair[key], count).to_numpy() for key in ("model_a", "model_b"))
+    won = beats(a, b)
     return {
-        "replicates": paired["n"],
+        "decision": pair["verdict"],
+        "round": pair["look"],
+        "replicates": count,
         "replicate_mean_a": a.mean(),
         "replicate_mean_b": b.mean(),
-        "replicate_difference": paired["mean"],
-        "replicate_difference_low": paired["low"],
-        "replicate_difference_high": paired["high"],
-        "paired_t_p_value": paired["p_value"],
+        "difference": pair["mean"],
+        "difference_low": pair["low"],
+        "difference_high": pair["high"],
+        "difference_se": pair["se"],
+        "difference_se_images": pair["se_images"],
+        "difference_floor": floor(pair),
         "a_wins": won["a_wins"],
         "b_wins": won["b_wins"],
         "ties": won["ties"],
-        "p_a_beats_b": won["p_a_beats_b"],
+        "p_a_beats_b": won["p"],
         "p_a_beats_b_low": won["low"],
         "p_a_beats_b_high": won["high"],
-        "replicates_needed": replicates_needed(paired["mean"], paired["sd"]),
     }
 
 
 def image_comparison(predictions, model_a, model_b):
-    """The two chosen runs on the same test images: McNemar's exact test and the paired bootstrap."""
+    """The two chosen grid runs on the same test images: the difference with a paired-bootstrap interval
+    and McNemar's exact test (two trained networks, not two models: outside the verdict)."""
     test = paired_comparison(
         predictions[model_a]["correct"].to_numpy() == 0,
         predictions[model_b]["correct"].to_numpy() == 0,
         seed=BOOTSTRAP_SEED,
     )
-    renamed = {"p_value": "mcnemar_p_value", "low": "difference_low", "high": "difference_high"}
+    renamed = {
+        "difference": "chosen_difference",
+        "low": "chosen_difference_low",
+        "high": "chosen_difference_high",
+        "p_value": "mcnemar_p_value",
+    }
     return {renamed.get(key, key): value for key, value in test.items()}
 
 
-def pairwise_row(dataset, model_a, model_b, predictions, replicates):
+def pairwise_row(dataset, pair, predictions, replicates, decisions):
     row = {
         "dataset": dataset,
-        "model_a": model_a,
-        "model_b": model_b,
-        **replicate_comparison(replicates, model_a, model_b),
-        **image_comparison(predictions, model_a, model_b),
+        "model_a": pair["model_a"],
+        "model_b": pair["model_b"],
+        **replicate_comparison(replicates, pair),
+        **image_comparison(predictions, pair["model_a"], pair["model_b"]),
     }
-    return {**row, "verdict": verdict(row)}
+    return {**row, "verdict": verdict(row, decisions), "description": f"{wins_words(row)}; {chosen_words(row)}"}
 
 
-def pairwise_table(dataset, models, predictions, replicates):
-    """Every pair of the task's models that both have a chosen run, in config order."""
-    usable = [model for model in models if len(predictions[model])]
-    rows = [pairwise_row(dataset, a, b, predictions, replicates) for a, b in itertools.combinations(usable, 2)]
+def pairwise_table(dataset, decisions, predictions, replicates):
+    """Every pair of the task's models with replicates, in config order, as the last round decided it."""
+    rows = [pairwise_row(dataset, pair, predictions, replicates, decisions) for pair in decisions["pairs"]]
     return pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
 
 
@@ -140,61 +160,62 @@ def points(fraction):
     return f"{100 * fraction:.2f}"
 
 
-def favoured(row, difference):
-    """(the model a difference of errors `a - b` favours, the other)."""
+def pairs_count(decisions):
+    count = len(decisions["pairs"])
+    return f"the task's {count} comparisons" if count > 1 else "the task's one comparison"
+
+
+def interval_words(row, decisions):
+    """The decided difference with its interval, and over what it holds."""
     a, b = row["model_a"], row["model_b"]
-    return (a, b) if difference < 0 else (b, a)
-
-
-def replicate_evidence(row):
-    """What the replicates say, in words, naming the model they favour."""
-    n, difference = row["replicates"], row["replicate_difference"]
-    if n < 2 or difference is None:
-        return None, f"the replicates cannot tell ({n} pair{'s' if n != 1 else ''} of replicates trained)"
-    better, worse = favoured(row, difference)
-    interval = (
-        f"{points(abs(difference))} points lower test error on average over {n} replicates (95% interval of "
-        f"{row['model_a']} - {row['model_b']}: {points(row['replicate_difference_low'])} to "
-        f"{points(row['replicate_difference_high'])} points, paired t-test {describe_p(row['paired_t_p_value'])}); "
-        f"{row['model_a']} was better in {row['a_wins']} of {n} (exact 95% interval of the chance it is: "
-        f"{percent(row['p_a_beats_b_low'])} to {percent(row['p_a_beats_b_high'])}%)"
-    )
-    if row["paired_t_p_value"] < SIGNIFICANCE:
-        return better, f"{better} is better than {worse}: {interval}"
-    return None, f"not decided: {better} had {interval}{needed_text(row)}"
-
-
-def needed_text(row):
-    needed = row["replicates_needed"]
-    if needed is None or needed != needed:
-        return ""
+    confidence = f"{100 * (1 - decisions['alpha']):g}%"
     return (
-        f"; about {int(needed)} replicates would decide a difference of this size (an estimate from the "
-        "spread of the paired differences)"
+        f"{a} - {b} = {points(row['difference'])} points over {row['replicates']} paired replicates, "
+        f"{confidence} interval {points(row['difference_low'])} to {points(row['difference_high'])} points, "
+        f"which holds jointly over the rounds and {pairs_count(decisions)}"
     )
 
 
-def image_evidence(row):
-    """What the chosen runs' predictions on the same test images say: (model favoured or None, words)."""
-    better, _ = favoured(row, row["difference"])
-    p = row["mcnemar_p_value"]
-    words = (
-        f"{row['model_a']} - {row['model_b']} = {points(row['difference'])} points on the chosen runs' "
-        f"{int(row['n']):,} test images (McNemar {describe_p(p)})"
+def wins_words(row):
+    """How often each model had the lower test error over the same replicates, the one that won more
+    often first, with its chance of beating the other (ties count one half) and that chance's interval."""
+    a_first = row["a_wins"] >= row["b_wins"]
+    first, wins = (row["model_a"], row["a_wins"]) if a_first else (row["model_b"], row["b_wins"])
+    share, low, high = row["p_a_beats_b"], row["p_a_beats_b_low"], row["p_a_beats_b_high"]
+    if not a_first:  # b's chance of beating a is 1 - a's; its interval the mirror image
+        share, low, high = 1 - share, 1 - high, 1 - low
+    ties = f", {row['ties']} tied" if row["ties"] else ""
+    return (
+        f"{first} was better in {wins} of {row['replicates']}{ties} (chance it beats the other, ties counted "
+        f"half: {percent(share)}%, exact 95% interval {percent(low)} to {percent(high)}%)"
     )
-    return (better if p < SIGNIFICANCE else None), words
 
 
-def verdict(row):
-    """The comparison in words: the replicates decide; the chosen runs' test images agree, add nothing,
-    or point the other way (mixed evidence, both numbers given)."""
-    by_replicates, replicate_words = replicate_evidence(row)
-    by_images, image_words = image_evidence(row)
-    if by_images and by_replicates and by_images != by_replicates:
-        return f"mixed evidence: {replicate_words}; but {by_images} is better on the chosen runs: {image_words}"
-    if by_images and not by_replicates:
-        return f"{replicate_words}; the chosen runs alone favour {by_images}: {image_words}"
-    return f"{replicate_words}; chosen runs: {image_words}"
+def chosen_words(row):
+    return (
+        f"the two chosen grid runs alone (two trained networks, not part of the verdict): "
+        f"{points(row['chosen_difference'])} points on {int(row['n']):,} test images (McNemar "
+        f"{describe_p(row['mcnemar_p_value'])})"
+    )
+
+
+def verdict(row, decisions):
+    """The decision in words: the winner, or equal within delta, or not decided within the budget (with
+    the precision the test set alone allows), and the interval over how many replicates it rests on."""
+    a, b = row["model_a"], row["model_b"]
+    delta, taken = decisions["delta"], f"decided in round {row['round']}"
+    decision = row["decision"]
+    if decision in ("a", "b"):
+        better, worse = (a, b) if decision == "a" else (b, a)
+        head = f"**{better} is better than {worse}** ({taken})"
+    elif decision == "equal":
+        head = f"**{a} and {b} are equal within {delta:g} points** ({taken})"
+    else:
+        head = (
+            f"**not decided within the budget of {decisions['looks'][-1]} replicates** (the test set alone "
+            f"allows no interval narrower than ±{points(row['difference_floor'])} points)"
+        )
+    return f"{head}: {interval_words(row, decisions)}"
 
 
 CHOSEN_NOTE = (
@@ -202,27 +223,33 @@ CHOSEN_NOTE = (
     "interval; the seed study's test errors (mean, sd, min, max over seeds that did not diverge)."
 )
 PAIRWISE_NOTE = (
-    "Over replicates (replicate i of a against replicate i of b: same seed index, same train/validation "
-    "split, the same test images): mean test errors, the mean paired difference (a - b, in points) "
-    "with its 95% t-interval and paired t-test, how often a had the lower test error with an exact "
-    "95% interval, and an estimate of the replicates that would decide a difference of this size (80% "
-    "power). On the chosen runs' test images: the difference (a - b) with a seeded paired-bootstrap "
-    "95% interval and McNemar's exact test."
+    "Decision over the fresh replicates (replicate i of a against replicate i of b: same seed index, same"
+    " train/validation split, the same test images): a (a better), b (b better), equal (within the task's"
+    " delta), or not decided (within the budget of confirm.max replicates), in the round given, after the"
+    " replicates given (verdict: in words). Difference: a - b in points, mean over those paired "
+    "replicates, with its interval (low, high) at 1 - alpha jointly over all rounds and all pairs of the "
+    "task (O'Brien-Fleming repeated confidence intervals, alpha split over the pairs); its se holds the "
+    "replicates' spread and the test images' sampling (se images, that part alone); floor: the half-width"
+    " the test images alone allow. Described beside it (description): each model's mean over the same "
+    "replicates, how often a won (ties count one half, exact 95% interval), and the two chosen grid runs "
+    "on the same test images (n images, only a / only b wrong, their difference with a paired-bootstrap "
+    "95% interval, McNemar's exact test)."
 )
 
 
-def write_comparison(dataset, choice_paths, seed_paths, prediction_paths, replicates_path, outputs):
+def write_comparison(dataset, choice_paths, seed_paths, prediction_paths, replicates_path, decisions_path, outputs):
     """A task's chosen-models and pairwise tables, each as CSV, Markdown and HTML (`outputs`: the
     compare_models rule's named outputs; the paths of each input list in the same model order;
-    replicates_path: the task's replicates.csv). Returns the pairwise table."""
+    replicates_path: the task's replicates.csv; decisions_path: its decisions.json). Returns the pairwise
+    table."""
     choices = [read_json(path) for path in choice_paths]
     models = [choice["model"] for choice in choices]
     predictions = {model: pd.read_csv(path) for model, path in zip(models, prediction_paths)}
     seed_errors = {model: seed_test_errors(pd.read_csv(path)) for model, path in zip(models, seed_paths)}
     chosen = chosen_models_table(choices, predictions, seed_errors)
-    title = f"{dataset}: the chosen models, test error with 95% interval"
+    title = f"{dataset}: the chosen grid runs, test error with 95% interval"
     write_table(chosen, outputs.chosen_csv, outputs.chosen_md, outputs.chosen_html, title, CHOSEN_NOTE)
-    pairwise = pairwise_table(dataset, models, predictions, pd.read_csv(replicates_path))
-    title = f"{dataset}: the chosen models compared pairwise"
+    pairwise = pairwise_table(dataset, read_json(decisions_path), predictions, pd.read_csv(replicates_path))
+    title = f"{dataset}: the models compared pairwise over the replicates"
     write_table(pairwise, outputs.pairwise_csv, outputs.pairwise_md, outputs.pairwise_html, title, PAIRWISE_NOTE)
     return pairwise

@@ -126,14 +126,31 @@ def number_as_text_hint(value):
     return "" if number is None else f" (YAML reads {value} as text: write {number!r})"
 
 
-# Keys that moved, and where to: a user's own config file may still set them.
-MOVED_KEYS = {("data", "pair_seed"): "datasets.twodigit.seed (each pairs dataset has a seed of its own)"}
+# Keys that moved or went, and what to set instead: a user's own config file may still set them.
+MOVED_KEYS = {
+    ("data", "pair_seed"): "moved to datasets.twodigit.seed (each pairs dataset has a seed of its own)",
+    ("confirm", "replicates"): (
+        "gone: the confirmation trains replicates in rounds until each comparison is decided; set "
+        "confirm.first, confirm.step and confirm.max instead"
+    ),
+}
 
 
 def moved_key_error(config):
-    for (section, key), place in MOVED_KEYS.items():
+    for (section, key), instead in MOVED_KEYS.items():
         if key in (config.get(section) or {}):
-            return f"{section}.{key}: moved to {place}"
+            return f"{section}.{key}: {instead}"
+    return None
+
+
+def confirm_error(config, schema):
+    """'key: cause' when the confirmation's budget is smaller than its first round."""
+    confirm = with_defaults(
+        {"confirm": config.get("confirm") or {}}, {"properties": {"confirm": schema["properties"]["confirm"]}}
+    )
+    first, maximum = confirm["confirm"]["first"], confirm["confirm"]["max"]
+    if maximum < first:
+        return f"confirm.max: {maximum} is less than confirm.first ({first}); the budget must hold the first round"
     return None
 
 
@@ -144,7 +161,7 @@ def config_error(config, schema):
     problem = moved_key_error(config) or schema_error(config, schema)
     if problem is None and not without_dropped(config["experiments"]):
         return "experiments: every experiment is dropped (set to null); keep at least one"
-    return problem or datasets_error(config)
+    return problem or confirm_error(config, schema) or datasets_error(config)
 
 
 # What the names of the study's own datasets stand for, whatever a config declares: mnist's folder

@@ -13,6 +13,7 @@ from .plots import (
     grid_heatmap,
     learning_curves,
     pair_samples,
+    replicate_counts,
     replicates,
     save,
     weights_figure,
@@ -48,19 +49,23 @@ def plot_pair_samples(dataset, data_path, out_path, dpi):
     save(pair_samples(splits["train"].images, splits["train"].digits, dataset), out_path, dpi)
 
 
-def plot_comparison(chosen_paths, out_path, dpi):
-    """The chosen models of every task side by side, test errors with intervals."""
-    chosen = pd.concat([pd.read_csv(path) for path in chosen_paths], ignore_index=True)
-    rows = chosen.astype(object).where(chosen.notna(), None).to_dict("records")
-    save(comparison(rows), out_path, dpi)
+def plot_comparison(replicates_paths, variance_paths, out_path, dpi):
+    """Every task's chosen models side by side, a panel per task on its own scale: each replicate's
+    test error and each model's mean with its 95% interval (replicates_paths, variance_paths: each
+    task's replicates.csv and variance.csv, in the same task order)."""
+    tasks = {}
+    for replicates_path, variance_path in zip(replicates_paths, variance_paths, strict=True):
+        summary = pd.read_csv(variance_path)
+        tasks[summary["dataset"].iloc[0]] = (pd.read_csv(replicates_path), summary)
+    save(comparison(tasks), out_path, dpi)
 
 
 def plot_replicates(dataset, replicates_path, variance_path, out_path, dpi):
     """The replicates of a task's chosen models: each replicate's test error, paired across models,
-    and each model's mean with its 95% t-interval."""
+    and each model's mean with its 95% interval."""
     runs, summary = pd.read_csv(replicates_path), pd.read_csv(variance_path)
-    count = runs["replicate"].nunique()
-    title = f"{dataset}: test error of the chosen models, {count} replicates (seed and train/validation split varied)"
+    counts = replicate_counts(runs, summary["model"])
+    title = f"{dataset}: test error of the chosen models over their fresh replicates ({counts})"
     save(replicates(runs, summary, title), out_path, dpi)
 
 

@@ -45,7 +45,9 @@ PLOTS = "results/plots/{dataset}/{model}"
 SEEDS_TABLE = f"{TABLES}/seeds"
 GRID_TABLE = f"{TABLES}/grid"
 CHOICE = f"{TABLES}/choice.json"
-REPLICATE_PLAN = f"{TABLES}/replicates.json"  # the runs of the confirmation stage, once the choice is made
+REPLICATE_PLAN = f"{TABLES}/replicates.json"  # the replicates the confirmation may train, once the choice is made
+# A round's replicates of one experiment, each predicted on every test image (one column a run).
+ROUND_PREDICTIONS = "results/predictions/{dataset}/{model}/round{round}.csv"
 CLASS_ERRORS_TABLE = f"{TABLES}/class_errors"  # .csv and .html
 CONFUSION_TABLE = f"{TABLES}/confusion.csv"
 DIGIT_PAIRS_TABLE = f"{TABLES}/digit_pairs"
@@ -62,6 +64,9 @@ CHOSEN_TABLE = "results/tables/{dataset}/chosen"
 PAIRWISE_TABLE = "results/tables/{dataset}/pairwise"
 REPLICATES_TABLE = "results/tables/{dataset}/replicates"  # every replicate of every chosen configuration
 VARIANCE_TABLE = "results/tables/{dataset}/variance"  # spread over seeds beside spread over replicates
+# After round r of the confirmation: every pair's verdict so far, and which models train more.
+ROUND_DECISIONS = "results/tables/{dataset}/rounds/round{round}.json"
+DECISIONS = "results/tables/{dataset}/decisions.json"  # the last round's: every pair's final verdict
 SAMPLES_PLOT = "results/plots/{dataset}_samples.png"
 REPLICATES_PLOT = "results/plots/{dataset}_replicates.png"
 

@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 from matplotlib import colors, ticker  # noqa: E402
 from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from .error_analysis import class_name  # noqa: E402
 from .files import atomic_path  # noqa: E402
@@ -27,6 +27,13 @@ SHORT_REASONS = {"non-finite": "non-finite", "validation error at chance": "chan
 TILE_INCHES = (0.6, 1.2)  # a weight tile's height: the least that reads, the most worth the space
 # Counts of 1 must not look like the blank zero cells: the palette starts at a visible blue.
 COUNT_COLOURS = colors.LinearSegmentedColormap.from_list("counts", plt.cm.Blues(np.linspace(0.2, 1, 256)))
+REPLICATE_LINE = {"color": "0.65", "linewidth": 0.8}
+DIVERGED_MARK = {"marker": "x", "color": "darkred"}
+MEAN_OFFSET = 0.24  # a model's mean and interval, right of its replicates (replicate_positions)
+INTERVAL_LABEL = "mean, 95% interval: replicates and test images"
+COMPARISON_TITLE = (
+    "The tasks compared: test error of the chosen models over their fresh replicates, each task on its own scale"
+)
 
 
 def model_colour(model):
@@ -281,68 +288,6 @@ def first_layer_tiles(weight, image_shape):
     return weight.mean(axis=1)  # over input channels (there is one here)
 
 
-def number(value):
-    """A row's number as a float, None (not measured) as NaN."""
-    return np.nan if value is None else float(value)
-
-
-def task_separators(axes, datasets):
-    """A thin vertical line wherever the next bar belongs to another task."""
-    return [
-        axes.axvline(index - 0.5, color="0.5", linewidth=0.8)
-        for index in range(1, len(datasets))
-        if datasets[index] != datasets[index - 1]
-    ]
-
-
-def comparison_legend(axes, seeds):
-    """One entry per kind of mark; the bars' colours are the models, named under each bar."""
-    chosen = (Patch(facecolor="0.75", edgecolor="0.4"), Line2D([], [], color="0.2", linewidth=1))
-    labels = ["chosen run, test error, 95% interval", "seed study, test mean \u00b1 sd"]
-    return axes.legend(
-        [chosen, seeds], labels, handler_map={tuple: HandlerTuple(ndivide=None)}, fontsize="small", loc="best"
-    )
-
-
-def comparison(rows):
-    """Test error (%) of each experiment's chosen run with its 95% interval, the seed study's
-    mean +- sd beside it; bars coloured by model, tasks separated by a thin line."""
-    position = np.arange(len(rows))
-    figure, axes = plt.subplots(figsize=(1.3 * len(rows) + 2.5, 4.5), layout="constrained")
-    error = 100 * np.array([number(row["test_error"]) for row in rows])
-    bounds = 100 * np.array([[number(row["low"]), number(row["high"])] for row in rows])
-    axes.bar(
-        position,
-        error,
-        0.6,
-        color=[model_colour(row["model"]) for row in rows],
-        yerr=np.clip([error - bounds[:, 0], bounds[:, 1] - error], 0, None),
-        error_kw={"ecolor": "0.2", "capsize": 4, "linewidth": 1},
-    )
-    seeds = axes.errorbar(
-        position + 0.18,
-        [100 * number(row["seed_test_mean"]) for row in rows],
-        yerr=[100 * number(row["seed_test_sd"]) for row in rows],
-        fmt="o",
-        color="black",
-        markersize=4,
-        capsize=3,
-        linewidth=1,
-    )
-    task_separators(axes, [row["dataset"] for row in rows])
-    axes.set(
-        xticks=position,
-        xticklabels=[f"{row['dataset']}\n{row['model']}" for row in rows],
-        xlim=(-0.6, len(rows) - 0.4),
-        ylabel="test error (%)",
-        xlabel="task (dataset) and model",
-    )
-    axes.set_ylim(0, 1.25 * np.nanmax(np.concatenate([bounds[:, 1], error, [1.0]])))
-    comparison_legend(axes, seeds)
-    fitted_title(figure, "Chosen models: test error with 95% interval")
-    return figure
-
-
 def confusion_cells(axes, matrix, image):
     """Each non-zero count written in its cell, small enough for ~20 classes."""
     size = 8 if len(matrix) <= 12 else 7
@@ -506,118 +451,227 @@ def pair_samples(images, classes, dataset, count=16):
 
 
 def replicate_errors(runs, models):
-    """Test error (%) of each replicate (rows, by index) of each of `models` (columns, in order), NaN
-    where a replicate has none; and a frame like it, True where a replicate diverged."""
+    """Test error (%) of each replicate (rows, by index: 1, 2, ...) of each of `models` (columns, in
+    order), NaN where a model has fewer replicates than another; and a frame like it, True where a
+    replicate diverged."""
     keyed, indices = runs.set_index(["replicate", "model"]), sorted(runs["replicate"].unique())
     errors = 100 * pd.to_numeric(keyed["test_error"], errors="coerce").unstack()
-    diverged = (keyed["status"] == "diverged").unstack()
-    diverged = diverged.reindex(index=indices, columns=models).fillna(False).astype(bool)
-    return errors.reindex(index=indices, columns=models), diverged
+    diverged = (keyed["status"] == "diverged").unstack().reindex(index=indices, columns=models)
+    return errors.reindex(index=indices, columns=models), diverged.eq(True)  # a replicate not trained: not diverged
 
 
-def replicate_offsets(count, span=0.24):
-    """Each replicate's x offset from its model's place, in index order: equal errors stay apart."""
-    return np.linspace(-span / 2, span / 2, count) if count > 1 else np.zeros(count)
+def replicate_counts(runs, models):
+    """Each of `models` with its number of replicates, as a title says it: 'ann 5, cnn 20'."""
+    counts = runs["model"].value_counts()
+    return ", ".join(f"{model} {counts.get(model, 0)}" for model in models)
 
 
-def replicate_points(axes, errors, diverged, offsets):
-    """Each replicate's test error a point in its model's colour, and a thin grey line joining
-    replicate i of every model: the comparison is paired. Diverged replicates: diverged_marks."""
-    healthy, place = errors.where(~diverged), np.arange(len(errors.columns))
-    for offset, (_, row) in zip(offsets, healthy.iterrows()):
-        axes.plot(place + offset, row.to_numpy(dtype=np.float64), color="0.65", linewidth=0.8, zorder=2)
-    for index, model in enumerate(errors.columns):
-        y = healthy[model].to_numpy(dtype=np.float64)
-        shown, colour = np.isfinite(y), model_colour(model)  # no test error: nothing to draw
+def replicate_positions(errors, left=-0.32, right=0.08):
+    """Each replicate's x (a frame like `errors`, NaN where a model has no such replicate): a model's
+    replicates spread in index order over its place from `left` to `right`, so equal errors stay apart;
+    right of them, its mean (MEAN_OFFSET)."""
+    positions = pd.DataFrame(np.nan, index=errors.index, columns=errors.columns)
+    for place, model in enumerate(errors.columns):
+        present = errors[model].notna().to_numpy()
+        count = int(present.sum())
+        positions.loc[present, model] = place + (np.linspace(left, right, count) if count > 1 else (left + right) / 2)
+    return positions
+
+
+def replicate_lines(axes, errors, positions):
+    """A thin grey line joining replicate i of the models that have it: replicate i of every model
+    shares its seed index and split, so the comparison is paired."""
+    for index in errors.index:
+        x, y = positions.loc[index].to_numpy(np.float64), errors.loc[index].to_numpy(np.float64)
+        shown = np.isfinite(x) & np.isfinite(y)  # a model with fewer replicates: the line goes on to the next
+        axes.plot(x[shown], y[shown], **REPLICATE_LINE, zorder=2)
+    return axes
+
+
+def replicate_points(axes, errors, diverged, positions, size=30):
+    """Each replicate's test error a point in its model's colour; a diverged replicate a red cross."""
+    for model in errors.columns:
+        x, y = positions[model].to_numpy(np.float64), errors[model].to_numpy(np.float64)
+        bad, drawn = diverged[model].to_numpy(), np.isfinite(x) & np.isfinite(y)
         # Unclipped: a test error of 0 sits whole on the axis, not cut in half
-        axes.scatter((index + offsets)[shown], y[shown], s=30, color=colour, edgecolor="white", zorder=3, clip_on=False)
+        axes.scatter(
+            x[drawn & ~bad],
+            y[drawn & ~bad],
+            s=size,
+            color=model_colour(model),
+            edgecolor="white",
+            zorder=3,
+            clip_on=False,
+        )
+        if (drawn & bad).any():
+            axes.scatter(x[drawn & bad], y[drawn & bad], s=1.4 * size, **DIVERGED_MARK, zorder=5, clip_on=False)
     return axes
 
 
-def diverged_marks(axes, errors, diverged, offsets):
-    """Diverged replicates with a test error (left out of the mean) as red crosses, drawn after the
-    scale is set by the others: one above it sits on the top edge, labelled with its error."""
+def error_limits(shown, extras, pad=0.1, reach=0.25, margin=0.04):
+    """The y limits (%): `shown` (arrays: the healthy replicates' test errors, the means) with a margin
+    of `pad` of their range, from 0 at the least; `extras` (interval ends, diverged replicates' errors)
+    move a limit by at most `reach` of that range more. With 10,000 test images an interval can be
+    several times the replicates' spread, a replicate at chance tens of times: either would squeeze
+    the points into a line (what lies beyond is marked on the edge)."""
+    shown, extras = (
+        np.concatenate([np.ravel(np.asarray(part, np.float64)) for part in parts]) for parts in (shown, extras)
+    )
+    shown, extras = shown[np.isfinite(shown)], extras[np.isfinite(extras)]
+    if not shown.size:
+        return 0.0, 1.0
+    least, most = shown.min(), shown.max()
+    span = max(most - least, 0.05 * most, 0.01)  # equal errors: still an axis round them
+    ends = np.concatenate([shown, extras])
+    # The margin: an interval's cap on the limit would vanish into the frame
+    bottom = np.clip(ends.min() - margin * span, least - (pad + reach) * span, least - pad * span)
+    top = np.clip(ends.max() + margin * span, most + pad * span, most + (pad + reach) * span)
+    return max(0.0, bottom), top
+
+
+def on_scale(axes, errors):
+    """`errors` (a frame) moved onto the y limits where they lie beyond: where their marks are drawn."""
+    return errors.clip(*axes.get_ylim())
+
+
+def beyond_labels(axes, errors, positions):
+    """Each test error beyond the y limits (a diverged replicate's, its cross on the edge) written
+    beside its mark. Returns how many there are."""
     bottom, top = axes.get_ylim()
-    for index, model in enumerate(errors.columns):
-        y = errors[model].where(diverged[model]).to_numpy(dtype=np.float64)
-        x, shown = index + offsets, np.isfinite(y)
-        axes.scatter(x[shown], np.minimum(y[shown], top), s=40, marker="x", color="darkred", zorder=5, clip_on=False)
-        for where, error in zip(x[shown & (y > top)], y[shown & (y > top)]):
-            axes.annotate(f"{error:.3g}%", (where, top), (5, -9), textcoords="offset points", color="darkred", size=8)
-    axes.set_ylim(bottom, top)
-    return axes
+    far = (errors > top) | (errors < bottom)
+    for model in errors.columns:
+        for index in errors.index[far[model].to_numpy()]:
+            error = errors.loc[index, model]
+            edge, offset = (top, -10) if error > top else (bottom, 4)
+            where = (positions.loc[index, model], edge)
+            axes.annotate(f"{error:.3g}%", where, (6, offset), textcoords="offset points", color="darkred", size=8)
+    return int(far.to_numpy().sum())
 
 
-def replicate_means(axes, summary, x):
-    """The mean over the replicates with its 95% t-interval, beside each model's points; a mean of
-    fewer than two replicates (no interval) a marker alone."""
-    mean, low, high = (
+def mean_values(summary):
+    """Each model's mean test error and the low and high ends of its 95% interval (%), NaN where missing."""
+    return [
         100 * pd.to_numeric(summary[column], errors="coerce").to_numpy(np.float64)
         for column in ("test_error_mean", "test_error_low", "test_error_high")
-    )
-    interval = np.isfinite(mean) & np.isfinite(low) & np.isfinite(high)
-    style = {"fmt": "D", "color": "black", "markersize": 5, "zorder": 4}
-    marks = axes.errorbar(
-        x[interval],
-        mean[interval],
-        yerr=np.clip([mean[interval] - low[interval], high[interval] - mean[interval]], 0, None),
-        capsize=4,
-        linewidth=1.2,
-        **style,
-    )
-    axes.errorbar(x[~interval], mean[~interval], **style)
-    return marks
-
-
-def replicate_label(row, count, diverged):
-    """A model's tick label: its name, its chosen lr and momentum, and how many of its `count`
-    replicates its mean leaves out (diverged ones, or without a test error)."""
-    n = 0 if pd.isna(row["n"]) else int(row["n"])
-    lines = [row["model"], f"lr {row['lr']:g}, momentum {row['momentum']:g}"]
-    lines += [f"{n} of {count} in the mean"] if n < count else []
-    lines += [f"{diverged} diverged"] if diverged else []
-    lines += ["no interval (n < 2)"] if n == 1 else []
-    return "\n".join(lines)
-
-
-def replicate_legend(figure, means, any_diverged):
-    """One entry per kind of mark (a diverged replicate's only where one is drawn); two columns
-    where the figure is wide enough for them."""
-    handles = [
-        Line2D([], [], marker="o", linestyle="", color="0.45", label="one replicate's test error (model's colour)"),
-        Line2D([], [], color="0.65", linewidth=0.8, label="the same replicate (seed, split) across models"),
-        means,
     ]
-    labels = [handle.get_label() for handle in handles[:2]] + ["mean over the replicates, 95% t-interval"]
-    if any_diverged:
-        handles.append(Line2D([], [], marker="x", linestyle="", color="darkred"))
-        labels.append("a diverged replicate, not in the mean (on the top edge if above the scale)")
+
+
+def interval_ends(axes, x, ends, edge, arrow):
+    """A cap on each interval end inside the axis; where an end lies beyond `edge`, a triangle on the
+    edge instead (`arrow`: '^' on the top edge, 'v' on the bottom), pointing the way the interval goes
+    on. Returns how many ends lie beyond."""
+    beyond = ends > edge if arrow == "^" else ends < edge
+    if (~beyond).any():
+        axes.plot(x[~beyond], ends[~beyond], "_", color="black", markersize=8, markeredgewidth=1.2, zorder=4)
+    if beyond.any():
+        # Unclipped: the triangle's tip stands out of the frame, where the axis stops and the interval not
+        axes.plot(x[beyond], np.full(beyond.sum(), edge), arrow, color="black", markersize=6, zorder=5, clip_on=False)
+    return int(beyond.sum())
+
+
+def replicate_means(axes, x, mean, low, high):
+    """Each model's mean over its replicates (diverged ones included) as a black diamond at `x`, with its
+    95% interval drawn as far as the y limits (set before) reach. Returns how many ends lie beyond them."""
+    bottom, top = axes.get_ylim()
+    shown = np.isfinite(low) & np.isfinite(high)  # fewer than two replicates: a mean without interval
+    ends = x[shown], low[shown], high[shown]
+    axes.vlines(ends[0], np.clip(ends[1], bottom, top), np.clip(ends[2], bottom, top), color="black", linewidth=1.2)
+    beyond = interval_ends(axes, ends[0], ends[2], top, "^") + interval_ends(axes, ends[0], ends[1], bottom, "v")
+    axes.plot(x, mean, "D", color="black", markersize=5, zorder=6)
+    return beyond
+
+
+def replicate_label(model, detail, diverged, interval):
+    """A model's tick label: its name, `detail` (its lr and momentum, or its number of replicates), how
+    many of its replicates diverged, and 'no interval' where its mean has none."""
+    lines = [model, detail] + ([f"{diverged} diverged"] if diverged else [])
+    return "\n".join(lines + ([] if interval else ["no interval (n < 2)"]))
+
+
+def replicate_panel(axes, runs, summary, details, size=30):
+    """A task's replicates on `axes`: each replicate's test error, paired across models, and each model's
+    mean with its 95% interval, on a y axis scaled to the healthy replicates and the means (error_limits).
+    runs: replicates.csv; summary: variance.csv, a row per model in the order drawn; details: a line under
+    each model's name. Returns what a legend must explain: {'diverged', 'beyond', 'far'}: whether a
+    diverged replicate is drawn, an interval goes on beyond the axis, a diverged replicate lies beyond it."""
+    models = list(summary["model"])
+    errors, diverged = replicate_errors(runs, models)
+    positions, place = replicate_positions(errors), np.arange(len(models))
+    mean, low, high = mean_values(summary)
+    axes.set_ylim(error_limits([errors.where(~diverged), mean], [low, high, errors.where(diverged)]))
+    replicate_lines(axes, on_scale(axes, errors), positions)
+    replicate_points(axes, on_scale(axes, errors), diverged, positions, size)
+    far = beyond_labels(axes, errors, positions)
+    beyond = replicate_means(axes, place + MEAN_OFFSET, mean, low, high)
+    crossed = diverged & errors.notna()
+    interval = np.isfinite(low) & np.isfinite(high)
+    labels = [replicate_label(*label) for label in zip(models, details, crossed.sum().astype(int), interval)]
+    axes.set(xticks=place, xticklabels=labels, xlim=(-0.6, len(models) - 0.4), ylabel="test error (%), test split")
+    return {"diverged": bool(crossed.to_numpy().any()), "beyond": beyond > 0, "far": far > 0}
+
+
+def replicate_legend(figure, drawn):
+    """One entry per kind of mark (a diverged replicate's, an interval's beyond the axis, only where
+    one is drawn); two columns where the figure is wide enough for them."""
+    interval = Line2D([], [], marker="|", linestyle="", color="black", markersize=14, markeredgewidth=1.2)
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color="0.45"),
+        Line2D([], [], **REPLICATE_LINE),
+        (interval, Line2D([], [], marker="D", linestyle="", color="black", markersize=5)),
+    ]
+    labels = ["one replicate's test error (model's colour)", "replicate i of each model (same seed, same split)"]
+    labels.append(INTERVAL_LABEL)
+    if drawn["diverged"]:
+        handles.append(Line2D([], [], linestyle="", **DIVERGED_MARK))
+        far = " (beyond the axis: on its edge, its error written)" if drawn["far"] else ""
+        labels.append(f"a diverged replicate, in the mean{far}")
+    if drawn["beyond"]:
+        handles.append(Line2D([], [], marker="^", linestyle="", color="black", markersize=6))
+        labels.append("the interval goes on beyond the axis")
     columns = 2 if figure.get_figwidth() >= 8 else 1
-    return figure.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize="small")
+    return figure.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=None)},
+        loc="outside lower center",
+        ncol=columns,
+        fontsize="small",
+    )
 
 
 def replicates(runs, summary, title):
-    """Test error (%) of each replicate of a task's chosen models, paired across models (replicate i
-    of every model shares its seed and split), with each model's mean and 95% t-interval.
+    """Test error (%) of each replicate of a task's chosen models, paired across models (replicate i of
+    every model shares its seed and split), with each model's mean and 95% interval (replicate_panel).
     runs: one row per (model, replicate); summary: one row per model, in the order drawn."""
-    models = list(summary["model"])
-    errors, diverged = replicate_errors(runs, models)
-    offsets, place = replicate_offsets(len(errors)), np.arange(len(models))
-    figure, axes = plt.subplots(figsize=(max(5.5, 1.9 * len(models) + 2), 5), layout="constrained")
-    replicate_points(axes, errors, diverged, offsets)
-    means = replicate_means(axes, summary, place + offsets.max(initial=0) + 0.18)
-    axes.margins(y=0.12)
-    axes.set_ylim(bottom=max(0, axes.get_ylim()[0]))  # an interval of few, spread replicates may reach below 0
-    diverged_marks(axes, errors, diverged, offsets)
-    labels = [replicate_label(row, len(errors), int(diverged[row["model"]].sum())) for _, row in summary.iterrows()]
-    axes.set(
-        xticks=place,
-        xticklabels=labels,
-        xlim=(-0.6, len(models) - 0.4),
-        ylabel="test error (%), test split",
-        xlabel="model (its chosen learning rate and momentum)",
+    figure, axes = plt.subplots(figsize=(max(5.5, 1.9 * len(summary) + 2), 5), layout="constrained")
+    details = [f"lr {row['lr']:g}, momentum {row['momentum']:g}" for _, row in summary.iterrows()]
+    drawn = replicate_panel(axes, runs, summary, details)
+    axes.set_xlabel("model (its chosen learning rate and momentum)")
+    replicate_legend(figure, drawn)
+    fitted_title(figure, title)
+    return grow_to_fit(figure)
+
+
+def comparison(tasks, title=COMPARISON_TITLE):
+    """Every task's replicates side by side, a panel per task with its own y axis: the errors of one
+    task can be tens of times another's, and one shared axis would flatten the smaller task's
+    differences. tasks: {dataset: (runs, summary)}, each as replicates() takes them."""
+    widths = [max(2, len(summary)) for _, summary in tasks.values()]
+    figure, panels = plt.subplots(
+        1,
+        len(tasks),
+        squeeze=False,
+        width_ratios=widths,
+        figsize=(1.6 * sum(widths) + 1.2 * len(tasks) + 0.5, 5.2),
+        layout="constrained",
     )
-    replicate_legend(figure, means, bool((diverged & errors.notna()).to_numpy().any()))
+    drawn = []
+    for axes, (dataset, (runs, summary)) in zip(panels[0], tasks.items()):
+        counts = runs["model"].value_counts()
+        details = [f"{counts.get(model, 0)} replicates" for model in summary["model"]]
+        drawn.append(replicate_panel(axes, runs, summary, details, size=20))
+        axes.set(title=dataset, xlabel="model")
+    replicate_legend(figure, {key: any(marks[key] for marks in drawn) for key in drawn[0]})
     fitted_title(figure, title)
     return grow_to_fit(figure)
 

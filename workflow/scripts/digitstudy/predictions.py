@@ -153,3 +153,43 @@ def write_predictions(choice_path, model_paths, runs, data_path, out_path):
     predictions = predict_test(choice, dict(zip(runs, model_paths, strict=True)), data_path)
     write_text_atomic(out_path, predictions.to_csv(index=False))
     return predictions, choice
+
+
+# A round's prediction of an image whose outputs were not finite (a diverged replicate): never a class,
+# so the image counts as wrong; the replicate stays in its pairs (docs/methods.md).
+NO_PREDICTION = -1
+
+
+def run_predictions(model_name, model_path, data_path):
+    """(labels, each test image's predicted class) of one run, from its saved weights and its own data
+    file (whose train split standardises its input); NO_PREDICTION where the logits are not finite."""
+    splits, attributes = read_splits(data_path, names=("test",))
+    mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
+    images = to_tensor_split(splits["test"], mean, std, "cpu").images
+    logits = test_logits(load_trained_model(model_name, model_path, attributes), images)
+    predicted = logits.argmax(dim=1).numpy()
+    predicted[~torch.isfinite(logits).all(dim=1).numpy()] = NO_PREDICTION
+    return splits["test"].labels, predicted
+
+
+def round_predictions(model_name, model_paths, data_paths, runs):
+    """A round's replicates of one experiment on every test image: its label, then each run's predicted
+    class, a column per run (`runs`: the run names of model_paths, in replicate order)."""
+    frame = None
+    for run, model_path, data_path in zip(runs, model_paths, data_paths, strict=True):
+        labels, predicted = run_predictions(model_name, model_path, data_path)
+        if frame is None:
+            frame = pd.DataFrame({"index": np.arange(len(labels)), "label": labels})
+        elif not np.array_equal(frame["label"].to_numpy(), labels):
+            raise ValueError(
+                f"{data_path}: its test labels differ from {data_paths[0]}'s; replicates share test images"
+            )
+        frame[run] = predicted
+    return frame
+
+
+def write_round_predictions(model_name, model_paths, data_paths, runs, out_path):
+    """What rule predict_round does: a round's predictions as CSV. Returns them."""
+    frame = round_predictions(model_name, model_paths, data_paths, runs)
+    write_text_atomic(out_path, frame.to_csv(index=False))
+    return frame

@@ -13,18 +13,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cluster import MNIST_PIXELS
+from .files import read_json
 from .models import model_spec
-from .paths import CHECKPOINT_NAME, REPLICATE_PLAN, RUN_DIR, RUN_LOG, TRAIN_LOGS_ROOT, run_name, run_path
+from .paths import (
+    CHECKPOINT_NAME,
+    REPLICATE_PLAN,
+    ROUND_DECISIONS,
+    RUN_DIR,
+    RUN_LOG,
+    TRAIN_LOGS_ROOT,
+    run_name,
+    run_path,
+)
 from .record import RECORD, layout_error, layout_of, read_record
 from .scripting import ERROR_PREFIX, INTERRUPTED_PREFIX
 from .study import (
     all_runs,
+    confirm_looks,
     dataset_pixels,
     datasets,
     experiment_setting,
     experiments,
     plan_runs,
-    replicate_count,
+    replicates_so_far,
     unique_runs,
 )
 
@@ -60,13 +71,23 @@ def study_config(folder):
     return record["config"]
 
 
+def decided_rounds(dataset, folder):
+    """A task's decisions of the rounds decided so far (rounds/round<r>.json, in order)."""
+    decided = []
+    while (path := Path(folder) / ROUND_DECISIONS.format(dataset=dataset, round=len(decided) + 1)).is_file():
+        decided.append(read_json(path))
+    return decided
+
+
 def known_runs(config, dataset, model, folder):
-    """An experiment's runs: its seed study and grid, then the replicates its replicates.json lists
-    (the checkpoint plan_replicates); until it is written, a None for each replicate to come."""
+    """An experiment's runs: its seed study and grid, then the replicates its rounds have given it so far
+    (replicates.json, from the checkpoint plan_replicates, and the rounds' decisions); until the plan is
+    written, a None for each replicate of the first round."""
     plan = Path(folder) / REPLICATE_PLAN.format(dataset=dataset, model=model)
     if not plan.is_file():
-        return all_runs(config) + [None] * (replicate_count(config) - 1)
-    return unique_runs(all_runs(config) + plan_runs(plan))
+        return all_runs(config) + [None] * config["confirm"]["first"]
+    count = replicates_so_far(confirm_looks(config), decided_rounds(dataset, folder), model)
+    return unique_runs(all_runs(config) + plan_runs(plan)[:count])
 
 
 def run_label(dataset, model, run, index):

@@ -74,6 +74,12 @@ def interrupted_line(stop):
     return f"{INTERRUPTED_PREFIX}{stop.signal.name}" + (f" {stop.detail}" if stop.detail else "")
 
 
+def file_list(named):
+    """A named input or output of a rule script as a list of paths: Snakemake gives a name that holds one
+    file as that path alone, and a name that holds several as a list."""
+    return [str(named)] if isinstance(named, (str, Path)) else [str(path) for path in named]
+
+
 @contextlib.contextmanager
 def logged(log_path):
     """Yield a function that writes a line to the log. A DigitstudyError ends the job with its

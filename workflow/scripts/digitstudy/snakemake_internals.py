@@ -6,6 +6,7 @@ pinned Snakemake (WRITTEN_FOR) that may change in any release. Each use is named
 Snakemake version is told in one line before the first use.
 """
 
+import re
 import sys
 
 import snakemake
@@ -49,6 +50,18 @@ def replaces_workflow_config(workflow):
     """True under --replace-workflow-config: the config files replace the Snakefile's configfile."""
     warn_on_other_version()
     return bool(workflow.config_settings.replace_workflow_config)
+
+
+def dry_run(workflow, argv=None):
+    """True under --dry-run (-n, or -n among other short flags: -np). While the Snakefile is parsed,
+    Snakemake 9 has not chosen its executor yet (the dry run is one), so workflow.dryrun is still
+    False there: the command line tells."""
+    if workflow.dryrun:
+        return True
+    for arg in (sys.argv if argv is None else argv)[1:]:
+        if arg in ("--dry-run", "--dryrun", "--dry_run") or re.fullmatch(r"-[A-Za-z]*n[A-Za-z]*", arg):
+            return True
+    return False
 
 
 def slurm_executor(workflow):

@@ -90,25 +90,23 @@ def grid_runs(config):
     return [(grid["seed"], lr, momentum) for lr in grid["lr"] for momentum in grid["momentum"]]
 
 
-def replicates_of_choice(chosen, seed, split_seed, count):
-    """Replicate 0 is the chosen grid run itself, (seed, lr, momentum) on the study's split; replicate
-    i >= 1 trains with seed `seed` + i on the split of split seed `split_seed` + i: (seed, lr, momentum,
-    split seed). None chosen (every grid run diverged): no replicates."""
-    if chosen is None:
-        return []
-    lr, momentum = chosen["lr"], chosen["momentum"]
-    others = [(seed + index, lr, momentum, split_seed + index) for index in range(1, count)]
-    return [(chosen["seed"], lr, momentum), *others]
+def replicate_run(chosen, seed, split_seed, index):
+    """Replicate `index` (1, 2, ...) of a chosen configuration: (seed, lr, momentum, split seed), trained
+    with seed `seed` + index on the train/validation split of split seed `split_seed` + index. Never the
+    grid run (index 0 would be): a fresh replicate is not the one its configuration was chosen on."""
+    return (seed + index, chosen["lr"], chosen["momentum"], split_seed + index)
 
 
-def replicate_plan(choice, seed, split_seed, count):
-    """replicates.json: an experiment's replicates, each [seed, lr, momentum, split seed (None: the
-    study's split)] with its run name."""
-    runs = replicates_of_choice(choice["chosen"], seed, split_seed, count)
+def replicate_plan(choice, seed, split_seed, maximum):
+    """replicates.json: every replicate the confirmation may train of an experiment, index 1 to
+    `maximum` in order ([seed, lr, momentum, split seed] and its run name); the rounds train a prefix of
+    it. None chosen (every grid run diverged): no replicates."""
+    chosen = choice["chosen"]
+    runs = [replicate_run(chosen, seed, split_seed, index) for index in range(1, maximum + 1)] if chosen else []
     return {
         "dataset": choice["dataset"],
         "model": choice["model"],
-        "runs": [[*run, None][:4] for run in runs],
+        "runs": [list(run) for run in runs],
         "names": [run_name(*run) for run in runs],
     }
 
@@ -119,16 +117,69 @@ def plan_runs(plan_path):
     return [tuple(run[:3]) if run[3] is None else tuple(run) for run in read_json(plan_path)["runs"]]
 
 
-def write_replicate_plan(choice_path, seed, split_seed, count, out_path):
+def write_replicate_plan(choice_path, seed, split_seed, maximum, out_path):
     """An experiment's replicates.json from its choice.json; returns it."""
-    plan = replicate_plan(read_json(choice_path), seed, split_seed, count)
+    plan = replicate_plan(read_json(choice_path), seed, split_seed, maximum)
     write_json_atomic(out_path, plan)
     return plan
 
 
-def replicate_count(config):
-    """Replicates of each chosen configuration, the chosen grid run included (confirm.replicates)."""
-    return config["confirm"]["replicates"]
+def looks(first, step, maximum):
+    """Replicates per model after each round of the confirmation: `first`, then `step` more a round, the
+    last round ending at `maximum`: (5, 5, 20) -> [5, 10, 15, 20]; (3, 5, 20) -> [3, 8, 13, 18, 20]."""
+    if first < 2:
+        raise ValueError(f"looks: first must be >= 2 (a spread needs two replicates), got {first}")
+    if step < 1:
+        raise ValueError(f"looks: step must be >= 1, got {step}")
+    if maximum < first:
+        raise ValueError(f"looks: maximum must be >= first, got maximum={maximum}, first={first}")
+    return [*range(first, maximum, step), maximum]
+
+
+def confirm_looks(config):
+    """looks() of the config's confirm.first, step and max."""
+    confirm = config["confirm"]
+    return looks(confirm["first"], confirm["step"], confirm["max"])
+
+
+def round_replicates(config, round_number):
+    """The replicate indices (1-based, as in replicates.json) that round `round_number` (1-based) adds."""
+    sizes = [0, *confirm_looks(config)]
+    return range(sizes[round_number - 1] + 1, sizes[round_number] + 1)
+
+
+def replicates_so_far(looks, decisions, model):
+    """How many replicates `model` has been given so far: the first round's, then a later round's for
+    each round after which it still had an undecided comparison. `decisions`: each decided round's
+    decisions (rounds/round<r>.json), in order."""
+    count = looks[0]
+    for round_number, decided in enumerate(decisions, 1):
+        if model not in decided["next"]:
+            break
+        count = looks[round_number]
+    return count
+
+
+def confirmation_plan_line(config):
+    """What a dry run cannot list of the confirmation, in one line."""
+    confirm = config["confirm"]
+    return (
+        f"confirmation: its size is decided in rounds, between {confirm['first']} and {confirm['max']} fresh "
+        f"replicates per chosen model ({confirm['first']}, then {confirm['step']} more a round while one of the "
+        "model's comparisons is undecided); its jobs appear once the choices and each round are made"
+    )
+
+
+def confirm_settings(config, dataset):
+    """What the decisions of task `dataset` are made with, in one fixed order (Snakemake compares params
+    as text: key order must not depend on the order of the config files)."""
+    confirm = config["confirm"]
+    return {**{key: confirm[key] for key in ("first", "step", "max", "alpha")}, "delta": task_delta(config, dataset)}
+
+
+def task_delta(config, dataset):
+    """The margin of task `dataset` in points of test error: its dataset's own `delta`, else confirm.delta."""
+    return config["datasets"][dataset].get("delta", config["confirm"]["delta"])
 
 
 def unique_runs(runs):

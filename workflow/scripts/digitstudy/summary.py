@@ -68,20 +68,48 @@ def sample_plot(dataset):
 
 
 def ranked_models(variance):
-    """A task's models with replicates, best first: by mean validation error over the replicates (the
-    test set never ranks)."""
+    """A task's models with replicates, first on validation first: by mean validation error over the
+    replicates (the test set never ranks)."""
     return variance[variance["n"] > 0].sort_values("valid_error_mean", kind="stable").reset_index(drop=True)
 
 
 def replicate_text(row):
-    """'1.20 ± 0.05% over 5 replicates (95% interval of the mean 1.14 to 1.26%)' of a variance row."""
+    """'1.20% over 10 replicates (95% interval 1.01 to 1.41%, replicates and test images)' of a variance
+    row."""
     n = int(row["n"])
     if n < 2:
-        return f"{percent(row['test_error_mean'])}% (1 replicate: no interval)"
+        return f"{percent(row['test_error_mean'])}% ({n} replicate: no interval)"
     return (
-        f"{percent(row['test_error_mean'])} \u00b1 {percent(row['test_error_sd'])}% over {n} replicates (95% "
-        f"interval of the mean {percent(row['test_error_low'])} to {percent(row['test_error_high'])}%)"
+        f"{percent(row['test_error_mean'])}% over {n} replicates (95% interval {percent(row['test_error_low'])} "
+        f"to {percent(row['test_error_high'])}%, for the replicates' spread and the test images' sampling)"
     )
+
+
+def better_of(row):
+    """The model a pairwise row decides better, or None."""
+    return {"a": row["model_a"], "b": row["model_b"]}.get(row["decision"])
+
+
+def undominated(pairwise, models):
+    """The models that no other is decided better than, in the order of `models`."""
+    worse = {
+        row["model_b"] if better_of(row) == row["model_a"] else row["model_a"]
+        for _, row in pairwise.iterrows()
+        if better_of(row)
+    }
+    return [model for model in models if model not in worse]
+
+
+def best_model(pairwise, models):
+    """The model decided better than every other of its task, or None: a best model is named only where
+    all its intervals against the others exclude 0 in its favour."""
+    top = undominated(pairwise, models)
+    return top[0] if len(top) == 1 and len(models) > 1 else None
+
+
+def pair_rows(pairwise, model):
+    """The pairwise rows that involve `model`."""
+    return pairwise[(pairwise["model_a"] == model) | (pairwise["model_b"] == model)]
 
 
 def configuration(row):
@@ -98,43 +126,52 @@ def spread_text(seeds, column):
 
 
 def task_finding(dataset, variance, pairwise):
-    """The best model of a task over its replicates, with its test error, and how it compares with the
-    runner-up (or that it is the only model)."""
+    """A task's answer over its fresh replicates: its best model with its test error and every decision
+    that makes it best; or the models that cannot be told apart, and which ranks first on validation;
+    or that it is the only model."""
     ranked = ranked_models(variance)
     if ranked.empty:
         return f"**{dataset}**: every model diverged on every grid point; there is no finding to state."
-    best = ranked.iloc[0]
+    rows = {row["model"]: row for _, row in ranked.iterrows()}
     if len(variance) == 1:
+        only = ranked.iloc[0]
         return (
-            f"**{dataset}**: the only model, **{best['model']}** ({configuration(best)}), has test error "
-            f"{replicate_text(best)}.{not_learned_note(best)}"
+            f"**{dataset}**: the only model, **{only['model']}** ({configuration(only)}), has test error "
+            f"{replicate_text(only)}.{not_learned_note(only)}"
         )
-    text = (
-        f"**{dataset}**: the best model by validation error over the replicates is **{best['model']}** "
-        f"({configuration(best)}), with test error {replicate_text(best)}.{not_learned_note(best)}"
-    )
-    if len(ranked) > 1:
-        pair = pairwise_row(pairwise, best["model"], ranked.iloc[1]["model"])
-        text += f" Against the runner-up {ranked.iloc[1]['model']}: {pair['verdict']}."
-    return text
+    best = best_model(pairwise, list(ranked["model"]))
+    if best:
+        head = (
+            f"**{dataset}**: the best model is **{best}** ({configuration(rows[best])}), better than every "
+            f"other over the fresh replicates, with test error {replicate_text(rows[best])}."
+            f"{not_learned_note(rows[best])}"
+        )
+    else:
+        top = undominated(pairwise, list(ranked["model"]))
+        first = rows[top[0]]
+        head = (
+            f"**{dataset}**: no single best model: none of {', '.join(f'**{model}**' for model in top)} is decided "
+            f"better than the other{'s' if len(top) > 2 else ''}; of them {first['model']} ({configuration(first)}) "
+            f"ranks first by mean validation error over its replicates ({percent(first['valid_error_mean'])}%), "
+            f"with test error {replicate_text(first)}.{not_learned_note(first)}"
+        )
+    shown = pair_rows(pairwise, best) if best else pairwise
+    return head + "".join(f" {row['model_a']} vs {row['model_b']}: {row['verdict']}." for _, row in shown.iterrows())
 
 
-def pairwise_row(pairwise, model_a, model_b):
-    match = pairwise[
-        ((pairwise["model_a"] == model_a) & (pairwise["model_b"] == model_b))
-        | ((pairwise["model_a"] == model_b) & (pairwise["model_b"] == model_a))
-    ]
-    return match.iloc[0]
-
-
-def tasks_finding(variance_by_task):
-    """The tasks side by side: their best models' test errors over the replicates."""
-    parts = [
-        f"{dataset} {ranked.iloc[0]['model']} {replicate_text(ranked.iloc[0])}"
-        for dataset, ranked in ((d, ranked_models(v)) for d, v in variance_by_task.items())
-        if not ranked.empty
-    ]
-    return "**The tasks compared** (best model of each, test error): " + "; ".join(parts) + "."
+def tasks_finding(variance_by_task, pairwise_by_task):
+    """The tasks side by side: the test error of each task's best model, or of its first on validation
+    where none is best, over the replicates."""
+    parts = []
+    for dataset, variance in variance_by_task.items():
+        ranked = ranked_models(variance)
+        if ranked.empty:
+            continue
+        best = best_model(pairwise_by_task[dataset], list(ranked["model"])) if len(ranked) > 1 else None
+        row = ranked[ranked["model"] == best].iloc[0] if best else ranked.iloc[0]
+        role = "best" if best or len(ranked) == 1 else "first on validation, not shown best"
+        parts.append(f"{dataset} {row['model']} ({role}) {replicate_text(row)}")
+    return "**The tasks compared** (test error): " + "; ".join(parts) + "."
 
 
 def split_finding(variance_by_task):
@@ -234,7 +271,7 @@ def findings(choices, variance_by_task, pairwise_by_task, runs, problems, cost):
         task_finding(dataset, variance_by_task[dataset], pairwise_by_task[dataset]) for dataset in variance_by_task
     ]
     if len(variance_by_task) > 1:
-        items.append(tasks_finding(variance_by_task))
+        items.append(tasks_finding(variance_by_task, pairwise_by_task))
     items += [
         split_finding(variance_by_task),
         not_learned_finding(runs),
@@ -257,30 +294,45 @@ def study_block(study):
         f"{', '.join(str(s) for s in study['seeds'])} at lr {study['lr']:g}, momentum {study['momentum']:g}; "
         f"grid lr {{{', '.join(f'{v:g}' for v in study['grid_lr'])}}} x momentum "
         f"{{{', '.join(f'{v:g}' for v in study['grid_momentum'])}}} at seed {study['grid_seed']}; "
-        f"{study['replicates']} replicates of each chosen configuration."
+        f"{confirm_text(study['confirm'])}."
+    )
+
+
+def confirm_text(confirm):
+    """The confirmation's rounds and budget in words."""
+    return (
+        f"the chosen configurations trained again as fresh replicates in rounds ({confirm['first']} each, "
+        f"then {confirm['step']} more while a comparison is undecided, at most {confirm['max']}), each pair "
+        f"of a task's models decided at familywise error {confirm['alpha']:g} per task"
     )
 
 
 METHOD = (
     "How to read the numbers: each experiment's configuration is chosen on its learning-rate x momentum "
     "grid by the lowest final **validation** error (ties: validation loss); diverged runs are never chosen. "
-    "The chosen configuration is then trained again as **replicates**, each with its own seed and its own "
-    "train/validation split (replicate 0 is the chosen grid run), all tested on the same test images. A "
-    "task's models are ranked by their mean validation error over the replicates; the **test** error is "
-    "reported, never used to choose. Test errors are in percent: mean \u00b1 sd over the replicates with "
-    "the 95% t-interval of the mean. Two models are compared replicate for replicate (same seed index, "
-    "same split): differences of errors are in percentage points, with a 95% t-interval, the paired "
-    't-test, and how often each model won; a difference the replicates cannot tell apart is "not '
-    'decided", and the number of replicates that would decide it is an estimate. The chosen runs are also '
-    "compared on the same test images (McNemar's exact test); where it points the other way the evidence "
-    "is called mixed. The seed study (seeds only, one split, one configuration) shows how much of the "
-    "spread comes from the seed alone. Train errors are the mean over each epoch's batches in training "
-    "mode (dropout active): early in training, or with dropout, the gap can be negative (validation "
-    "below train)."
+    "The chosen configuration is then trained again as fresh **replicates** (never the grid run it was "
+    "chosen on), each with its own seed and its own train/validation split, the same seed index and split "
+    "for every model of a task, all tested on the same test images. Two models are compared replicate for "
+    "replicate, in rounds: after each round every undecided pair gets an interval of the mean difference "
+    "of test errors (in percentage points) whose standard error holds both the spread over replicates and "
+    "the sampling of the test images, and which holds at 1 - alpha jointly over all rounds and all pairs "
+    "of the task (O'Brien-Fleming repeated confidence intervals, alpha split over the pairs). A pair ends "
+    'as "better" (the interval excludes 0), "equal within delta" (it lies inside -delta to delta), or "not '
+    'decided within the budget" (with the precision the test images alone allow); a model trains another '
+    "round only while one of its pairs is open. A task's best model is named only where it is decided "
+    "better than every other; the **test** error is reported, never used to choose, and where no model is "
+    "best the one ranked first by mean validation error over its replicates is named. How often a model "
+    "won over the same replicates, and the two chosen grid runs on the same test images (McNemar's exact "
+    "test), describe a pair beside its verdict. A diverged replicate stays in its pairs, every image it "
+    "gave no finite output for counted wrong. The seed study (seeds only, one split, one configuration) "
+    "shows how much of the spread comes from the seed alone. Train errors are the mean over each epoch's "
+    "batches in training mode (dropout active): early in training, or with dropout, the gap can be "
+    "negative (validation below train). docs/methods.md has the details and the simulations that prove "
+    "the error rates."
 )
 EXPERIMENT_HEADER = (
-    "| experiment | chosen configuration | chosen run valid error (%) | replicates test error (%) | seed study test "
-    "error (%) | gap valid - train (points) | seeds ok | grid diverged / far worse |"
+    "| experiment | chosen configuration | replicates valid error (%), ranks | replicates test error (%) | seed "
+    "study test error (%) | gap valid - train (points) | seeds ok | grid diverged / far worse |"
 )
 
 
@@ -288,9 +340,10 @@ def experiment_row(choice, grid, variance):
     """An experiment's line of its task's table: the chosen run, its replicates, its seed study, its grid."""
     chosen, seeds = choice["chosen"], choice["seed_study"]
     setting = configuration(chosen) if chosen else "every grid run diverged"
-    valid = percent(chosen["valid_error"]) if chosen else "-"
     rows = variance[variance["model"] == choice["model"]]
-    replicates = replicate_text(rows.iloc[0]) if len(rows) and rows.iloc[0]["n"] > 0 else "-"
+    replicated = len(rows) and rows.iloc[0]["n"] > 0
+    valid = percent(rows.iloc[0]["valid_error_mean"]) if replicated else "-"
+    replicates = replicate_text(rows.iloc[0]) if replicated else "-"
     return (
         f"| {choice['dataset']} / {choice['model']} | {setting} | {valid} | {replicates} "
         f"| {spread_text(seeds, 'test_error')} | {spread_text(seeds, 'gap')} | {seeds['n_ok']} "
@@ -298,17 +351,23 @@ def experiment_row(choice, grid, variance):
     )
 
 
-def best_line(variance):
-    """The task's best model, or the only one, over its replicates."""
+def best_line(variance, pairwise):
+    """The task's best model (decided better than every other), or the only one, or the models that
+    cannot be told apart."""
     ranked = ranked_models(variance)
     if ranked.empty:
         return "**No model trained without diverging.**"
-    best = ranked.iloc[0]
+    models = list(ranked["model"])
+    best = models[0] if len(variance) == 1 else best_model(pairwise, models)
+    if best is None:
+        top = undominated(pairwise, models)
+        return (
+            f"**No single best model:** none of {', '.join(top)} is decided better than the "
+            f"other{'s' if len(top) > 2 else ''}; {top[0]} ranks first by mean validation error over its replicates."
+        )
+    row = ranked[ranked["model"] == best].iloc[0]
     title = "The only model" if len(variance) == 1 else "Best model"
-    return (
-        f"**{title}: {best['model']}** ({configuration(best)}): mean validation error over the replicates "
-        f"{percent(best['valid_error_mean'])}%, test error {replicate_text(best)}.{not_learned_note(best)}"
-    )
+    return f"**{title}: {best}** ({configuration(row)}): test error {replicate_text(row)}.{not_learned_note(row)}"
 
 
 def not_learned_note(row):
@@ -326,7 +385,7 @@ def task_section(dataset, choices, grids, variance, pairwise, of_pairs):
     links = filled(TASK_LINKS, dataset=dataset)
     if len(choices) == 1:  # nothing to compare: no pairwise table
         links.pop("pairwise tests")
-    lines = [f"## {dataset}", "", best_line(variance), ""]
+    lines = [f"## {dataset}", "", best_line(variance, pairwise), ""]
     lines += [
         "Models: " + "; ".join(f"[{name}]({path})" for name, path in links.items()) + ".",
         "",
@@ -336,12 +395,16 @@ def task_section(dataset, choices, grids, variance, pairwise, of_pairs):
     lines += [experiment_row(choice, grids[(dataset, choice["model"])], variance) for choice in choices]
     lines += [
         "",
-        "Chosen run: the grid run chosen by its final validation error. Replicates: mean \u00b1 sd over the "
-        "replicates (95% interval of the mean). Seed-study columns: "
-        "mean \u00b1 sd (min to max) over the seeds that did not diverge.",
+        "Chosen configuration: the grid run with the lowest final validation error. Replicates: their mean "
+        "validation error, which ranks the models where none is decided best, and their mean test error "
+        "with its 95% interval. Seed-study columns: mean \u00b1 sd (min to max) over the seeds that did not "
+        "diverge.",
         "",
     ]
-    lines += [f"- {row['model_a']} vs {row['model_b']}: {row['verdict']}." for _, row in pairwise.iterrows()]
+    lines += [
+        f"- {row['model_a']} vs {row['model_b']}: {row['verdict']}; {row['description']}."
+        for _, row in pairwise.iterrows()
+    ]
     lines += ["", *[link_line(c["dataset"], c["model"], of_pairs) for c in choices], ""]
     return lines
 
