@@ -20,18 +20,12 @@ Run from the repository root with the project's virtualenv (one to two minutes o
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 
-
-# The library sits beside the workflow's rule scripts rather than in an installed package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
-
-from digitstudy.simulation import NOISES, Case, Scenario, simulate  # noqa: E402
-from digitstudy.tables import table_markdown  # noqa: E402
+from digitstudy.simulation import NOISES, Case, Scenario, simulate
+from digitstudy.tables import table_markdown
 
 
 DIFFERENCES = (0, 0.5, 1, 2)  # in deltas

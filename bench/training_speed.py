@@ -41,15 +41,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
-
-# The library sits beside the workflow's rule scripts rather than in an installed package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
-
-from digitstudy import DigitstudyError  # noqa: E402
-from digitstudy.datasets import Split, make_pairs, pixel_stats  # noqa: E402
-from digitstudy.idx import read_images_and_labels  # noqa: E402
-from digitstudy.models import build_model  # noqa: E402
-from digitstudy.training import (  # noqa: E402
+from digitstudy.datasets import Split, make_pairs, pixel_stats
+from digitstudy.errors import DigitstudyError
+from digitstudy.idx import read_images_and_labels
+from digitstudy.models import build_model
+from digitstudy.training import (
     RunSettings,
     TensorSplit,
     make_model,

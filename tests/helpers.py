@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -203,6 +204,13 @@ QUICK_CONFIG = "config/quick.yaml"
 QUICK_STUDY_LOG = "snakemake.log"  # beside the quick_study fixture's folder: what its snakemake said
 
 
+def project_pins(extras=()):
+    """{name: version} of the package's pinned dependencies (pyproject.toml), and of the given extras."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    lines = project["dependencies"] + [line for extra in extras for line in project["optional-dependencies"][extra]]
+    return dict(line.split("==") for line in lines)
+
+
 def copy_workflow(workdir):
     """The workflow's code and configs (not its data or results) in `workdir`."""
     workdir = Path(workdir)
@@ -220,13 +228,16 @@ def copy_study(study, workdir):
     return Path(workdir)
 
 
-def snakemake_environment(mnist_dir):
+def snakemake_environment(mnist_dir, library=None):
     """The environment a user's shell gives snakemake: MNIST_DIR set, and this environment's bin
-    folder first on PATH, as an activated venv's (Slurm jobs start `python -m snakemake` from it)."""
+    folder first on PATH, as an activated venv's (Slurm jobs start `python -m snakemake` from it).
+    library: the folder of an old version's own digitstudy (before 5.0.0 it lay beside the rule
+    scripts), found before the installed package by snakemake and its jobs alike."""
     return {
         **os.environ,
         "MNIST_DIR": str(mnist_dir),
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+        **({"PYTHONPATH": str(library)} if library else {}),
     }
 
 
@@ -253,10 +264,27 @@ def as_in_a_terminal():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2, replace=False):
+def snakemake(workdir, *arguments, mnist_dir, configfile=QUICK_CONFIG, cores=2, replace=False, library=None):
     """Run snakemake_command(...) in `workdir`; return its completed process."""
     command = snakemake_command(*arguments, configfile=configfile, cores=cores, replace=replace)
-    return subprocess.run(command, cwd=workdir, env=snakemake_environment(mnist_dir), capture_output=True, text=True)
+    environment = snakemake_environment(mnist_dir, library)
+    return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
+
+
+def workflow_error(finished):
+    """The message of the WorkflowError that stopped a snakemake command before any job: the lines
+    between Snakemake's 'WorkflowError in file ..., line N:' and the frames it lists ('  File ...');
+    [] when none stopped it."""
+    lines = (finished.stdout + finished.stderr).splitlines()
+    start = next((index for index, line in enumerate(lines) if line.startswith("WorkflowError in ")), None)
+    if start is None:
+        return []
+    message = []
+    for line in lines[start + 1 :]:
+        if line.startswith("  File "):
+            break
+        message.append(line)
+    return message
 
 
 def workflow_config(*configfiles):

@@ -15,11 +15,12 @@ from digitstudy.confirm import decisions_record, variance_table
 from digitstudy.costs import cost_table, problem_runs_table, read_benchmark, run_costs
 from digitstudy.datasets import read_splits, write_splits
 from digitstudy.error_analysis import class_error_table, confusion, digit_pair_table, worst_predictions
+from digitstudy.links import linked_files
 from digitstudy.models import build_model
 from digitstudy.paths import TRAIN_BENCHMARK, named_run_path
 from digitstudy.predictions import chosen_model_path, predict_test
 from digitstudy.reportpage import without_links
-from digitstudy.summary import findings, linked_files
+from digitstudy.summary import findings
 from digitstudy.tables import shown_table, table_html
 from digitstudy.training import evaluate, on_device, to_tensor_split
 from helpers import learnable_split, predictions

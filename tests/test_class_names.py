@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from digitstudy import DigitstudyError
 from digitstudy.datasets import Split, write_splits
 from digitstudy.error_analysis import (
     check_class_names,
@@ -16,6 +15,7 @@ from digitstudy.error_analysis import (
     describe_prediction,
     write_error_tables,
 )
+from digitstudy.errors import DigitstudyError
 from digitstudy.figures import plot_errors
 from digitstudy.scripting import logged
 from helpers import predictions

@@ -8,7 +8,7 @@ import yaml
 
 from digitstudy.cluster import training_gpus, training_mem_mb, training_runtime_minutes
 from digitstudy.study import dataset_pixels
-from helpers import REPO, copy_workflow, snakemake, workflow_config, write_config
+from helpers import REPO, copy_workflow, project_pins, snakemake, workflow_config, write_config
 
 
 PROFILE = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
@@ -63,23 +63,14 @@ def environment_pins(name):
     return pins(pip)
 
 
-def test_conda_environment_pins_equal_requirements():
-    requirements = pins(
-        line
-        for line in (REPO / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    )
-    for tool in ("pytest", "pytest-xdist", "filelock", "ruff", "snakefmt"):  # development tools, not needed by jobs
-        requirements.pop(tool)
-    # Optional in jobs (without it a run writes no TensorBoard events), and left out of the conda
-    # environments on purpose: a changed environment file reruns every job of a conda-deployed study.
-    requirements.pop("tensorboard")
-    for planning_only in ("jsonschema", "PyYAML"):  # imported where Snakemake plans, not in a job
-        requirements.pop(planning_only)
-    assert environment_pins("report.yaml") == requirements
+def test_conda_environment_pins_equal_the_packages():
+    """The conda environments pin what pyproject.toml pins; jsonschema and PyYAML, imported where
+    Snakemake plans, not in a job, are left out."""
+    pins = {name: version for name, version in project_pins().items() if name not in ("jsonschema", "PyYAML")}
+    assert environment_pins("report.yaml") == pins
     # The training environment lacks only what the analysis and summary jobs need.
     assert environment_pins("digitstudy.yaml") == {
-        name: version for name, version in requirements.items() if name not in ("scipy", "markdown")
+        name: version for name, version in pins.items() if name not in ("scipy", "markdown")
     }
 
 

@@ -7,7 +7,6 @@ import shutil
 
 import pytest
 
-from digitstudy import DigitstudyError
 from digitstudy.config import (
     config_error,
     key_path,
@@ -18,12 +17,13 @@ from digitstudy.config import (
     source_error,
     with_default_datasets,
 )
+from digitstudy.errors import DigitstudyError
 from digitstudy.fetch import MNIST_SHA256
 from digitstudy.idx import IDX_FILES
-from helpers import REPO, copy_workflow, quick_config, snakemake, workflow_config, write_config
+from helpers import REPO, copy_workflow, quick_config, snakemake, workflow_config, workflow_error, write_config
 
 
-SCHEMA = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
+SCHEMA = load_schema()
 
 
 def set_key(*path_and_value):
@@ -90,11 +90,6 @@ BAD_CONFIGS = {
 }
 
 
-def error_lines(finished):
-    """stderr without Snakemake's note that --replace-workflow-config replaced config/config.yaml."""
-    return [line for line in finished.stderr.splitlines() if "replaced by additional config" not in line]
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     return copy_workflow(tmp_path_factory.mktemp("config"))
@@ -118,9 +113,10 @@ def test_bad_config_stops_snakemake_with_one_line(workdir, mnist_dir, case):
     configfile = write_config(workdir, change, name=f"config/bad-{case.replace(' ', '-')}.yaml")
     finished = snakemake(workdir, "--dry-run", mnist_dir=mnist_dir, configfile=configfile)
     assert finished.returncode == 1
-    # The message and nothing else: no traceback, no schema dump, no job planned.
-    assert error_lines(finished) == [message]
-    assert "Job stats" not in finished.stdout + finished.stderr
+    # Snakemake's own error with the message in one line: no traceback, no schema dump, no job planned.
+    assert workflow_error(finished) == [message]
+    output = finished.stdout + finished.stderr
+    assert "Job stats" not in output and "Traceback" not in output and "jsonschema" not in output
 
 
 @pytest.mark.workflow
@@ -128,7 +124,7 @@ def test_missing_mnist_dir_stops_snakemake_with_one_line(workdir, tmp_path):
     missing = tmp_path / "no-such-folder"
     finished = snakemake(workdir, "--dry-run", mnist_dir=missing)
     assert finished.returncode == 1
-    assert error_lines(finished) == [f"config error: MNIST_DIR: folder {missing} does not exist"]
+    assert workflow_error(finished) == [f"config error: MNIST_DIR: folder {missing} does not exist"]
 
 
 def test_the_shipped_configs_are_valid():

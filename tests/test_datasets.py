@@ -10,7 +10,6 @@ import h5py
 import numpy as np
 import pytest
 
-from digitstudy import DigitstudyError
 from digitstudy.datasets import (
     SPLITS,
     Split,
@@ -23,10 +22,8 @@ from digitstudy.datasets import (
     split_indices,
     write_splits,
 )
-from helpers import REPO, fake_mnist, identified_images, image_identity, write_idx_dataset
-
-
-SCRIPTS = REPO / "workflow" / "scripts"
+from digitstudy.errors import DigitstudyError
+from helpers import fake_mnist, identified_images, image_identity, write_idx_dataset
 
 
 SMALL_SIZES = {"train": 300, "valid": 100, "test": 80}

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from digitstudy import DigitstudyError
+from digitstudy.errors import DigitstudyError
 from digitstudy.idx import (
     IMAGES_DIMS,
     LABELS_DIMS,

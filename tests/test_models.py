@@ -1,7 +1,5 @@
 """Models: the architectures of the spec, layer by layer, on both datasets' image shapes."""
 
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
@@ -13,7 +11,6 @@ from helpers import quick_config
 
 
 MNIST_SHAPE, TWO_DIGIT_SHAPE = (1, 28, 28), (1, 28, 56)
-SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def layers(model, kind):
@@ -105,7 +102,7 @@ def test_first_layer_is_the_pictured_one():
 
 def test_the_schema_accepts_exactly_the_registered_models():
     """One list of model names, the registry's: the schema as the workflow loads it takes them."""
-    schema = load_schema(SCHEMA)
+    schema = load_schema()
     assert schema["definitions"]["models"]["propertyNames"]["enum"] == sorted(MODELS)
     config = quick_config()
     config["experiments"]["mnist"]["resnet"] = {"batch_size": 32}

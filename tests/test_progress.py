@@ -1,4 +1,4 @@
-"""The progress command (scripts/progress.py) on a finished quick study and on one caught in the middle
+"""The progress command (digitstudy-progress) on a finished quick study and on one caught in the middle
 of a training job, and its time estimate."""
 
 import ast
@@ -9,9 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
+import digitstudy.commands.progress
 from digitstudy.models import model_spec
 from digitstudy.progress import Run, planned_runs, read_study, report, run_log, run_state, time_left
 from helpers import (
@@ -25,41 +27,24 @@ from helpers import (
 )
 
 
+# The command as pip installs it, beside this Python.
+PROGRESS = str(Path(sys.executable).parent / "digitstudy-progress")
 # Where the example of the command's output may lie (README.md or the docs folder).
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
 def progress(folder):
     """The command's output lines, after the time and folder line."""
-    done = subprocess.run(
-        [sys.executable, REPO / "scripts" / "progress.py", str(folder)], capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([PROGRESS, str(folder)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()[1:]
 
 
-def without_packages(*arguments, cwd):
-    """The command run by this Python without any installed package (-S: no site-packages, -I: no
-    PYTHONPATH nor user site), as by a Python outside the venv."""
-    command = [sys.executable, "-I", "-S", REPO / "scripts" / "progress.py", *arguments]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
-
-
-def test_without_the_projects_packages_it_says_in_one_line_what_to_activate(tmp_path):
-    """A second terminal without the venv active: the README's activate command, not a traceback."""
-    for cwd, activate in ((REPO, ".venv/bin/activate"), (tmp_path, str(REPO / ".venv" / "bin" / "activate"))):
-        done = without_packages(str(tmp_path), cwd=cwd)
-        assert done.returncode == 1 and done.stdout == ""
-        [line] = done.stderr.splitlines()
-        assert line.startswith("progress error: No module named ")
-        assert line.endswith(f"activate their venv first (. {activate}), as README.md says under Install")
-    assert ". .venv/bin/activate" in (REPO / "README.md").read_text()
-
-
-def test_its_help_shows_the_whole_description_without_the_projects_packages():
-    done = without_packages("--help", cwd=REPO)
+def test_its_help_shows_the_whole_description():
+    """The command pip installs beside this Python (pyproject.toml: project.scripts)."""
+    done = subprocess.run([PROGRESS, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    description = ast.get_docstring(ast.parse((REPO / "scripts" / "progress.py").read_text()), clean=False)
+    description = ast.get_docstring(ast.parse(Path(digitstudy.commands.progress.__file__).read_text()), clean=False)
     assert description.strip() in done.stdout  # as written, its lines and indented examples kept
 
 

@@ -17,7 +17,16 @@ from digitstudy.record import (
     relative_configfiles,
     write_record,
 )
-from helpers import QUICK_CONFIG, REPO, copy_study, copy_workflow, quick_config, snakemake, workflow_config
+from helpers import (
+    QUICK_CONFIG,
+    REPO,
+    copy_study,
+    copy_workflow,
+    quick_config,
+    snakemake,
+    workflow_config,
+    workflow_error,
+)
 
 
 QUICK_RECORD = {"study": "quick", "configfiles": [QUICK_CONFIG]}
@@ -60,8 +69,8 @@ def test_a_study_of_an_older_layout_is_sent_to_the_upgrade_with_its_options(tmp_
     assert layout_of(QUICK_RECORD, tmp_path) == 1  # a record from before layouts were recorded
     assert layout_error(1, [QUICK_CONFIG], replace=True) == (
         f"results/study.yaml: this study was made by an earlier version of digitstudy (layout 1; this one "
-        f"writes layout {LAYOUT}): bring it over without training anything again with: python "
-        "scripts/upgrade.py --configfile config/quick.yaml --replace-workflow-config"
+        f"writes layout {LAYOUT}): bring it over without training anything again with: "
+        "digitstudy-upgrade --configfile config/quick.yaml --replace-workflow-config"
     )
     assert "made by a newer version of digitstudy" in layout_error(LAYOUT + 1, [])
 
@@ -167,7 +176,7 @@ def test_a_command_for_the_full_study_stops_on_the_quick_one(study, mnist_dir, c
     before = sorted(path for path in study.rglob("*") if ".snakemake" not in path.parts)
     finished = snakemake(study, *command, mnist_dir=mnist_dir, configfile=None)
     assert finished.returncode == 1
-    assert finished.stderr.splitlines() == ["study error: " + other_study_error(QUICK_RECORD, "full", [], folder=study)]
+    assert workflow_error(finished) == ["study error: " + other_study_error(QUICK_RECORD, "full", [], folder=study)]
     assert "Job stats" not in finished.stdout
     assert sorted(path for path in study.rglob("*") if ".snakemake" not in path.parts) == before
 

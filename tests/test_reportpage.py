@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 import pytest
 from snakemake.iocontainers import ReportHref
 
+from digitstudy.links import linked_files
 from digitstudy.reportpage import PAGE_SCRIPT, landing_html, report_item, report_item_html, without_links
-from digitstudy.summary import linked_files
 
 
 SUMMARY = """# digitstudy results

@@ -3,13 +3,15 @@
 import os
 import signal
 import subprocess
+import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 
-from digitstudy import DigitstudyError
-from digitstudy.scripting import logged
-from helpers import REPO, as_in_a_terminal, snakemake_command
+from digitstudy.errors import DigitstudyError
+from digitstudy.scripting import STOP_SIGNALS, job_started, logged
+from helpers import as_in_a_terminal, snakemake_command
 
 
 def test_a_known_error_is_one_line_in_the_log_and_exit_status_1(tmp_path, capsys):
@@ -51,12 +53,12 @@ rule slow:
 """
 # A rule script still importing its libraries when Ctrl-C comes: the sleep stands for torch's import.
 SLOW_SCRIPT = """\
-import sys
+from digitstudy.scripting import job_started
+
+job_started(snakemake)  # the first call of every rule script
+
 import time
 from pathlib import Path
-
-sys.path.insert(0, {scripts!r})
-import digitstudy  # noqa: E402 (the first import of every rule script)
 
 Path("started").touch()
 time.sleep(60)
@@ -66,7 +68,7 @@ time.sleep(60)
 @pytest.mark.workflow
 def test_ctrl_c_while_a_job_starts_is_one_line_in_its_log_and_no_traceback(tmp_path):
     (tmp_path / "Snakefile").write_text(SLOW_START)
-    (tmp_path / "slow.py").write_text(SLOW_SCRIPT.format(scripts=str(REPO / "workflow" / "scripts")))
+    (tmp_path / "slow.py").write_text(SLOW_SCRIPT)
     process = subprocess.Popen(
         snakemake_command(configfile=None, cores=1),
         cwd=tmp_path,
@@ -84,3 +86,35 @@ def test_ctrl_c_while_a_job_starts_is_one_line_in_its_log_and_no_traceback(tmp_p
     output, _ = process.communicate(timeout=60)
     assert (tmp_path / "logs" / "slow.log").read_text() == "interrupted by SIGINT while the job was starting\n"
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-2000:]
+
+
+def stop_handlers():
+    return {each: signal.getsignal(each) for each in STOP_SIGNALS}
+
+
+def test_after_the_log_is_closed_the_handlers_before_the_start_are_back(tmp_path):
+    """job_started's handler covers the imports; logged() owns the signals while the job works, and
+    when it closes the log the handlers from before job_started are back: a signal then (the
+    interpreter shutting down) cannot write to the finished job's log."""
+    job, before = SimpleNamespace(log=[str(tmp_path / "job.log")]), stop_handlers()
+    job_started(job)
+    assert stop_handlers() != before
+    with logged(job.log[0]) as log:
+        log("done")
+    assert stop_handlers() == before
+    assert (tmp_path / "job.log").read_text() == "done\n"
+
+
+def test_importing_the_package_changes_no_signal_handler():
+    """Every module of digitstudy imported in a fresh Python: SIGINT and SIGTERM keep their handlers."""
+    probe = (
+        "import importlib, pkgutil, signal\n"
+        "before = [signal.getsignal(each) for each in (signal.SIGINT, signal.SIGTERM)]\n"
+        "import digitstudy\n"
+        "for module in pkgutil.walk_packages(digitstudy.__path__, 'digitstudy.'):\n"
+        "    importlib.import_module(module.name)\n"
+        "assert [signal.getsignal(each) for each in (signal.SIGINT, signal.SIGTERM)] == before\n"
+        "print('unchanged')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == "unchanged\n", done.stderr[-2000:]

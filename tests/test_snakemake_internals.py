@@ -12,7 +12,7 @@ import snakemake
 
 from digitstudy import snakemake_internals
 from digitstudy.snakemake_internals import WRITTEN_FOR, dry_run, version_warning, warn_on_other_version
-from helpers import REPO
+from helpers import project_pins
 
 
 def test_the_version_written_for_says_nothing():
@@ -39,7 +39,7 @@ def test_the_warning_comes_once_per_run(monkeypatch):
 
 
 def test_written_for_the_pinned_and_installed_snakemake():
-    (pinned,) = re.findall(r"^snakemake==(\S+)$", (REPO / "requirements.txt").read_text(), re.MULTILINE)
+    pinned = project_pins()["snakemake"]
     assert version_warning(pinned) is None and version_warning(snakemake.__version__) is None, WRITTEN_FOR
 
 
@@ -48,8 +48,6 @@ def test_written_for_the_pinned_and_installed_snakemake():
 SNAKEFILE = """
 import json
 import sys
-
-sys.path.insert(0, {scripts!r})
 
 from snakemake.exceptions import WorkflowError
 
@@ -107,7 +105,7 @@ onstart:
 @pytest.mark.workflow
 def test_the_internals_read_and_change_this_snakemakes_run(tmp_path):
     (tmp_path / "mine.yaml").write_text("key: value\n")
-    (tmp_path / "Snakefile").write_text(SNAKEFILE.format(scripts=str(REPO / "workflow" / "scripts")))
+    (tmp_path / "Snakefile").write_text(SNAKEFILE.format())
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "--executor", "slurm", "--jobs", "1", "--cores", "3"]
         + ["--group-components", "g=3", "--configfile", "mine.yaml"],

@@ -267,7 +267,7 @@ def test_diverged_run_saves_no_state(data):
 
 
 def test_cuda_without_a_usable_gpu_is_one_line_naming_the_setting():
-    from digitstudy import DigitstudyError
+    from digitstudy.errors import DigitstudyError
     from digitstudy.training import check_device
 
     with pytest.raises(DigitstudyError, match=r"^training.device is cuda, but this machine has no usable GPU"):

@@ -8,13 +8,13 @@ import json
 import os
 import shlex
 import subprocess
-import sys
 import tarfile
 import time
 
 import pytest
 
-from helpers import REPO, copy_study, copy_workflow, quick_config, snakemake, snakemake_environment
+from digitstudy.record import LAYOUT
+from helpers import REPO, copy_study, copy_workflow, quick_config, snakemake, snakemake_environment, workflow_error
 from test_rerun import planned_jobs
 
 
@@ -23,6 +23,8 @@ pytestmark = pytest.mark.workflow
 # prepare_mnist, make_two_digit), the workflow in the repository root's Snakefile.
 LAYOUT_1 = "373fb89"
 WORKFLOW_PATHS = ("Snakefile", "workflow", "config", "slurm", "scripts")
+# Where an old version's own library lay (beside its rule scripts, before 5.0.0 made it a package).
+OLD_LIBRARY = "workflow/scripts"
 DATA_RULES = {"fetch_idx", "prepare_idx", "make_pairs", "fetch_mnist", "prepare_mnist", "make_two_digit"}
 # The quick study less three experiments (both datasets and all three data rules stay): six runs.
 SMALLER = ("config/quick.yaml", "config/two.yaml")
@@ -59,6 +61,13 @@ def lay_over(new, study, tracked):
             os.utime(target, (now, now))
 
 
+def run_printed_command(line, study, mnist_dir):
+    """The command after ' with: ' in `line`, run in `study` as a user's shell with the venv active would."""
+    words = shlex.split(line.split(" with: ", 1)[1])
+    environment = snakemake_environment(mnist_dir)
+    return subprocess.run(words, cwd=study, env=environment, capture_output=True, text=True)
+
+
 def trained_files(study):
     """{path: bytes} of every run's outputs and every data file."""
     paths = [*(study / "results" / "runs").rglob("*.*"), *(study / "data").rglob("*")]
@@ -74,7 +83,7 @@ def old_study(tmp_path_factory, mnist_dir):
     (study / SMALLER[1]).write_text(
         "experiments: {mnist: {cnn: null, cnn_dropout: null}, twodigit: {cnn_dropout: null}}\n"
     )
-    finished = snakemake(study, mnist_dir=mnist_dir, configfile=SMALLER)
+    finished = snakemake(study, mnist_dir=mnist_dir, configfile=SMALLER, library=study / OLD_LIBRARY)
     assert finished.returncode == 0, finished.stderr[-3000:]
     lay_over(copy_workflow(tmp_path_factory.mktemp("new") / "workflow"), study, tracked)
     return study
@@ -88,16 +97,13 @@ def upgraded(old_study, tmp_path_factory, mnist_dir):
     before = trained_files(study)
     refused = snakemake(study, "--dry-run", mnist_dir=mnist_dir, configfile=SMALLER)
     assert refused.returncode == 1
-    line = refused.stderr.strip().splitlines()[-1]
+    [line] = workflow_error(refused)
     assert line == (
         "study error: results/study.yaml: this study was made by an earlier version of digitstudy (layout 1; "
-        "this one writes layout 3): bring it over without training anything again with: python "
-        "scripts/upgrade.py --configfile config/quick.yaml config/two.yaml"
+        f"this one writes layout {LAYOUT}): bring it over without training anything again with: "
+        "digitstudy-upgrade --configfile config/quick.yaml config/two.yaml"
     )
-    words = shlex.split(line.split(" with: ", 1)[1])
-    done = subprocess.run(
-        [sys.executable, *words[1:]], cwd=study, env=snakemake_environment(mnist_dir), capture_output=True, text=True
-    )
+    done = run_printed_command(line, study, mnist_dir)
     assert done.returncode == 0, done.stderr[-3000:]
     return study, before, done.stdout
 
@@ -162,7 +168,7 @@ def test_a_run_changed_before_the_upgrade_is_left_to_retrain(old_study, tmp_path
     study = copy_study(old_study, tmp_path / "study")
     (study / "config" / "longer.yaml").write_text("experiments: {mnist: {ann: {batch_size: 32, epochs: 3}}}\n")
     done = subprocess.run(
-        [sys.executable, "scripts/upgrade.py", "--configfile", *SMALLER, "config/longer.yaml"],
+        ["digitstudy-upgrade", "--configfile", *SMALLER, "config/longer.yaml"],
         cwd=study,
         env=snakemake_environment(mnist_dir),
         capture_output=True,

@@ -8,7 +8,7 @@ import pytest
 
 from helpers import copy_workflow, quick_config, snakemake
 from test_rerun import planned_jobs
-from test_upgrade import extract_commit, lay_over, trained_files
+from test_upgrade import OLD_LIBRARY, extract_commit, lay_over, trained_files
 
 
 pytestmark = pytest.mark.workflow
@@ -27,7 +27,7 @@ def upgraded(tmp_path_factory, mnist_dir):
     (study / SMALLER[1]).write_text(
         "experiments: {mnist: {cnn: null, cnn_dropout: null}, twodigit: {cnn_dropout: null}}\n"
     )
-    finished = snakemake(study, mnist_dir=mnist_dir, configfile=SMALLER)
+    finished = snakemake(study, mnist_dir=mnist_dir, configfile=SMALLER, library=study / OLD_LIBRARY)
     assert finished.returncode == 0, finished.stderr[-3000:]
     before = trained_files(study)
     lay_over(copy_workflow(tmp_path_factory.mktemp("new") / "workflow"), study, tracked)

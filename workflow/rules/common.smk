@@ -2,10 +2,27 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
+from snakemake.exceptions import WorkflowError
 
-from digitstudy import DigitstudyError, paths
+# The digitstudy package these rules were written with; the one installed where snakemake runs must be
+# it (tests/test_module.py checks that the two agree).
+WORKFLOW_VERSION = "5.0.0"
+INSTALL_HINT = "pip install -r requirements.txt in a clone of this workflow, docs/usage.md"
+
+try:
+    import digitstudy
+except ImportError:
+    raise WorkflowError(f"digitstudy error: {sys.executable} lacks the digitstudy package ({INSTALL_HINT})") from None
+if digitstudy.__version__ != WORKFLOW_VERSION:
+    raise WorkflowError(
+        f"digitstudy error: the installed digitstudy is {digitstudy.__version__}, this workflow is {WORKFLOW_VERSION} "
+        f"({INSTALL_HINT})"
+    )
+
+from digitstudy import paths
 from digitstudy.config import resolve_config, source_error
+from digitstudy.errors import DigitstudyError
+from digitstudy.files import read_json
 from digitstudy.idx import IDX_FILES
 from digitstudy.paths import run_path
 from digitstudy.record import (
@@ -17,7 +34,6 @@ from digitstudy.record import (
     relative_configfiles,
     write_record,
 )
-from digitstudy.files import read_json
 from digitstudy.study import (
     all_runs,
     base_of,
@@ -37,14 +53,14 @@ from digitstudy.study import (
     unique_runs,
 )
 from digitstudy.snakemake_internals import after_checkpoint, command_line_configfiles, dry_run, replaces_workflow_config
-from digitstudy.summary import linked_files
+from digitstudy.links import linked_files
 
 
 def stop_if(problem, kind):
-    """One line and exit status 1, before any job: Snakemake's own errors would print a traceback."""
+    """Stop before any job, with Snakemake's own error and the problem in one line (a host workflow that
+    uses this one as a module sees an exception, not an exit)."""
     if problem:
-        print(f"{kind} error: {problem}", file=sys.stderr)
-        sys.exit(1)
+        raise WorkflowError(f"{kind} error: {problem}")
 
 
 def resolved(config):

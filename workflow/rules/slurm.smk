@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 from digitstudy.cluster import training_gpus, training_mem_mb, training_runtime_minutes
-from digitstudy.slurm_plan import prepare_slurm
-from digitstudy.slurm_watch import PendingWatch
 from digitstudy.snakemake_internals import SnakemakeRun, slurm_executor
 from digitstudy.study import dataset_pixels, experiment_setting
 
@@ -42,6 +40,10 @@ def start_slurm():
     global PENDING_WATCH
     if not slurm_executor(workflow):
         return
+    # Only under the slurm executor: the Slurm modules import the plugin's own.
+    from digitstudy.slurm_plan import prepare_slurm
+    from digitstudy.slurm_watch import PendingWatch
+
     for line in prepare_slurm(SnakemakeRun(workflow)):
         print(line, file=sys.stderr)
     PENDING_WATCH = PendingWatch(Path.cwd()).start()

@@ -2,11 +2,17 @@
 class (with exact intervals, and the class's name where the dataset declares `classes`) and the
 confusion matrix."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 from digitstudy.error_analysis import write_error_tables
 from digitstudy.scripting import logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     predictions = write_error_tables(
         experiment=f"{snakemake.wildcards.dataset} / {snakemake.wildcards.model}",

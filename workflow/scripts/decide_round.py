@@ -1,11 +1,17 @@
 """Checkpoint decide_round: after a round of the confirmation, every pair of a task's models judged on
 all their replicates so far, and the models that train another round."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 from digitstudy.confirm import prediction_files_by_model, write_round_decisions
 from digitstudy.scripting import file_list, logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     decisions = write_round_decisions(
         dataset=snakemake.wildcards.dataset,

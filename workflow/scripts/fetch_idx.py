@@ -1,5 +1,12 @@
 """Rule fetch_idx: a declared base dataset's four IDX files, verified against its declared checksums."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 from pathlib import Path
 
 from digitstudy.fetch import fetch_dataset
@@ -7,7 +14,6 @@ from digitstudy.scripting import logged
 from digitstudy.study import dataset_source
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     fetch_dataset(
         name=snakemake.wildcards.dataset,

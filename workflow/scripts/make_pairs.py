@@ -1,13 +1,19 @@
 """Rule make_pairs: pairs of a base dataset's images side by side, labelled with the sum of their
 classes, as HDF5 train / valid / test splits."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 from pathlib import Path
 
 from digitstudy.datasets import build_pairs, splits_line
 from digitstudy.scripting import logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     splits = build_pairs(
         raw_dir=Path(snakemake.input[0]).parent,

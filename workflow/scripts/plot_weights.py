@@ -1,10 +1,16 @@
 """Rule plot_weights: the first-layer weights of an experiment's chosen run, one tile per unit."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 from digitstudy.figures import plot_weights
 from digitstudy.scripting import logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     shown = plot_weights(
         choice_path=snakemake.input.choice,

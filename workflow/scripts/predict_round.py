@@ -1,6 +1,13 @@
 """Rule predict_round: a round's replicates of one experiment, each run's prediction for every test image,
 from its saved weights (nothing is trained for them)."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 import torch
 
 from digitstudy.files import read_json
@@ -8,7 +15,6 @@ from digitstudy.predictions import write_round_predictions
 from digitstudy.scripting import file_list, logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)  # as in training: the thread count can change float sums
     predictions = write_round_predictions(

@@ -1,12 +1,18 @@
 """Rule predict_test: the chosen run's prediction for every test image, from its saved weights."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 import torch
 
 from digitstudy.predictions import write_predictions
 from digitstudy.scripting import logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)  # as in training: the thread count can change float sums
     predictions, choice = write_predictions(

@@ -1,12 +1,18 @@
 """Rule prepare_idx: a base dataset's own train / valid / test splits as HDF5."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 from pathlib import Path
 
 from digitstudy.datasets import build_base, splits_line
 from digitstudy.scripting import logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     splits = build_base(
         raw_dir=Path(snakemake.input[0]).parent,

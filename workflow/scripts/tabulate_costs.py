@@ -1,10 +1,16 @@
 """Rule tabulate_costs: the study's compute per run, experiment and in all, and its problem runs."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 from digitstudy.costs import write_cost_tables
 from digitstudy.scripting import logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     cost, problems = write_cost_tables(
         runs_path=snakemake.input.runs,

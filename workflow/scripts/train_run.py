@@ -1,11 +1,17 @@
 """Rule train_run: one (dataset, model, seed, lr, momentum, split) run to history.csv, metrics.json, model.pt."""
 
+from digitstudy.scripting import job_started
+
+
+# `snakemake` is the object that Snakemake gives every rule script. Its stop handler comes first, before
+# the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
+job_started(snakemake)
+
 from digitstudy.paths import EVENTS_DIR
 from digitstudy.runs import train_run
 from digitstudy.scripting import logged
 
 
-# `snakemake` is the object that Snakemake gives every rule script.
 with logged(snakemake.log[0]) as log:
     record = train_run(
         wildcards=dict(snakemake.wildcards.items()),

@@ -1,16 +1,14 @@
 """Get a base dataset's four IDX files (MNIST's format), from a local folder or its mirrors, and verify
 them against the SHA-256 of each file's decompressed content."""
 
-import ast
 import gzip
-import importlib.util
 import tempfile
 import urllib.request
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import DigitstudyError
+from .errors import DigitstudyError
 from .files import sha256_of, write_bytes_atomic
 from .idx import IDX_FILES, IDX_SPLITS, IMAGES_DIMS, LABELS_DIMS, check_pair, parse_idx, read_bytes
 
@@ -22,6 +20,10 @@ MNIST_SHA256 = {
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
+# Where MNIST is downloaded from: torchvision's mirrors (torchvision.datasets.MNIST.mirrors; each serves
+# <mirror><file>.gz), written here rather than read from torchvision while Snakemake plans (importing it
+# takes seconds, and its internals may move). tests/test_fetch.py checks that they are torchvision's.
+MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 DOWNLOAD_TIMEOUT_SECONDS = 60
 
 
@@ -36,24 +38,8 @@ class IdxSource:
     sha256_key: str = "genuine MNIST"  # what a file failing its checksum does not match
 
 
-def torchvision_mnist_mirrors():
-    """torchvision's MNIST mirrors (torchvision.datasets.MNIST.mirrors; each serves <mirror><file>.gz),
-    read from its source rather than imported: importing torchvision loads torch's compiler (seconds),
-    and every snakemake command resolves the config that lists them. tests/test_fetch.py checks that
-    this is the imported list."""
-    package = Path(importlib.util.find_spec("torchvision").submodule_search_locations[0])
-    tree = ast.parse((package / "datasets" / "mnist.py").read_text())
-    mnist = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "MNIST")
-    assignment = next(
-        node
-        for node in mnist.body
-        if isinstance(node, ast.Assign) and any(getattr(target, "id", None) == "mirrors" for target in node.targets)
-    )
-    return tuple(ast.literal_eval(assignment.value))
-
-
 # Genuine MNIST from torchvision's mirrors.
-MNIST = IdxSource("MNIST", MNIST_SHA256, torchvision_mnist_mirrors())
+MNIST = IdxSource("MNIST", MNIST_SHA256, MNIST_MIRRORS)
 
 
 def declared_source(name, idx):

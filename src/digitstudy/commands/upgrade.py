@@ -2,7 +2,7 @@
 without training anything again. Every snakemake command prints this command, with the options that
 select the study, when it meets such a study; run it in the study's folder:
 
-    python scripts/upgrade.py --configfile config/quick.yaml
+    digitstudy-upgrade --configfile config/quick.yaml
 
 It moves the files this version names otherwise, checks each data file and each trained run against
 the config, marks the unchanged ones done with `snakemake --touch`, and records the new layout.
@@ -13,12 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
-
-from digitstudy import DigitstudyError  # noqa: E402 (after the path it is found on)
-from digitstudy.config import load_config  # noqa: E402
-from digitstudy.record import (  # noqa: E402
+from ..config import load_config
+from ..errors import DigitstudyError
+from ..record import (
     LAYOUT,
     RECORD,
     layout_of,
@@ -28,7 +25,7 @@ from digitstudy.record import (  # noqa: E402
     selection_options,
     write_record,
 )
-from digitstudy.upgrade import apply_moves, complete_records, plan_lines, touch_command, upgrade_plan  # noqa: E402
+from ..upgrade import apply_moves, complete_records, plan_lines, touch_command, upgrade_plan
 
 
 def stop(problem):

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from . import DigitstudyError
+from .errors import DigitstudyError
 from .fetch import MNIST
 from .idx import IDX_FILES
 from .models import MODELS
@@ -17,7 +17,7 @@ from .paths import RAW_DIR
 from .study import base_of, declared_names, source_setting, without_dropped
 
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"  # package data (pyproject.toml)
 DEFAULT_CONFIG = "config/config.yaml"  # in the study folder; --configfile files are merged over it
 
 

@@ -4,7 +4,7 @@ import os
 import re
 from pathlib import Path
 
-from . import DigitstudyError
+from .errors import DigitstudyError
 from .files import read_json, write_json_atomic
 from .idx import IDX_FILES, image_pixels
 from .paths import RAW_DIR, run_name

@@ -8,8 +8,9 @@ from . import __version__
 from .cluster import run_command
 
 
-# The project's root: workflow/scripts/digitstudy/ lies three folders below it.
-PROJECT = Path(__file__).resolve().parents[3]
+# The project's root where the package is a clone's (src/digitstudy/ lies two folders below it); an
+# installed package's lies in no checkout of ours, and workflow_version then gives the version alone.
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def git(folder, *arguments):

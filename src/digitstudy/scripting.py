@@ -7,7 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import DigitstudyError
+from .errors import DigitstudyError
 
 
 ERROR_PREFIX = "error: "  # how a job's log ends when a DigitstudyError ended it (progress.py reads it)
@@ -15,6 +15,8 @@ INTERRUPTED_PREFIX = "interrupted by "  # how it ends when a stop signal ended i
 # Ctrl-C sends SIGINT to the terminal's whole process group, jobs included; Snakemake, `kill` and
 # Slurm (a cancelled, timed-out or pre-empted job) send SIGTERM.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The handlers that job_started replaced, which logged() puts back when it closes the job's log.
+_BEFORE_START = {}
 
 
 class Interrupted(BaseException):
@@ -40,8 +42,11 @@ def _stop(signum, frame):
 
 @contextlib.contextmanager
 def stop_signals_raise():
-    """SIGINT and SIGTERM raise Interrupted inside the block; the former handlers come back after it."""
+    """SIGINT and SIGTERM raise Interrupted inside the block; the former handlers come back after it,
+    and where job_started had replaced them, the ones it replaced (its handler ends here)."""
     former = {each: signal.signal(each, _stop) for each in STOP_SIGNALS}
+    former.update(_BEFORE_START)
+    _BEFORE_START.clear()
     try:
         yield
     finally:
@@ -49,14 +54,12 @@ def stop_signals_raise():
             signal.signal(each, handler)
 
 
-def quiet_stop_while_starting():
-    """In a rule script's process, a stop signal that comes while the script still imports its
-    libraries (a few seconds, before logged() takes over) ends the job as logged() would: one line in
-    the job's log, the shell's exit status, no traceback. A rule script's process is the one where
-    Snakemake's preamble has put the job's `snakemake` object in __main__ (never Snakemake's own)."""
-    job = getattr(sys.modules.get("__main__"), "snakemake", None)
-    if type(job).__module__.split(".")[0] != "snakemake" or not getattr(job, "log", None):
-        return
+def job_started(job):
+    """A rule script's first call, before it imports its libraries (seconds, for torch): a stop signal
+    that comes before logged() takes over ends the job as logged() would, with one line in the job's
+    log (`job` is the script's `snakemake` object), the shell's exit status and no traceback. Once
+    logged() has opened the log, it owns the signals; when it closes the log it puts back the handlers
+    that were there before this call, so nothing writes to a finished job's log."""
 
     def stop(signum, frame):
         _ignore_further_stops()
@@ -67,7 +70,8 @@ def quiet_stop_while_starting():
         raise SystemExit(128 + signum)
 
     for each in STOP_SIGNALS:
-        signal.signal(each, stop)
+        former = signal.signal(each, stop)
+        _BEFORE_START.setdefault(each, former)
 
 
 def interrupted_line(stop):

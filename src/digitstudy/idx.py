@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import DigitstudyError
+from .errors import DigitstudyError
 
 
 UBYTE = 0x08

@@ -8,7 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from . import DigitstudyError
+from .errors import DigitstudyError
 from .files import atomic_path, sha256_file
 from .idx import IDX_FILES, IDX_SPLITS, check_classes, read_images_and_labels
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from . import DigitstudyError
 from .datasets import open_h5, read_attributes
+from .errors import DigitstudyError
 from .files import write_text_atomic
 from .stats import clopper_pearson
 from .tables import write_table

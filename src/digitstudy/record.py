@@ -24,7 +24,7 @@ RECORD = STUDY_RECORD
 # benchmarks/ (they describe jobs) and empty folders (Snakemake makes a job's before it runs it).
 RESULT_FOLDERS = ("data/processed", "results")
 # The layout of what this version of the workflow writes: the rules that make each file, their
-# paths and their scripts. A study of an older layout is upgraded once (scripts/upgrade.py).
+# paths and their scripts. A study of an older layout is upgraded once (digitstudy-upgrade).
 LAYOUT = 3
 HEADER = (
     "# The study whose results this folder holds, written by each run of it: its name, the layout of\n"
@@ -134,7 +134,7 @@ def layout_error(layout, configfiles, replace=False):
             f"{RECORD}: this study was made by a newer version of digitstudy (layout {layout}; this one "
             f"writes layout {LAYOUT}): use that version, or run this one in another folder"
         )
-    command = " ".join(filter(None, ["python scripts/upgrade.py", selection(configfiles, replace)]))
+    command = " ".join(filter(None, ["digitstudy-upgrade", selection(configfiles, replace)]))
     return (
         f"{RECORD}: this study was made by an earlier version of digitstudy (layout {layout}; this one "
         f"writes layout {LAYOUT}): bring it over without training anything again with: {command}"

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import DigitstudyError
+from .errors import DigitstudyError
 from .models import build_model, has_convolutions
 
 
