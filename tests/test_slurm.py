@@ -351,16 +351,33 @@ def test_a_group_longer_than_the_partition_allows_is_stopped_before_sbatch(slurm
 
 def test_a_job_that_can_no_longer_start_is_cancelled_with_slurms_reason(slurm_study, mnist_dir, tmp_path):
     """The partition changes under a waiting job (it was down; it comes up with a MaxTime below the
-    job's limit): the pending watch cancels it within seconds, and Snakemake ends."""
+    job's limit): the pending watch cancels it within seconds, and Snakemake ends. A job of the same
+    user, from the same folder, in the same partition and as unable to start, that this Snakemake did
+    not submit, is left alone."""
     workdir = tmp_path / "changed"
     shutil.copytree(slurm_study[0], workdir, symlinks=True)
     with slurm_partition("changing", State="DOWN"):
-        process = retrain(
-            workdir, ann_runs(workdir)[:1], "--set-resources", "train_run:slurm_partition=changing", mnist_dir=mnist_dir
-        )
-        job_id = wait_for_pending(workdir, "changing")
-        subprocess.run(["scontrol", "update", "PartitionName=changing", "MaxTime=1", "State=UP"], check=True)
-        returncode, output = finish(process, timeout=150)
+        foreign = subprocess.run(
+            ["sbatch", "--parsable", "-p", "changing", "--time=5", f"--chdir={workdir}", "--wrap", "sleep 1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        try:
+            process = retrain(
+                workdir,
+                ann_runs(workdir)[:1],
+                "--set-resources",
+                "train_run:slurm_partition=changing",
+                mnist_dir=mnist_dir,
+            )
+            job_id = wait_for_pending(workdir, "changing", other_than=foreign)
+            subprocess.run(["scontrol", "update", "PartitionName=changing", "MaxTime=1", "State=UP"], check=True)
+            returncode, output = finish(process, timeout=150)
+            assert slurm_job(foreign)["JobState"] == "PENDING", output[-3000:]
+            assert f"Slurm job {foreign} " not in output
+        finally:
+            subprocess.run(["scancel", foreign])
     assert returncode != 0
     cancelled = (
         f"Slurm job {job_id} (rule_train_mnist_ann_train_run) can never start: PartitionTimeLimit (the job's time "
@@ -371,14 +388,19 @@ def test_a_job_that_can_no_longer_start_is_cancelled_with_slurms_reason(slurm_st
     assert slurm_job(job_id)["JobState"] == "CANCELLED"
 
 
-def wait_for_pending(workdir, partition, timeout=60):
-    """The id of this folder's job once Slurm lists it as pending in `partition`."""
+def wait_for_pending(workdir, partition, timeout=60, other_than=None):
+    """The id of this folder's job (other than job `other_than`) once Slurm lists it as pending in
+    `partition`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         listed = subprocess.run(
             ["squeue", "-h", "-p", partition, "-t", "PENDING", "-o", "%i|%Z"], capture_output=True, text=True
         ).stdout.split()
-        jobs = [line.split("|")[0] for line in listed if os.path.realpath(line.split("|")[1]) == str(workdir.resolve())]
+        jobs = [
+            line.split("|")[0]
+            for line in listed
+            if os.path.realpath(line.split("|")[1]) == str(workdir.resolve()) and line.split("|")[0] != other_than
+        ]
         if jobs:
             return int(jobs[0])
         time.sleep(1)

@@ -11,7 +11,7 @@ from digitstudy.slurm_limits import (
     slurm_minutes,
     slurm_partitions,
 )
-from digitstudy.slurm_watch import PendingWatch, never_starts, pending_jobs
+from digitstudy.slurm_watch import SQUEUE_FORMAT, PendingWatch, never_starts, pending_jobs, squeue_command
 
 
 # `scontrol show partition` as Slurm prints it (abridged).
@@ -111,28 +111,25 @@ def test_never_starting_reasons():
         assert never_starts(reason) is None, reason
 
 
-def test_only_this_folders_pending_jobs_are_watched(tmp_path):
-    squeue = (
-        f"7|PENDING|PartitionTimeLimit|{tmp_path}|rule_train_run\n"
-        f"8|RUNNING|None|{tmp_path}|rule_make_tables\n"
-        f"9|PENDING|PartitionConfig|/elsewhere|rule_train_run\n"
-    )
-    assert pending_jobs(squeue, tmp_path) == [("7", "PartitionTimeLimit", "rule_train_run")]
+def test_only_this_runs_pending_jobs_are_watched():
+    """squeue is asked for the run's jobs alone (by the name the plugin gives them); of those, the
+    pending ones."""
+    assert squeue_command("8d0c-run") == ["squeue", "-h", "--me", "--name", "8d0c-run", "-o", SQUEUE_FORMAT]
+    squeue = "7|PENDING|PartitionTimeLimit|rule_train_run\n8|RUNNING|None|rule_make_tables\n"
+    assert pending_jobs(squeue) == [("7", "PartitionTimeLimit", "rule_train_run")]
 
 
-def test_the_watch_cancels_what_never_starts_and_says_why_the_rest_waits(tmp_path):
+def test_the_watch_cancels_what_never_starts_and_says_why_the_rest_waits():
     commands, said = [], []
-    squeue = (
-        f"7|PENDING|PartitionTimeLimit|{tmp_path}|group_train_mnist_ann\n"
-        f"8|PENDING|Resources|{tmp_path}|rule_make_tables\n"
-    )
+    squeue = "7|PENDING|PartitionTimeLimit|group_train_mnist_ann\n8|PENDING|Resources|rule_make_tables\n"
 
     def run(command):
         commands.append(command)
         return squeue if command[0] == "squeue" else ""
 
-    watch = PendingWatch(tmp_path, report_minutes=5, run=run, say=said.append)
+    watch = PendingWatch("8d0c-run", report_minutes=5, run=run, say=said.append)
     watch.check(now=0)
+    assert commands[0] == squeue_command("8d0c-run")
     assert ["scancel", "7"] in commands and ["scancel", "8"] not in commands
     assert (
         said

@@ -96,6 +96,7 @@ onstart:
         partition_config=run.executor_settings().partition_config,
         configfiles=[str(path) for path in command_line_configfiles(workflow)],
         replaces=replaces_workflow_config(workflow),
+        run_id=run.slurm_run_id(),
     )
     print("INTERNALS " + json.dumps(found), file=sys.stderr)
     raise WorkflowError("stopped before sbatch")
@@ -116,6 +117,7 @@ def test_the_internals_read_and_change_this_snakemakes_run(tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode != 0 and "stopped before sbatch" in output, output[-3000:]
     (line,) = re.findall(r"^INTERNALS (.*)$", output, re.MULTILINE)
+    (run_id,) = re.findall(r"SLURM run ID: (\S+)", output)  # the name the plugin gives every job it submits
     assert json.loads(line) == {
         "slurm": True,
         "jobs": 3,  # `all` runs here
@@ -129,6 +131,7 @@ def test_the_internals_read_and_change_this_snakemakes_run(tmp_path):
         "partition_config": None,
         "configfiles": [str(tmp_path / "mine.yaml")],  # absolute
         "replaces": False,
+        "run_id": run_id,
     }
     assert "has been submitted" not in output and not (tmp_path / "out").exists()
 

@@ -9,7 +9,7 @@ import pytest
 from digitstudy.config import resolve_config
 from digitstudy.datasets import build_base, build_pairs
 from digitstudy.files import read_json, write_json_atomic
-from digitstudy.paths import RAW_DIR, RUN_DIR, dataset_file, run_path
+from digitstudy.paths import RAW_DIR, REPLICATE_PLAN, RUN_DIR, dataset_file, run_name, run_path
 from digitstudy.upgrade import (
     Plan,
     apply_moves,
@@ -154,3 +154,25 @@ def test_files_of_layout_1_move_to_their_new_names(tmp_path):
     assert not (tmp_path / "benchmarks/data/prepare_mnist.tsv").exists()
     assert not (tmp_path / "results/tables/tiny/paired.md").exists()
     assert file_moves(2, tmp_path) == []
+
+
+def test_the_replicates_a_plan_lists_are_checked_on_their_own_splits(tmp_path):
+    """A study of layout 3 with a replicate plan: its trained replicate on split 4 (and that split's
+    data) is marked done; one trained on another split's data, and one not trained, are not."""
+    config = build_study(tmp_path)
+    raw = tmp_path / RAW_DIR.format(dataset="tiny")
+    replicates = [(2, 0.01, 0.9, 4), (3, 0.01, 0.9, 5), (4, 0.01, 0.9, 6)]
+    write_json_atomic(
+        tmp_path / REPLICATE_PLAN.format(dataset="tiny", model="ann"),
+        {"runs": [list(run) for run in replicates], "names": [run_name(*run) for run in replicates]},
+    )
+    for split_seed in (4, 5):
+        build_base(raw, tmp_path / dataset_file("tiny", split_seed), "tiny", SIZES, split_seed)
+    for seed, lr, momentum, split_seed in replicates[:2]:
+        settings = run_settings(model="ann", seed=seed, lr=lr, momentum=momentum, batch_size=32, epochs=1)
+        out_dir = tmp_path / run_path(RUN_DIR, "tiny", "ann", (seed, lr, momentum, split_seed))
+        train_into(tmp_path / dataset_file("tiny", 4), out_dir, settings, lambda message: None, dataset="tiny")
+    plan = upgrade_plan(3, config, tmp_path)
+    assert "results/runs/tiny/ann/seed2_lr0.01_mom0.9_split4/metrics.json" in plan.targets
+    assert plan.unchanged_runs == 5
+    assert plan.changed == ["tiny/ann/seed3_lr0.01_mom0.9_split5: trained on other data"]

@@ -8,6 +8,7 @@ import pytest
 
 from digitstudy import __version__
 from digitstudy.version import PROJECT, workflow_version
+from digitstudy.versions import RESULTS_VERSIONS
 
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -40,6 +41,7 @@ def checkout(tmp_path):
 def test_a_clean_checkout_names_its_commit(checkout):
     assert workflow_version(checkout) == {
         "version": __version__,
+        "results_versions": RESULTS_VERSIONS,
         "git_commit": git(checkout, "rev-parse", "HEAD"),
         "git_dirty": False,
     }
@@ -54,7 +56,7 @@ def test_a_changed_or_added_file_makes_the_checkout_dirty(checkout):
 
 
 def test_a_copy_or_a_folder_inside_another_repository_has_the_package_version_alone(checkout, tmp_path):
-    alone = {"version": __version__, "git_commit": None, "git_dirty": None}
+    alone = {"version": __version__, "results_versions": RESULTS_VERSIONS, "git_commit": None, "git_dirty": None}
     assert workflow_version(tmp_path / "elsewhere") == alone
     inside = checkout / "study"
     inside.mkdir()

@@ -25,7 +25,7 @@ RECORD = STUDY_RECORD
 RESULT_FOLDERS = ("data/processed", "results")
 # The layout of what this version of the workflow writes: the rules that make each file, their
 # paths and their scripts. A study of an older layout is upgraded once (digitstudy-upgrade).
-LAYOUT = 3
+LAYOUT = 4
 HEADER = (
     "# The study whose results this folder holds, written by each run of it: its name, the layout of\n"
     "# the workflow that made it, and its config. Once the study has results (under data/processed or\n"

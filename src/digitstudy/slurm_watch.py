@@ -1,10 +1,12 @@
-"""Watch this workflow's pending Slurm jobs: say why they wait, and cancel those that never can start.
+"""Watch this Snakemake run's pending Slurm jobs: say why they wait, and cancel those that never can start.
 
 The slurm executor plugin polls job states only; a job that pends for a reason no amount of waiting
 resolves (its partition's limits, an invalid account) would keep Snakemake waiting without a word.
+Only this run's jobs are touched: the plugin names every job it submits by the run's id (a UUID), and
+the watch asks squeue for that name alone; a job of the same user and folder that this run did not
+submit is not listed, so neither reported nor cancelled.
 """
 
-import os
 import re
 import sys
 import threading
@@ -24,7 +26,7 @@ NEVER_REASONS = {
     "DependencyNeverSatisfied": "a job it depends on failed",
 }
 PER_JOB_LIMIT = re.compile(r"^(QOS|Assoc)Max\w*Per(Job|Node)\w*$|^QOSMin\w+$")
-SQUEUE_FORMAT = "%i|%T|%r|%Z|%k"
+SQUEUE_FORMAT = "%i|%T|%r|%k"
 
 
 def never_starts(reason):
@@ -36,19 +38,20 @@ def never_starts(reason):
     return None
 
 
-def pending_jobs(squeue_output, workdir):
-    """(job id, reason, comment) of the PENDING jobs submitted from `workdir`, from
-    `squeue -h -o SQUEUE_FORMAT`. Jobs of other folders are not this workflow's (Snakemake's lock
-    keeps a second workflow out of this one)."""
+def pending_jobs(squeue_output):
+    """(job id, reason, comment) of the PENDING jobs in the output of `squeue -h -o SQUEUE_FORMAT`."""
     jobs = []
     for line in squeue_output.splitlines():
         fields = line.split("|")
-        if len(fields) != 5:
-            continue
-        job_id, state, reason, folder, comment = fields
-        if state == "PENDING" and os.path.realpath(folder) == os.path.realpath(workdir):
+        if len(fields) == 4 and fields[1] == "PENDING":
+            job_id, _, reason, comment = fields
             jobs.append((job_id, reason, comment))
     return jobs
+
+
+def squeue_command(run_id):
+    """squeue of this user's jobs that carry the run's id as their name (the plugin's --job-name)."""
+    return ["squeue", "-h", "--me", "--name", run_id, "-o", SQUEUE_FORMAT]
 
 
 def cancel_message(job_id, reason, comment):
@@ -63,18 +66,20 @@ def waiting_message(job_id, reason, comment, minutes):
 
 
 class PendingWatch:
-    """Poll squeue every `interval` seconds; cancel never-starting jobs, and every `report_minutes`
-    say why the others still wait. `cancelled` keeps a line per cancelled job for the final word."""
+    """Poll squeue every `interval` seconds for the jobs of the Snakemake run `run_id` (the slurm plugin's
+    run id: snakemake_internals.SnakemakeRun.slurm_run_id); cancel never-starting ones, and every
+    `report_minutes` say why the others still wait. `cancelled` keeps a line per cancelled job for the
+    final word."""
 
-    def __init__(self, workdir, interval=10, report_minutes=5, run=run_command, say=None):
-        self.workdir, self.interval, self.report_minutes = workdir, interval, report_minutes
+    def __init__(self, run_id, interval=10, report_minutes=5, run=run_command, say=None):
+        self.run_id, self.interval, self.report_minutes = run_id, interval, report_minutes
         self.run = run
         self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
         self.first_seen, self.reported, self.cancelled = {}, {}, []
 
     def check(self, now):
-        squeue = self.run(["squeue", "-h", "--me", "-o", SQUEUE_FORMAT])
-        for job_id, reason, comment in pending_jobs(squeue or "", self.workdir):
+        squeue = self.run(squeue_command(self.run_id))
+        for job_id, reason, comment in pending_jobs(squeue or ""):
             self.first_seen.setdefault(job_id, now)
             if never_starts(reason):
                 if self.run(["scancel", job_id]) is not None:

@@ -78,6 +78,12 @@ class SnakemakeRun:
         warn_on_other_version()
         self.workflow = workflow
 
+    def slurm_run_id(self):
+        """The slurm plugin's id of this run (its executor's run_uuid): the plugin submits every job
+        with it as the job's name. The executor exists once Snakemake has made its scheduler, before
+        onstart."""
+        return self.workflow.scheduler._executor.run_uuid
+
     def executor_settings(self):
         """The slurm plugin's settings (--slurm-*), as the plugin itself reads them."""
         return self.workflow.executor_settings

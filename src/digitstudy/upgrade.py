@@ -1,13 +1,14 @@
 """Bring a study made by an earlier layout of the workflow over to this one without training again.
 
 Snakemake decides what to rerun from file times, each job's recorded params, and the times of rule
-scripts: a study made by another layout (other rules for its data, edited scripts) would otherwise
-rebuild its data and so retrain every run. The upgrade moves files the new layout names otherwise,
-then checks each data file and each run against the config, from what digitstudy itself recorded in
-them, and marks exactly the unchanged ones done with Snakemake's own `--touch` (which records the new
-rules' params and brings the file times in order). A run whose settings differ from the config is
-left alone, so it retrains as it would have anyway; so is everything after training (tables, plots),
-which reruns where its code changed and costs seconds."""
+scripts: a study made by another layout (other rules for its data, edited scripts, new params such as
+each stage's results version) would otherwise rebuild its data and so retrain every run. The upgrade
+moves files the new layout names otherwise, then checks each data file and each run (the replicates
+its plans list included) against the config, from what digitstudy itself recorded in them, and marks
+exactly the unchanged ones done with Snakemake's own `--touch` (which records the new rules' params
+and brings the file times in order). A run whose settings differ from the config is left alone, so it
+retrains as it would have anyway; so is everything after training (predictions, tables, figures),
+which reruns and costs seconds to minutes."""
 
 import json
 from dataclasses import dataclass, field
@@ -16,8 +17,18 @@ from pathlib import Path
 from .datasets import SPLITS, open_h5, read_attributes
 from .files import read_json, sha256_file, write_json_atomic
 from .idx import IDX_FILES
-from .paths import DATA_BENCHMARK, DATA_LOG, RAW_DIR, RUN_DIR, RUN_FILES, dataset_file, run_name, run_path
-from .study import all_runs, base_of, experiment_setting, experiments, is_pairs
+from .paths import (
+    DATA_BENCHMARK,
+    DATA_LOG,
+    RAW_DIR,
+    REPLICATE_PLAN,
+    RUN_DIR,
+    RUN_FILES,
+    dataset_file,
+    run_name,
+    run_path,
+)
+from .study import all_runs, base_of, experiment_setting, experiments, is_pairs, plan_runs
 
 
 # Files that a layout named otherwise: (its name, this layout's name).
@@ -76,29 +87,31 @@ def raw_change(config, base, folder):
     return None
 
 
-def expected_attributes(config, dataset):
-    """What the data rules record in a dataset's HDF5 file, as the config makes it now."""
+def expected_attributes(config, dataset, split_seed=None):
+    """What the data rules record in a dataset's HDF5 file, as the config makes it now (split_seed: a
+    replicate's split, None for the study's own)."""
     base = base_of(config, dataset)
     expected = {
         "dataset": dataset,
         "source_sha256": config["datasets"][base]["idx"]["sha256"],
-        "split_seed": config["data"]["split_seed"],
+        "split_seed": config["data"]["split_seed"] if split_seed is None else split_seed,
     }
     if is_pairs(config, dataset):
         expected["pair_seed"] = config["datasets"][dataset]["seed"]
     return expected
 
 
-def data_change(config, dataset, folder):
-    """Why `dataset`'s HDF5 file is not the one the config makes, or None."""
-    path = Path(folder) / dataset_file(dataset)
+def data_change(config, dataset, folder, split_seed=None):
+    """Why `dataset`'s HDF5 file (of a replicate's split `split_seed`) is not the one the config makes, or
+    None."""
+    path = Path(folder) / dataset_file(dataset, split_seed)
     if not path.is_file():
         return f"{path.relative_to(folder)} is missing"
     with open_h5(path) as handle:
         attributes = read_attributes(handle, path)
         sizes = {split: handle[split]["labels"].shape[0] for split in SPLITS if split in handle}
     attributes["source_sha256"] = json.loads(attributes.get("source_sha256") or "null")
-    for key, value in expected_attributes(config, dataset).items():
+    for key, value in expected_attributes(config, dataset, split_seed).items():
         if attributes.get(key) != value:
             return f"{path.relative_to(folder)} was made with another {key}"
     if sizes != {split: config["data"][f"n_{split}"] for split in SPLITS}:
@@ -138,6 +151,32 @@ def data_checksums(config, folder, changed):
     return checksums
 
 
+def replicate_runs(dataset, model, folder):
+    """The replicates an experiment's plan lists (replicates.json, layout 3 on), trained or not."""
+    path = Path(folder) / REPLICATE_PLAN.format(dataset=dataset, model=model)
+    return [run for run in plan_runs(path) if len(run) == 4] if path.is_file() else []
+
+
+def split_checksum(config, dataset, split_seed, folder, checksums):
+    """The SHA-256 of a replicate's data file (memoised in `checksums`), or why it is not the config's."""
+    key = (dataset, split_seed)
+    if key not in checksums:
+        problem = data_change(config, dataset, folder, split_seed)
+        path = Path(folder) / dataset_file(dataset, split_seed)
+        checksums[key] = ValueError(problem) if problem else sha256_file(path)
+    return checksums[key]
+
+
+def experiment_runs(config, dataset, model, folder, checksums):
+    """(run, the SHA-256 of the data it must have trained on, or why that data is not the config's) of
+    every run of an experiment that the upgrade checks: its seed study and grid, and its replicates."""
+    runs = [(run, checksums[dataset]) for run in all_runs(config)]
+    for run in replicate_runs(dataset, model, folder):
+        if (Path(folder) / run_path(RUN_DIR, dataset, model, run) / "metrics.json").is_file():
+            runs.append((run, split_checksum(config, dataset, run[3], folder, checksums)))
+    return runs
+
+
 def upgrade_plan(layout, config, folder="."):
     """The Plan that brings the study in `folder`, of layout `layout`, over to this layout."""
     plan = Plan(moves=file_moves(layout, folder), removals=obsolete_files(layout, config, folder))
@@ -145,8 +184,9 @@ def upgrade_plan(layout, config, folder="."):
     for dataset, model in experiments(config):
         if dataset not in checksums:
             continue
-        for run in all_runs(config):
-            problem = run_change(config, dataset, model, run, checksums[dataset], folder)
+        for run, data_sha256 in experiment_runs(config, dataset, model, folder, checksums):
+            problem = data_sha256 if isinstance(data_sha256, ValueError) else None
+            problem = problem or run_change(config, dataset, model, run, data_sha256, folder)
             if problem:
                 plan.changed.append(f"{dataset}/{model}/{run_name(*run)}: {problem}")
             else:
@@ -161,7 +201,7 @@ def record_additions(config, metrics, run, folder):
     """[(metrics.json, keys to add)] for a run recorded before layout 3, whose records name their run
     (its folder) and split seed (runs.py: run_record); [] for a run that has them."""
     record = read_json(Path(folder) / metrics)
-    additions = {"run": run_name(*run), "split_seed": config["data"]["split_seed"]}
+    additions = {"run": run_name(*run), "split_seed": run[3] if len(run) == 4 else config["data"]["split_seed"]}
     missing = {key: value for key, value in additions.items() if key not in record}
     return [(metrics, missing)] if missing else []
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from . import __version__
 from .cluster import run_command
+from .versions import RESULTS_VERSIONS
 
 
 # The project's root where the package is a clone's (src/digitstudy/ lies two folders below it); an
@@ -20,9 +21,10 @@ def git(folder, *arguments):
 
 
 def workflow_version(project=PROJECT):
-    """{'version', 'git_commit', 'git_dirty'}: the commits are None where `project` is not itself the
-    top of a git checkout (a folder inside someone else's repository is not ours to describe)."""
-    record = {"version": __version__, "git_commit": None, "git_dirty": None}
+    """{'version', 'results_versions', 'git_commit', 'git_dirty'}: results_versions, each stage's
+    (versions.py); the commits are None where `project` is not itself the top of a git checkout (a
+    folder inside someone else's repository is not ours to describe)."""
+    record = {"version": __version__, "results_versions": dict(RESULTS_VERSIONS), "git_commit": None, "git_dirty": None}
     top = git(project, "rev-parse", "--show-toplevel")
     if top is None or Path(top).resolve() != Path(project).resolve():
         return record

@@ -14,6 +14,8 @@ rule collect_runs:
         "logs/aggregate/collect_runs.log",
     conda:
         "../envs/report.yaml"
+    params:
+        results=results_version("collect_runs"),
     script:
         "../scripts/collect_runs.py"
 
@@ -37,6 +39,8 @@ rule choose:
         "logs/aggregate/choose/{dataset}/{model}.log",
     conda:
         "../envs/report.yaml"
+    params:
+        results=results_version("choose"),
     script:
         "../scripts/choose.py"
 
@@ -56,6 +60,7 @@ checkpoint plan_replicates:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("plan_replicates"),
         seed=config["grid"]["seed"],
         split_seed=config["data"]["split_seed"],
         maximum=config["confirm"]["max"],
@@ -80,6 +85,7 @@ checkpoint decide_round:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("decide_round"),
         models=lambda wildcards: list(config["experiments"][wildcards.dataset]),
         settings=lambda wildcards: confirm_settings(config, wildcards.dataset),
     script:
@@ -114,6 +120,8 @@ rule make_tables:
         "logs/aggregate/tables/{dataset}/{model}.log",
     conda:
         "../envs/report.yaml"
+    params:
+        results=results_version("make_tables"),
     script:
         "../scripts/make_tables.py"
 
@@ -134,6 +142,7 @@ rule plot_curves:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("plot_curves"),
         seeds=config["seed_study"]["seeds"],
         dpi=config["plots"]["dpi"],
     script:
@@ -156,6 +165,7 @@ rule plot_grid:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("plot_grid"),
         dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_grid.py"
@@ -179,6 +189,7 @@ rule plot_weights:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("plot_weights"),
         runs=get_grid_runs,
         dpi=config["plots"]["dpi"],
     script:

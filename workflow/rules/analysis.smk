@@ -15,6 +15,7 @@ rule predict_test:
         "../envs/report.yaml"
     threads: config["training"]["threads"]
     params:
+        results=results_version("predict_test"),
         runs=get_grid_runs,
     script:
         "../scripts/predict_test.py"
@@ -39,6 +40,7 @@ rule analyse_errors:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("analyse_errors"),
         classes=get_class_names,
     script:
         "../scripts/analyse_errors.py"
@@ -77,6 +79,7 @@ rule plot_errors:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("plot_errors"),
         dpi=config["plots"]["dpi"],
         classes=get_class_names,
     script:
@@ -100,6 +103,8 @@ rule tabulate_digit_pairs:
         "logs/analysis/digit_pairs/{dataset}/{model}.log",
     conda:
         "../envs/report.yaml"
+    params:
+        results=results_version("tabulate_digit_pairs"),
     script:
         "../scripts/tabulate_digit_pairs.py"
 
@@ -119,6 +124,7 @@ rule predict_round:
         "../envs/report.yaml"
     threads: config["training"]["threads"]
     params:
+        results=results_version("predict_round"),
         runs=get_round_run_names,
     script:
         "../scripts/predict_round.py"
@@ -159,6 +165,7 @@ rule tabulate_replicates:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("tabulate_replicates"),
         models=lambda wildcards: list(config["experiments"][wildcards.dataset]),
     script:
         "../scripts/tabulate_replicates.py"
@@ -181,6 +188,7 @@ rule plot_replicates:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("plot_replicates"),
         dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_replicates.py"
@@ -216,6 +224,8 @@ rule compare_models:
         "logs/analysis/compare/{dataset}.log",
     conda:
         "../envs/report.yaml"
+    params:
+        results=results_version("compare_models"),
     script:
         "../scripts/compare_models.py"
 
@@ -259,5 +269,7 @@ rule tabulate_costs:
         "logs/analysis/costs.log",
     conda:
         "../envs/report.yaml"
+    params:
+        results=results_version("tabulate_costs"),
     script:
         "../scripts/tabulate_costs.py"

@@ -54,6 +54,7 @@ from digitstudy.study import (
 )
 from digitstudy.snakemake_internals import after_checkpoint, command_line_configfiles, dry_run, replaces_workflow_config
 from digitstudy.links import linked_files
+from digitstudy.versions import results_version
 
 
 def stop_if(problem, kind):

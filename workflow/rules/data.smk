@@ -19,6 +19,7 @@ rule fetch_idx:
     conda:
         "../envs/digitstudy.yaml"
     params:
+        results=results_version("fetch_idx"),
         # What the files must be; where they come from (folder, mirrors) is read from the config
         # deliberately, not as a parameter: the same bytes from elsewhere rerun nothing.
         sha256=lambda wildcards: config["datasets"][wildcards.dataset]["idx"]["sha256"],
@@ -43,6 +44,7 @@ rule prepare_idx:
         mem_mb=4000,
         runtime=20,
     params:
+        results=results_version("prepare_idx"),
         sizes=SPLIT_SIZES,
         split_seed=get_split_seed,
         test_seed=config["data"]["split_seed"],
@@ -67,6 +69,7 @@ rule make_pairs:
         mem_mb=4000,
         runtime=20,
     params:
+        results=results_version("make_pairs"),
         sizes=SPLIT_SIZES,
         split_seed=get_split_seed,
         test_seed=config["data"]["split_seed"],
@@ -94,6 +97,7 @@ rule plot_pair_samples:
     conda:
         "../envs/digitstudy.yaml"
     params:
+        results=results_version("plot_pair_samples"),
         dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_pair_samples.py"

@@ -5,7 +5,6 @@
 # without the slurm executor.
 
 import sys
-from pathlib import Path
 
 from digitstudy.cluster import training_gpus, training_mem_mb, training_runtime_minutes
 from digitstudy.snakemake_internals import SnakemakeRun, slurm_executor
@@ -44,9 +43,10 @@ def start_slurm():
     from digitstudy.slurm_plan import prepare_slurm
     from digitstudy.slurm_watch import PendingWatch
 
-    for line in prepare_slurm(SnakemakeRun(workflow)):
+    run = SnakemakeRun(workflow)
+    for line in prepare_slurm(run):
         print(line, file=sys.stderr)
-    PENDING_WATCH = PendingWatch(Path.cwd()).start()
+    PENDING_WATCH = PendingWatch(run.slurm_run_id()).start()
 
 
 def report_cancelled_jobs():

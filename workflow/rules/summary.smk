@@ -15,6 +15,7 @@ rule plot_comparison:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("plot_comparison"),
         dpi=config["plots"]["dpi"],
     script:
         "../scripts/plot_comparison.py"
@@ -45,6 +46,7 @@ rule write_summary:
     conda:
         "../envs/report.yaml"
     params:
+        results=results_version("write_summary"),
         study={
             "name": config["study"],
             "seeds": config["seed_study"]["seeds"],

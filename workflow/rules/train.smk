@@ -19,6 +19,7 @@ rule train_run:
         runtime=get_train_runtime,
         gpu=TRAIN_GPUS,
     params:
+        results=results_version("train_run"),
         batch_size=get_setting("batch_size"),
         epochs=get_setting("epochs"),
         chance_patience=config["training"]["chance_patience"],
