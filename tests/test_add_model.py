@@ -1,5 +1,6 @@
-"""A model added in one place, a registered function in models.py, is planned, estimated and trained
-by the real workflow (docs/usage.md: "Add a model"), on a copy of the finished quick study."""
+"""A model of the user's own, a function in a file of their study's folder named in the config (the
+workflow's code untouched, as when it is deployed as a module), is checked, planned, estimated and
+trained by the real workflow (docs/usage.md: "Add a model"), on a copy of the finished quick study."""
 
 import json
 import math
@@ -12,23 +13,28 @@ from helpers import copy_study, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
-# A cost far above the others, so that the cluster time limit visibly comes from it.
-NEW_MODEL = """
+MODEL_FILE = """\
+from torch import nn
 
-@register("tiny_mlp", epoch_seconds_per_1000=30.0)
+
 def tiny_mlp(image_shape, n_classes):
-    from torch import nn
-
     channels, height, width = image_shape
     return nn.Sequential(nn.Flatten(), nn.Linear(channels * height * width, 16), nn.ReLU(), nn.Linear(16, n_classes))
 """
+# A cost far above the others, so that the cluster time limit visibly comes from it.
+DECLARED = {"tiny_mlp": {"file": "mymodels/tiny.py", "function": "tiny_mlp", "epoch_seconds_per_1000": 30.0}}
 
 
-def test_a_model_registered_in_one_place_is_planned_estimated_and_trained(quick_study, mnist_dir, tmp_path):
+def declare_tiny_mlp(config):
+    config["models"] = DECLARED
+    config["experiments"]["mnist"]["tiny_mlp"] = {"batch_size": 32}
+
+
+def test_a_model_of_the_users_own_is_planned_estimated_and_trained(quick_study, mnist_dir, tmp_path):
     study = copy_study(quick_study, tmp_path / "study")
-    models = study / "workflow" / "scripts" / "digitstudy" / "models.py"
-    models.write_text(models.read_text() + NEW_MODEL)
-    configfile = write_config(study, lambda config: config["experiments"]["mnist"].update(tiny_mlp={"batch_size": 32}))
+    (study / "mymodels").mkdir()
+    (study / "mymodels" / "tiny.py").write_text(MODEL_FILE)
+    configfile = write_config(study, declare_tiny_mlp)
 
     dry = snakemake(study, "--dry-run", mnist_dir=mnist_dir, configfile=configfile)
     assert dry.returncode == 0, dry.stderr[-2000:]
@@ -49,3 +55,10 @@ def test_a_model_registered_in_one_place_is_planned_estimated_and_trained(quick_
     assert len(runs) == 3
     assert all(json.loads(run.read_text())["status"] == "ok" for run in runs)
     assert (study / weights).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # An edit of the model's file reruns its runs, and no other model's.
+    (study / "mymodels" / "tiny.py").write_text(MODEL_FILE.replace("16", "32"))
+    again = snakemake(study, "--dry-run", mnist_dir=mnist_dir, configfile=configfile)
+    assert again.returncode == 0, again.stderr[-2000:]
+    retrained = re.findall(r"rule train_run:\n(?:    .*\n)*?\s+wildcards: dataset=(\w+), model=(\w+)", again.stdout)
+    assert retrained and set(retrained) == {("mnist", "tiny_mlp")}

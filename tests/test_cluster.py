@@ -1,7 +1,11 @@
 """What jobs ask a cluster for, the Slurm profile and the conda environment (the site checks are in
 test_slurm_plan.py)."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -72,6 +76,39 @@ def test_conda_environment_pins_equal_the_packages():
     assert environment_pins("digitstudy.yaml") == {
         name: version for name, version in pins.items() if name not in ("scipy", "markdown")
     }
+
+
+def post_deploy(script, python_folder):
+    """Run a conda environment's post-deploy script as Snakemake does, with the environment's bin
+    folder (here a fresh venv's) first on PATH."""
+    environment = {**os.environ, "PATH": os.pathsep.join([str(python_folder), os.environ["PATH"]])}
+    return subprocess.run(["bash", str(script)], env=environment, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("name", ["digitstudy", "report"])
+def test_the_conda_environments_install_the_clones_package(name, tmp_path):
+    environment = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(environment)], check=True)
+    done = post_deploy(REPO / "workflow" / "envs" / f"{name}.post-deploy.sh", environment / "bin")
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = subprocess.run(
+        [environment / "bin" / "python", "-c", "import digitstudy; print(digitstudy.__file__)"],
+        capture_output=True,
+        text=True,
+    )
+    assert found.stdout.strip() == str(REPO / "src" / "digitstudy" / "__init__.py"), found.stderr
+
+
+def test_without_a_clone_the_conda_environment_says_so_in_one_line(tmp_path):
+    """Snakemake writes a remote module's post-deploy script to a temporary file: no clone beside it."""
+    script = tmp_path / "envs" / "digitstudy.post-deploy.sh"
+    script.parent.mkdir()
+    shutil.copy(REPO / "workflow" / "envs" / "digitstudy.post-deploy.sh", script)
+    done = post_deploy(script, tmp_path)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("digitstudy: --software-deployment-method conda installs the package from the clone")
 
 
 @pytest.mark.workflow

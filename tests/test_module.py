@@ -1,18 +1,32 @@
 """The workflow used as a module of a user's own workflow, as docs/usage.md ("Use it as a module")
-shows it: a folder with a copy of config/ and the example's workflow/Snakefile, the module named by
-the path of this clone."""
+shows it: a folder with a copy of config/ and the example's workflow/Snakefile, whose module
+Snakemake fetches over HTTP from a local web server (standing in for `github(...)`), with the
+installed package and no checkout of this repository beside the study."""
 
+import contextlib
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
+import yaml
 
 from digitstudy.record import RECORD, read_record
-from helpers import REPO, snakemake
+from helpers import QUICK_CONFIG, REPO, snakemake
+from test_add_model import DECLARED, MODEL_FILE
+from test_rerun import planned_jobs
 
 
 pytestmark = pytest.mark.workflow
-EXAMPLE_SNAKEFILE = '"../../digitstudy/workflow/Snakefile"'
+GITHUB_SOURCE = 'github("<owner>/digitstudy", path="workflow/Snakefile", tag="v5.0.0")'
+# What a study holds besides the workflow's code: copied from the finished quick study.
+STUDY_FOLDERS = ("data", "results", "logs", "benchmarks", ".snakemake")
+# The quick study with the model of the user's own.
+MINE = (QUICK_CONFIG, "config/mine.yaml")
 
 
 def module_example():
@@ -20,29 +34,68 @@ def module_example():
     return re.search(r"<!-- module-example -->\n```python\n(.*?)```", usage, re.DOTALL).group(1)
 
 
-@pytest.fixture
-def own_workflow(tmp_path):
-    """The user's folder: config/ copied from the clone, workflow/Snakefile from the example."""
-    folder = tmp_path / "mystudy"
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def module_url(tmp_path_factory):
+    """The URL of the module's Snakefile, served from a copy of the repository's workflow/ (its files'
+    times kept: Snakemake compares a script's time, from the server's Last-Modified, with its outputs')."""
+    root = tmp_path_factory.mktemp("served")
+    shutil.copytree(REPO / "workflow", root / "workflow", ignore=shutil.ignore_patterns("__pycache__"))
+    port = free_port()
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as server:
+        url = f"http://127.0.0.1:{port}/workflow/Snakefile"
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(url, timeout=5).close()
+                break
+            assert time.monotonic() < deadline and server.poll() is None, "the local web server did not start"
+            time.sleep(0.2)
+        yield url
+        server.terminate()
+
+
+def own_workflow(folder, module_url):
+    """The user's folder: config/ copied from the repository, workflow/Snakefile the example's with the
+    module at `module_url`, and a model of their own (mymodels/tiny.py, declared in config/mine.yaml)."""
     shutil.copytree(REPO / "config", folder / "config")
     example = module_example()
-    assert EXAMPLE_SNAKEFILE in example
+    assert GITHUB_SOURCE in example
     (folder / "workflow").mkdir()
-    (folder / "workflow" / "Snakefile").write_text(
-        example.replace(EXAMPLE_SNAKEFILE, f'"{REPO / "workflow" / "Snakefile"}"')
-    )
+    (folder / "workflow" / "Snakefile").write_text(example.replace(GITHUB_SOURCE, f'"{module_url}"'))
+    (folder / "mymodels").mkdir()
+    (folder / "mymodels" / "tiny.py").write_text(MODEL_FILE)
+    mine = {"models": DECLARED, "experiments": {"mnist": {"tiny_mlp": {"batch_size": 32}}}}
+    (folder / MINE[1]).write_text(yaml.safe_dump(mine))
     return folder
 
 
-def test_the_module_plans_the_quick_study(own_workflow, mnist_dir):
-    dry = snakemake(own_workflow, "--dry-run", mnist_dir=mnist_dir)
-    assert dry.returncode == 0, (dry.stdout + dry.stderr)[-2000:]  # a dry run's errors go to stdout
-    assert re.search(r"^train_run\s+(\d+)$", dry.stdout, re.MULTILINE).group(1) == "15"
-    assert not (own_workflow / RECORD).exists()
+def test_the_module_plans_the_quick_study_with_a_model_of_the_users_own(module_url, mnist_dir, tmp_path):
+    folder = own_workflow(tmp_path / "mystudy", module_url)
+    dry = snakemake(folder, "--dry-run", mnist_dir=mnist_dir, configfile=MINE)
+    assert dry.returncode == 0, (dry.stdout + dry.stderr)[-3000:]  # a dry run's errors go to stdout
+    trained = [job.wildcards["model"] for job in planned_jobs(dry) if job.rule == "train_run"]
+    assert len(trained) == 18 and trained.count("tiny_mlp") == 3, trained
+    assert not (folder / RECORD).exists()
+    assert not list(folder.glob("**/digitstudy/**/*.py"))  # no code of the workflow's beside the study
 
 
-def test_a_run_through_the_module_records_the_study(own_workflow, mnist_dir):
-    """The module's onstart handler runs only because the example's Snakefile calls it."""
-    fetched = snakemake(own_workflow, "data/raw/mnist/train-images-idx3-ubyte", mnist_dir=mnist_dir, cores=1)
-    assert fetched.returncode == 0, fetched.stderr[-2000:]
-    assert read_record(own_workflow / RECORD)["study"] == "quick"
+def test_the_module_runs_the_quick_study_and_trains_the_users_model(module_url, quick_study, mnist_dir, tmp_path):
+    """The finished quick study's results under the module: up to date, so the run trains the model of
+    the user's own alone (its runs, its replicates), then the tables and summary that follow."""
+    folder = own_workflow(tmp_path / "mystudy", module_url)
+    for name in STUDY_FOLDERS:
+        shutil.copytree(quick_study / name, folder / name, symlinks=True)
+    done = snakemake(folder, mnist_dir=mnist_dir, configfile=MINE)
+    assert done.returncode == 0, done.stderr[-3000:]
+    trained = {job.wildcards["model"] for job in planned_jobs(done) if job.rule == "train_run"}
+    assert trained == {"tiny_mlp"}
+    assert len(list((folder / "results" / "runs" / "mnist" / "tiny_mlp").glob("*/model.pt"))) >= 4  # and replicates
+    assert "tiny_mlp" in (folder / "results" / "summary.md").read_text()
+    assert read_record(folder / RECORD)["study"] == "quick"

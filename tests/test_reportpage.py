@@ -7,7 +7,10 @@ import pytest
 from snakemake.iocontainers import ReportHref
 
 from digitstudy.links import linked_files
-from digitstudy.reportpage import PAGE_SCRIPT, landing_html, report_item, report_item_html, without_links
+from digitstudy.paths import REPORT_FINDINGS
+from digitstudy.reportpage import landing_html, report_item, report_item_html, without_links
+from digitstudy.snakemake_internals import REPORT_OPEN_ITEM_SCRIPT, REPORT_START_PAGE_STYLE
+from helpers import REPO
 
 
 SUMMARY = """# digitstudy results
@@ -117,7 +120,7 @@ def test_the_start_page_links_open_items_in_the_report():
     parsed = Links(landing_html(SUMMARY, fake_report_href))
     assert [item for _, item, _ in parsed.links] == LINKED_ITEMS
     assert all(href == f"#{item}" for href, item, _ in parsed.links)
-    assert parsed.onloads == [PAGE_SCRIPT], "the start page must bring the script that opens items, once"
+    assert parsed.onloads == [REPORT_OPEN_ITEM_SCRIPT], "the start page must bring the script that opens items, once"
 
 
 def test_outside_a_rule_the_links_keep_their_text_only():
@@ -127,6 +130,14 @@ def test_outside_a_rule_the_links_keep_their_text_only():
         assert "figure: see the report's study section" in page
     assert landing_html(SUMMARY) == landing_html(SUMMARY, None)
     assert "grid" in without_links(SUMMARY) and "](" not in without_links(SUMMARY)
+
+
+def test_the_start_page_brings_the_style_that_gives_it_the_pages_width():
+    """workflow.rst includes findings.html and holds no selector of Snakemake's report app itself
+    (test_snakemake_internals.py: test_no_other_file_reaches_an_internal)."""
+    assert f":file: {REPORT_FINDINGS}" in (REPO / "workflow" / "report" / "workflow.rst").read_text()
+    for page in (landing_html(SUMMARY), landing_html(SUMMARY, fake_report_href)):
+        assert page.startswith(REPORT_START_PAGE_STYLE) and page.count("<style>") == 1
 
 
 def test_snakemake_report_href_gives_the_url_of_its_item():

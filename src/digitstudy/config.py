@@ -12,9 +12,9 @@ import yaml
 from .errors import DigitstudyError
 from .fetch import MNIST
 from .idx import IDX_FILES
-from .models import MODELS
+from .models import MODELS, declared_model_error
 from .paths import RAW_DIR
-from .study import base_of, declared_names, source_setting, without_dropped
+from .study import base_of, dataset_fit, declared_names, source_setting, without_dropped
 
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"  # package data (pyproject.toml)
@@ -60,10 +60,21 @@ def with_defaults(config, schema):
     return config
 
 
+def with_declared_models(schema, config):
+    """The schema accepting, beside the registered models, those the config declares under `models`."""
+    declared = config.get("models")
+    if not isinstance(declared, dict) or not declared:
+        return schema
+    schema = copy.deepcopy(schema)
+    names = schema["definitions"]["models"]["propertyNames"]
+    names["enum"] = sorted(set(names["enum"]) | set(declared))
+    return schema
+
+
 def resolve_config(config, schema=None):
     """The config every part of digitstudy uses: the default datasets added, checked, the schema's
     defaults filled in, experiments set to null dropped. A problem raises DigitstudyError('key: cause')."""
-    schema = schema or load_schema()
+    schema = with_declared_models(schema or load_schema(), config)
     config = with_default_datasets(config, schema)
     problem = config_error(config, schema)
     if problem:
@@ -143,6 +154,14 @@ def moved_key_error(config):
     return None
 
 
+def declared_names_error(config):
+    """'models.<name>: cause' when a model of the user's own takes a registered model's name."""
+    for name in config.get("models") or {}:
+        if name in MODELS:
+            return f"models.{name}: {name} is a model of the study's own (digitstudy.models); name yours otherwise"
+    return None
+
+
 def confirm_error(config, schema):
     """'key: cause' when the confirmation's budget is smaller than its first round."""
     confirm = with_defaults(
@@ -158,7 +177,7 @@ def config_error(config, schema):
     """'key: cause' of the first problem of the config, or None when it is valid."""
     for path, value in non_finite_numbers(config):
         return f"{key_path(path)}: {value} is not a finite number"
-    problem = moved_key_error(config) or schema_error(config, schema)
+    problem = moved_key_error(config) or schema_error(config, schema) or declared_names_error(config)
     if problem is None and not without_dropped(config["experiments"]):
         return "experiments: every experiment is dropped (set to null); keep at least one"
     return problem or confirm_error(config, schema) or datasets_error(config)
@@ -216,4 +235,17 @@ def source_error(config, environ, folder="."):
             return f"{key}: folder {source} does not exist"
         if not source and not config["datasets"][base]["idx"].get("mirrors"):
             return f"datasets.{base}.idx: neither a folder nor mirrors, so its files cannot be fetched"
+    return None
+
+
+def declared_models_error(config, environ, folder="."):
+    """'models.<name>: <file>: cause' when a model the config declares does not import, or does not
+    build and give one score per class for each dataset an experiment uses it with; None when all do.
+    Checked before any job, as the registered models are by the schema."""
+    for name, declaration in config["models"].items():
+        datasets = [dataset for dataset, models in config["experiments"].items() if name in models]
+        fits = dict.fromkeys(dataset_fit(config, dataset, folder, environ) for dataset in datasets)
+        problem = declared_model_error(name, declaration, fits)
+        if problem:
+            return problem
     return None

@@ -74,6 +74,12 @@ def check_classes(labels, n_classes, labels_path):
 
 def image_pixels(path):
     """Pixels of one image (rows x columns) from the header of an IDX images file, .gz or not."""
+    rows, columns = image_size(path)
+    return rows * columns
+
+
+def image_size(path):
+    """(rows, columns) of one image from the header of an IDX images file, .gz or not."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -83,7 +89,7 @@ def image_pixels(path):
         raise DigitstudyError(f"{path}: unreadable IDX header ({error})") from None
     if len(header) < HEADER_BYTES:
         raise DigitstudyError(f"{path}: truncated IDX header")
-    return int.from_bytes(header[8:12], "big") * int.from_bytes(header[12:16], "big")
+    return int.from_bytes(header[8:12], "big"), int.from_bytes(header[12:16], "big")
 
 
 def read_images_and_labels(images_path, labels_path):

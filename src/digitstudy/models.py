@@ -4,10 +4,19 @@ A model is added by one `@register(...)` function here: the config schema accept
 names, the cluster time estimate reads its cost, the weight pictures show its pictured layer.
 torch is imported inside the functions: Snakemake reads this registry while it plans (model
 names, costs), and importing torch would add more than a second to every snakemake start.
+
+A user of the deployed workflow, who cannot edit this file, declares a model of their own in the
+config (`models:` a Python file of their project and the function in it that builds the network):
+declared_spec registers it like the others, and declared_model_error checks it before any job.
 """
 
+import hashlib
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
+
+from .errors import DigitstudyError
 
 
 @dataclass(frozen=True)
@@ -129,3 +138,91 @@ def has_convolutions(model):
     from torch import nn
 
     return any(isinstance(module, nn.Conv2d) for module in model.modules())
+
+
+# --- models of the user's own, declared in the config (`models:`) -------------------------------------
+
+
+def load_builder(declaration):
+    """The function that a declared model names (`file`, `function`), from the user's file; one line
+    (DigitstudyError) naming the file and the cause where it is missing, does not import, or lacks it."""
+    path = Path(declaration["file"])
+    if not path.is_file():
+        raise DigitstudyError(f"{path}: no such file")
+    spec = importlib.util.spec_from_file_location(f"digitstudy_declared_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the user's code: any error is theirs to read, in one line
+        raise DigitstudyError(f"{path}: does not import ({type(error).__name__}: {error})") from None
+    builder = getattr(module, declaration["function"], None)
+    if not callable(builder):
+        raise DigitstudyError(f"{path}: has no function {declaration['function']}")
+    return builder
+
+
+def declared_spec(name, declaration):
+    """A declared model's ModelSpec: its builder loaded from the user's file when first called (the
+    registry is read while Snakemake plans, where only the checks load the file)."""
+    return ModelSpec(
+        name,
+        lambda image_shape, n_classes: load_builder(declaration)(image_shape, n_classes),
+        declaration.get("epoch_seconds_per_1000", 0.15),
+        first_layer,
+    )
+
+
+def register_declared(declarations):
+    """Register the config's declared models ({name: declaration}, the config's `models`)."""
+    for name, declaration in (declarations or {}).items():
+        MODELS[name] = declared_spec(name, declaration)
+
+
+def declared_model_param(declarations, name):
+    """What a job of model `name` needs to build it, as a param: its file, its function and the file's
+    SHA-256 (an edit of the file reruns the model's jobs, and only them); None for a registered model."""
+    declaration = (declarations or {}).get(name)
+    if declaration is None:
+        return None
+    digest = hashlib.sha256(Path(declaration["file"]).read_bytes()).hexdigest()
+    return {"file": declaration["file"], "function": declaration["function"], "sha256": digest}
+
+
+def use_declared_model(name, param):
+    """In a job: register model `name` from its param (declared_model_param) when it is the user's own."""
+    if param is not None:
+        register_declared({name: param})
+
+
+def output_problem(builder, image_shape, n_classes):
+    """Why the network builder(image_shape, n_classes) is not one the study can train (it does not
+    build, is no torch module, fails on a batch of two blank images, or gives other than one score per
+    class), or None."""
+    import torch
+
+    try:
+        model = builder(image_shape, n_classes)
+        if not isinstance(model, torch.nn.Module):
+            return f"builds a {type(model).__name__}, not a torch.nn.Module"
+        with torch.no_grad():
+            output = model.eval()(torch.zeros(2, *image_shape))
+    except Exception as error:  # the user's code: any error is theirs to read, in one line
+        return f"does not build and run ({type(error).__name__}: {error})"
+    if tuple(output.shape) != (2, n_classes):
+        return f"gives outputs of shape {tuple(output.shape)}, not (2, {n_classes})"
+    return None
+
+
+def declared_model_error(name, declaration, fits):
+    """'models.<name>: <file>: cause' when a declared model does not import, or does not build for one
+    of `fits` ((image_shape, n_classes) of each dataset it is used with); None when it does."""
+    try:
+        builder = load_builder(declaration)
+    except DigitstudyError as error:
+        return f"models.{name}: {error}"
+    for image_shape, n_classes in fits:
+        problem = output_problem(builder, image_shape, n_classes)
+        if problem:
+            where = f"images of {image_shape[1]} x {image_shape[2]} pixels and {n_classes} classes"
+            return f"models.{name}: {declaration['file']}: for {where}, {problem}"
+    return None

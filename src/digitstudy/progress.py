@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .cluster import MNIST_PIXELS
 from .files import read_json
-from .models import model_spec
+from .models import model_spec, register_declared
 from .paths import (
     CHECKPOINT_NAME,
     REPLICATE_PLAN,
@@ -27,6 +27,7 @@ from .paths import (
 )
 from .record import RECORD, layout_error, layout_of, read_record
 from .scripting import ERROR_PREFIX, INTERRUPTED_PREFIX
+from .snakemake_internals import lock_time
 from .study import (
     all_runs,
     confirm_looks,
@@ -40,7 +41,6 @@ from .study import (
 )
 
 
-LOCKS = ".snakemake/locks"
 RESUME = "the next snakemake resumes them from their checkpoints"
 
 
@@ -97,6 +97,7 @@ def run_label(dataset, model, run, index):
 
 def planned_runs(config, folder):
     """Every run of the study in `folder` known so far, in config order."""
+    register_declared(config.get("models"))  # the cost figures of models of the user's own
     pixels = {dataset: dataset_pixels(config, dataset, folder) for dataset in datasets(config)}
     planned = []
     for dataset, model in experiments(config):
@@ -112,12 +113,6 @@ def planned_runs(config, folder):
             for index, run in enumerate(runs)
         ]
     return planned
-
-
-def lock_time(folder):
-    """When the Snakemake now working in this folder started (its lock files), or None."""
-    locks = list((Path(folder) / LOCKS).glob("*.lock"))
-    return min(path.stat().st_mtime for path in locks) if locks else None
 
 
 def modified(path):

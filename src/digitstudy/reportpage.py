@@ -6,14 +6,16 @@ Snakemake's `report_href`: it works in a report made as a .zip, where each item 
 others. A report made as one .html file (ours: results/report.html) shows each item from a data: URL,
 against which no relative URL resolves, and its start page is no item at all. So both pages also name
 the item in `data-report-item`, and findings.html gives report.html a few lines of JavaScript that open
-such an item in the report, as its menu does. That JavaScript reads globals of the report that Snakemake
-9.27 writes (`app`, `results`, `ToggleViewManager`); where they are missing, a link does nothing.
+such an item in the report, as its menu does. That JavaScript, and the style that gives the start page
+its width, read what only Snakemake's own report app names (snakemake_internals: REPORT_OPEN_ITEM_SCRIPT,
+REPORT_START_PAGE_STYLE); where that is missing, a link does nothing.
 """
 
 import html
 import re
 from pathlib import PurePosixPath
 
+from .snakemake_internals import REPORT_OPEN_ITEM_SCRIPT, REPORT_START_PAGE_STYLE
 from .tables import markdown_fragment, markdown_html
 
 
@@ -35,27 +37,7 @@ document.addEventListener("click", event => {
 });
 </script>"""
 
-# In report.html, once: open an item that a link of the start page or a message of the summary item
-# names, as the view button of the report's menu does (Snakemake's ToggleViewManager picks the view:
-# figure or page); the side bar stays as it is. A script inside the start page would not run (React
-# sets it as innerHTML), so an image's onload runs it; `window.` since an inline handler's own scope
-# is the image's.
-PAGE_SCRIPT = """if (!window.reportItemLinks && typeof app === "object" && typeof results === "object"
-    && typeof ToggleViewManager === "function") {
-  window.reportItemLinks = true;
-  const openItem = path => {
-    if (typeof path !== "string" || !Object.hasOwn(results, path)) return;
-    new ToggleViewManager(app).handleSelectedResult(path);
-  };
-  window.addEventListener("message", event => openItem(event.data && event.data.reportItem));
-  document.addEventListener("click", event => {
-    const link = event.target.closest("#app a[data-report-item]");
-    if (link) {
-      event.preventDefault();
-      openItem(link.dataset.reportItem);
-    }
-  });
-}"""
+# A one-pixel image, there at once: its onload runs the start page's script.
 PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 
 
@@ -104,9 +86,12 @@ def report_item_html(text, report_href=None):
 
 
 def landing_html(text, report_href=None):
-    """The summary's Markdown `text` as the fragment the report's start page embeds; with `report_href`
-    (inside the rule), its links open their items in the report, and it brings the script for that."""
+    """The summary's Markdown `text` as the fragment the report's start page embeds (workflow.rst), with
+    the style that lets it start at the top and take the page's width; with `report_href` (inside the
+    rule), its links open their items in the report, and it brings the script for that (run by an
+    image's onload: snakemake_internals.REPORT_OPEN_ITEM_SCRIPT says why)."""
     if report_href is None:
-        return markdown_fragment(without_links(text))
+        return REPORT_START_PAGE_STYLE + markdown_fragment(without_links(text))
     fragment = markdown_fragment(with_item_links(text, lambda item: f"#{item}"))
-    return f'{fragment}<img hidden alt="" src="{PIXEL}" onload="{html.escape(PAGE_SCRIPT)}">\n'
+    script = html.escape(REPORT_OPEN_ITEM_SCRIPT)
+    return f'{REPORT_START_PAGE_STYLE}{fragment}<img hidden alt="" src="{PIXEL}" onload="{script}">\n'

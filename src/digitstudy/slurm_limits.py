@@ -7,9 +7,8 @@ MaxTime, is accepted by sbatch and then pends for ever (reason PartitionConfig, 
 import re
 from dataclasses import dataclass
 
-from snakemake_executor_plugin_slurm.partitions import parse_scontrol_partition_output
-
 from .cluster import run_command
+from .snakemake_internals import scontrol_partitions
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ def slurm_partitions(partition=None, run=run_command):
     """{name: fields of `scontrol show partition`} of `partition` (None: of every partition), read
     by the slurm plugin's own parser; {} where Slurm cannot say."""
     shown = run(["scontrol", "show", "partition", *([partition] if partition else [])])
-    return parse_scontrol_partition_output(shown) if shown else {}
+    return scontrol_partitions(shown) if shown else {}
 
 
 def limited(value, limit):

@@ -2,45 +2,36 @@
 
 The slurm executor plugin picks a job's partition and account only as it submits the job, and sbatch
 accepts a job that no node can run, which then pends for ever. What the plugin decides comes from
-its own functions here (cpus and GPUs of a job, the partition file, the default partition, the
-guessed account), so that the check agrees with what it will submit; stopping before any sbatch,
-with one line naming the job, what it asks, what the partition offers and the option to change,
-is ours. slurm.smk's start_slurm() runs prepare_slurm().
+its own functions (cpus and GPUs of a job, the partition file, the default partition, the guessed
+account; snakemake_internals reads them, only when asked), so that the check agrees with what it will
+submit; stopping before any sbatch, with one line naming the job, what it asks, what the partition
+offers and the option to change, is ours. slurm.smk's start_slurm() runs prepare_slurm().
 """
 
 import functools
 import getpass
-import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from snakemake_executor_plugin_slurm.accounts import get_account
-from snakemake_executor_plugin_slurm.partitions import (
-    get_best_partition,
-    get_default_partition,
-    get_job_cpu_requirement,
-    parse_gpu_requirements,
-    read_partition_file,
-)
 from snakemake_interface_common.exceptions import WorkflowError
 
 from .cluster import run_command
 from .slurm_limits import misfit_message, misfits, partition_limits, slurm_partitions
-
-
-# The plugin's functions log as they decide ("Auto-selected partition ...", "Guessed SLURM
-# account"); it says so again when it submits, so asking them beforehand stays silent.
-QUIET = logging.getLogger("digitstudy.slurm_plan.asked_plugin")
-QUIET.addHandler(logging.NullHandler())
-QUIET.propagate = False
+from .snakemake_internals import (
+    slurm_account_guess,
+    slurm_best_partition,
+    slurm_default_partition,
+    slurm_job_cpus,
+    slurm_job_gpus,
+    slurm_partition_file,
+)
 
 
 def slurm_asks(job):
     """What the plugin will ask Slurm for on behalf of a job or group job (cpus, mem_mb, gpus,
     runtime in minutes)."""
-    gpus, _ = parse_gpu_requirements(job)
-    cpus, per = get_job_cpu_requirement(job)  # --cpus-per-task, or --cpus-per-gpu
+    gpus = slurm_job_gpus(job)
+    cpus, per = slurm_job_cpus(job)  # --cpus-per-task, or --cpus-per-gpu
     cpus *= max(gpus, 1) if per == "gpu" else 1
     resources = job.resources
     mem_mb = int(resources.get("mem_mb_per_cpu") or 0) * cpus or int(resources.get("mem_mb") or 0)
@@ -51,7 +42,7 @@ def plugin_partitions(settings, environ=os.environ):
     """The partitions of the plugin's partition file (--slurm-partition-config, else the file that
     SNAKEMAKE_SLURM_PARTITIONS names), read as the plugin reads it; None without one."""
     path = getattr(settings, "partition_config", None) or environ.get("SNAKEMAKE_SLURM_PARTITIONS")
-    return read_partition_file(Path(path)) if path else None
+    return slurm_partition_file(path) if path else None
 
 
 def chosen_partition(job, partitions):
@@ -60,7 +51,7 @@ def chosen_partition(job, partitions):
     named = job.resources.get("slurm_partition")
     if named or not partitions:
         return named or None
-    return get_best_partition(partitions, job, QUIET)
+    return slurm_best_partition(partitions, job)
 
 
 # --- the site: a partition and an account for jobs that name none ---------------------------------
@@ -71,7 +62,7 @@ def plugin_default_partition():
     when the cluster has none (the plugin then submits without one, and sbatch fails); None when
     sinfo does not answer."""
     try:
-        return get_default_partition(None, QUIET)
+        return slurm_default_partition()
     except (WorkflowError, OSError):
         return None
 
@@ -79,7 +70,7 @@ def plugin_default_partition():
 def plugin_account():
     """The account the plugin guesses for a job that names none; None: it submits without one."""
     try:
-        return get_account(QUIET) or None
+        return slurm_account_guess() or None
     except OSError:
         return None
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .errors import DigitstudyError
 from .files import read_json, write_json_atomic
-from .idx import IDX_FILES, image_pixels
+from .idx import IDX_FILES, LABELS_DIMS, image_pixels, image_size, parse_idx, read_bytes
 from .paths import RAW_DIR, run_name
 
 
@@ -61,21 +61,43 @@ def one_of(names):
     return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
+def base_file(config, dataset, name, folder=".", environ=os.environ):
+    """IDX file `name` of `dataset`'s base: fetched into the study `folder`, else in the base's local
+    folder (.gz or not); None before either is there."""
+    base = base_of(config, dataset)
+    source = dataset_source(config, base, environ)
+    fetched = Path(folder) / RAW_DIR.format(dataset=base) / name
+    candidates = [fetched] + ([Path(source) / name, Path(source) / f"{name}.gz"] if source else [])
+    return next((path for path in candidates if path.is_file()), None)
+
+
 def dataset_pixels(config, dataset, folder=".", environ=os.environ, default=28 * 28):
     """Pixels of one image of `dataset`, for the cluster estimates, read from the header of its base's
     train images (fetched into the study `folder`, else in its local folder); `default` before any
     file is there."""
-    base = base_of(config, dataset)
-    name = IDX_FILES[0]
-    source = dataset_source(config, base, environ)
-    fetched = Path(folder) / RAW_DIR.format(dataset=base) / name
-    candidates = [fetched] + ([Path(source) / name, Path(source) / f"{name}.gz"] if source else [])
-    found = next((path for path in candidates if path.is_file()), None)
+    found = base_file(config, dataset, IDX_FILES[0], folder, environ)
     try:
         pixels = image_pixels(found) if found else default
     except DigitstudyError:
         pixels = default  # fetch_idx reports a damaged file with its cause
     return 2 * pixels if is_pairs(config, dataset) else pixels
+
+
+def dataset_fit(config, dataset, folder=".", environ=os.environ):
+    """(image shape (1, height, width), classes) of `dataset`'s images, for checking a declared model
+    before any job: from its base's IDX files where they are there (MNIST's 28 x 28 and 10 before), a
+    pairs dataset's images side by side and their sums."""
+    images, labels = (base_file(config, dataset, name, folder, environ) for name in IDX_FILES[:2])
+    try:
+        height, width = image_size(images) if images else (28, 28)
+        classes = len(class_names(config, base_of(config, dataset)) or []) or (
+            int(parse_idx(read_bytes(labels), labels, LABELS_DIMS).max()) + 1 if labels else 10
+        )
+    except DigitstudyError:
+        height, width, classes = 28, 28, 10  # fetch_idx reports a damaged file with its cause
+    if is_pairs(config, dataset):
+        return (1, height, 2 * width), 2 * classes - 1
+    return (1, height, width), classes
 
 
 def seed_runs(config):

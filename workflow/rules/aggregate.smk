@@ -190,6 +190,7 @@ rule plot_weights:
         "../envs/report.yaml"
     params:
         results=results_version("plot_weights"),
+        declared_model=get_declared_model,
         runs=get_grid_runs,
         dpi=config["plots"]["dpi"],
     script:

@@ -16,6 +16,7 @@ rule predict_test:
     threads: config["training"]["threads"]
     params:
         results=results_version("predict_test"),
+        declared_model=get_declared_model,
         runs=get_grid_runs,
     script:
         "../scripts/predict_test.py"
@@ -125,6 +126,7 @@ rule predict_round:
     threads: config["training"]["threads"]
     params:
         results=results_version("predict_round"),
+        declared_model=get_declared_model,
         runs=get_round_run_names,
     script:
         "../scripts/predict_round.py"

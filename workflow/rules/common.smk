@@ -20,7 +20,7 @@ if digitstudy.__version__ != WORKFLOW_VERSION:
     )
 
 from digitstudy import paths
-from digitstudy.config import resolve_config, source_error
+from digitstudy.config import declared_models_error, resolve_config, source_error
 from digitstudy.errors import DigitstudyError
 from digitstudy.files import read_json
 from digitstudy.idx import IDX_FILES
@@ -54,6 +54,7 @@ from digitstudy.study import (
 )
 from digitstudy.snakemake_internals import after_checkpoint, command_line_configfiles, dry_run, replaces_workflow_config
 from digitstudy.links import linked_files
+from digitstudy.models import declared_model_param, register_declared
 from digitstudy.versions import results_version
 
 
@@ -92,6 +93,8 @@ RESOLVED = resolved(config)
 config.clear()
 config.update(RESOLVED)
 stop_if(source_error(config, os.environ), "config")
+stop_if(declared_models_error(config, os.environ), "config")
+register_declared(config["models"])
 CONFIGFILES = relative_configfiles(command_line_configfiles(workflow), Path.cwd())
 REPLACE = replaces_workflow_config(workflow)
 stop_on_other_study(config, CONFIGFILES, REPLACE)
@@ -337,6 +340,12 @@ def get_summary_linked_files(wildcards):
     linked = linked_files(experiments(config), pairs_datasets(config))
     tables = [path for path in linked if path.endswith((".md", ".csv"))]
     return linked + [path.rsplit(".", 1)[0] + ".html" for path in tables]
+
+
+def get_declared_model(wildcards):
+    """Params function: what a job needs to build the wildcards' model when it is one of the user's own
+    (its file, function and the file's SHA-256: an edit of the file reruns its jobs); None otherwise."""
+    return declared_model_param(config["models"], wildcards.model)
 
 
 def get_setting(key):

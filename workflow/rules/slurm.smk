@@ -39,7 +39,8 @@ def start_slurm():
     global PENDING_WATCH
     if not slurm_executor(workflow):
         return
-    # Only under the slurm executor: the Slurm modules import the plugin's own.
+    # Only under the slurm executor: a local run needs neither (snakemake_internals imports the plugin's
+    # modules only when its Slurm functions run).
     from digitstudy.slurm_plan import prepare_slurm
     from digitstudy.slurm_watch import PendingWatch
 

@@ -20,6 +20,7 @@ rule train_run:
         gpu=TRAIN_GPUS,
     params:
         results=results_version("train_run"),
+        declared_model=get_declared_model,
         batch_size=get_setting("batch_size"),
         epochs=get_setting("epochs"),
         chance_patience=config["training"]["chance_patience"],

@@ -8,9 +8,11 @@ from digitstudy.scripting import job_started
 job_started(snakemake)
 
 from digitstudy.figures import plot_weights
+from digitstudy.models import use_declared_model
 from digitstudy.scripting import logged
 
 
+use_declared_model(snakemake.wildcards.model, snakemake.params.declared_model)
 with logged(snakemake.log[0]) as log:
     shown = plot_weights(
         choice_path=snakemake.input.choice,

@@ -11,10 +11,12 @@ job_started(snakemake)
 import torch
 
 from digitstudy.files import read_json
+from digitstudy.models import use_declared_model
 from digitstudy.predictions import write_round_predictions
 from digitstudy.scripting import file_list, logged
 
 
+use_declared_model(snakemake.wildcards.model, snakemake.params.declared_model)
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)  # as in training: the thread count can change float sums
     predictions = write_round_predictions(

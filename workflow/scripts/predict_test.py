@@ -9,10 +9,12 @@ job_started(snakemake)
 
 import torch
 
+from digitstudy.models import use_declared_model
 from digitstudy.predictions import write_predictions
 from digitstudy.scripting import logged
 
 
+use_declared_model(snakemake.wildcards.model, snakemake.params.declared_model)
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)  # as in training: the thread count can change float sums
     predictions, choice = write_predictions(

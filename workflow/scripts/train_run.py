@@ -7,11 +7,13 @@ from digitstudy.scripting import job_started
 # the imports (seconds, for torch): a stop while the job starts is one line in the job's log.
 job_started(snakemake)
 
+from digitstudy.models import use_declared_model
 from digitstudy.paths import EVENTS_DIR
 from digitstudy.runs import train_run
 from digitstudy.scripting import logged
 
 
+use_declared_model(snakemake.wildcards.model, snakemake.params.declared_model)
 with logged(snakemake.log[0]) as log:
     record = train_run(
         wildcards=dict(snakemake.wildcards.items()),
