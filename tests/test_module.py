@@ -4,6 +4,7 @@ Snakemake fetches over HTTP from a local web server (standing in for `github(...
 installed package and no checkout of this repository beside the study."""
 
 import contextlib
+import json
 import re
 import shutil
 import socket
@@ -23,8 +24,10 @@ from test_rerun import planned_jobs
 
 pytestmark = pytest.mark.workflow
 GITHUB_SOURCE = 'github("<owner>/digitstudy", path="workflow/Snakefile", tag="v5.0.0")'
-# What a study holds besides the workflow's code: copied from the finished quick study.
-STUDY_FOLDERS = ("data", "results", "logs", "benchmarks", ".snakemake")
+# The quick study through the module, made smaller for the run: mnist's ann beside the model of the user's
+# own (a study made by a clone would not do: Snakemake records a rule's `script:` line where the
+# Snakefile is local and nothing where it is fetched, so each reruns the other's jobs).
+SMALLER = {"mnist": {"cnn": None, "cnn_dropout": None}, "twodigit": None}
 # The quick study with the model of the user's own.
 MINE = (QUICK_CONFIG, "config/mine.yaml")
 
@@ -61,9 +64,10 @@ def module_url(tmp_path_factory):
         server.terminate()
 
 
-def own_workflow(folder, module_url):
+def own_workflow(folder, module_url, experiments=None):
     """The user's folder: config/ copied from the repository, workflow/Snakefile the example's with the
-    module at `module_url`, and a model of their own (mymodels/tiny.py, declared in config/mine.yaml)."""
+    module at `module_url`, and a model of their own (mymodels/tiny.py, declared in config/mine.yaml
+    with `experiments`, merged over the quick study's)."""
     shutil.copytree(REPO / "config", folder / "config")
     example = module_example()
     assert GITHUB_SOURCE in example
@@ -72,6 +76,8 @@ def own_workflow(folder, module_url):
     (folder / "mymodels").mkdir()
     (folder / "mymodels" / "tiny.py").write_text(MODEL_FILE)
     mine = {"models": DECLARED, "experiments": {"mnist": {"tiny_mlp": {"batch_size": 32}}}}
+    for dataset, models in (experiments or {}).items():
+        mine["experiments"][dataset] = None if models is None else {**mine["experiments"].get(dataset, {}), **models}
     (folder / MINE[1]).write_text(yaml.safe_dump(mine))
     return folder
 
@@ -86,16 +92,17 @@ def test_the_module_plans_the_quick_study_with_a_model_of_the_users_own(module_u
     assert not list(folder.glob("**/digitstudy/**/*.py"))  # no code of the workflow's beside the study
 
 
-def test_the_module_runs_the_quick_study_and_trains_the_users_model(module_url, quick_study, mnist_dir, tmp_path):
-    """The finished quick study's results under the module: up to date, so the run trains the model of
-    the user's own alone (its runs, its replicates), then the tables and summary that follow."""
-    folder = own_workflow(tmp_path / "mystudy", module_url)
-    for name in STUDY_FOLDERS:
-        shutil.copytree(quick_study / name, folder / name, symlinks=True)
+def test_the_module_runs_the_quick_study_and_trains_the_users_model(module_url, mnist_dir, tmp_path):
+    """The quick study (smaller: mnist's ann and the model of the user's own) run to its summary
+    through the module: the user's model trains its runs and replicates and meets ann in the task's
+    decisions."""
+    folder = own_workflow(tmp_path / "mystudy", module_url, experiments=SMALLER)
     done = snakemake(folder, mnist_dir=mnist_dir, configfile=MINE)
     assert done.returncode == 0, done.stderr[-3000:]
     trained = {job.wildcards["model"] for job in planned_jobs(done) if job.rule == "train_run"}
-    assert trained == {"tiny_mlp"}
+    assert trained == {"ann", "tiny_mlp"}
     assert len(list((folder / "results" / "runs" / "mnist" / "tiny_mlp").glob("*/model.pt"))) >= 4  # and replicates
+    decisions = json.loads((folder / "results" / "tables" / "mnist" / "decisions.json").read_text())
+    assert "tiny_mlp" in decisions["runs"]
     assert "tiny_mlp" in (folder / "results" / "summary.md").read_text()
     assert read_record(folder / RECORD)["study"] == "quick"

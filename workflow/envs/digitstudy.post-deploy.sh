@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Snakemake runs this in the conda environment beside it once it is made (--sdm conda): it installs
-# the workflow's library, the package digitstudy, editable from the clone this file belongs to, so
-# that the environment's jobs run the clone's code as it is now. The pinned dependencies come from
-# the environment file; tests/test_cluster.py runs this script.
+# Snakemake runs this in each conda environment of this folder once it is made (--sdm conda;
+# report.post-deploy.sh is a link to this file): it installs the workflow's library, the package
+# digitstudy, editable from the clone this file belongs to, so that the environment's jobs run the
+# clone's code as it is now. The pinned dependencies come from the environment file;
+# tests/test_cluster.py runs this script.
 set -euo pipefail
 clone="$(cd "$(dirname "$0")/../.." && pwd)"
 if ! grep -qs '^name = "digitstudy"$' "$clone/pyproject.toml"; then
