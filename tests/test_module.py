@@ -16,8 +16,9 @@ import urllib.request
 import pytest
 import yaml
 
+import digitstudy
 from digitstudy.record import RECORD, read_record
-from helpers import QUICK_CONFIG, REPO, snakemake
+from helpers import QUICK_CONFIG, REPO, copy_workflow, snakemake, workflow_error
 from test_add_model import DECLARED, MODEL_FILE
 from test_rerun import planned_jobs
 
@@ -106,3 +107,18 @@ def test_the_module_runs_the_quick_study_and_trains_the_users_model(module_url, 
     assert "tiny_mlp" in decisions["runs"]
     assert "tiny_mlp" in (folder / "results" / "summary.md").read_text()
     assert read_record(folder / RECORD)["study"] == "quick"
+
+
+def test_a_module_of_another_version_than_the_package_stops_in_one_line(mnist_dir, tmp_path):
+    """The workflow (here a copy that calls itself 0.9.0) and the installed package disagree."""
+    study = copy_workflow(tmp_path / "study")
+    common = study / "workflow" / "rules" / "common.smk"
+    common.write_text(
+        re.sub(r'^WORKFLOW_VERSION = ".*"$', 'WORKFLOW_VERSION = "0.9.0"', common.read_text(), flags=re.M)
+    )
+    dry = snakemake(study, "--dry-run", mnist_dir=mnist_dir)
+    assert dry.returncode == 1
+    assert workflow_error(dry) == [
+        f"digitstudy error: the installed digitstudy is {digitstudy.__version__}, this workflow is 0.9.0 (pip install "
+        "-r requirements.txt in a clone of this workflow, docs/usage.md)"
+    ]

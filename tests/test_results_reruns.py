@@ -38,13 +38,17 @@ def test_a_library_change_that_keeps_the_versions_reruns_nothing(quick_study, mn
 
 def as_made_by_version(study, stage, version):
     """The study's records as if `stage`'s jobs had been made by results version `version` (Snakemake
-    keeps each output's params in .snakemake/metadata): what a raised version finds."""
-    current, older = f"{stage} {RESULTS_VERSIONS[stage]}", f"{stage} {version}"
+    keeps each output's params in .snakemake/metadata, each as its repr): what a raised version finds.
+    Returns how many records it changed."""
+    current, older = repr(f"{stage} {RESULTS_VERSIONS[stage]}"), repr(f"{stage} {version}")
+    changed = 0
     for path in (study / ".snakemake" / "metadata").iterdir():
         record = json.loads(path.read_text())
         if current in (record.get("params") or []):
             record["params"] = sorted(older if param == current else param for param in record["params"])
             path.write_text(json.dumps(record))
+            changed += 1
+    return changed
 
 
 @pytest.mark.parametrize("stage, follows", [("figures", {"write_summary", "all"}), ("predictions", None)])
@@ -52,7 +56,7 @@ def test_a_raised_version_reruns_exactly_its_stages_jobs_and_what_reads_them(
     quick_study, mnist_dir, tmp_path, stage, follows
 ):
     study = copy_study(quick_study, tmp_path / "study")
-    as_made_by_version(study, stage, RESULTS_VERSIONS[stage] - 1)
+    assert as_made_by_version(study, stage, RESULTS_VERSIONS[stage] - 1) > 0
     dry = snakemake(study, "--dry-run", mnist_dir=mnist_dir)
     assert dry.returncode == 0, dry.stderr[-3000:]
     planned = {job.rule for job in planned_jobs(dry)}

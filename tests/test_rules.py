@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import digitstudy
 from digitstudy.versions import RULE_STAGES
 from helpers import REPO
 
@@ -49,3 +50,9 @@ def test_every_script_installs_its_stop_handler_before_its_imports(script):
     assert isinstance(docstring.value, ast.Constant)
     assert ast.unparse(first_import) == "from digitstudy.scripting import job_started"
     assert ast.unparse(first_call) == "job_started(snakemake)"
+
+
+def test_the_workflow_names_the_package_version_it_was_written_with():
+    """A module fetched at one version, run with the package of another, stops in one line (common.smk)."""
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    assert re.search(r'^WORKFLOW_VERSION = "(.*)"$', common, re.MULTILINE).group(1) == digitstudy.__version__

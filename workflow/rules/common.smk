@@ -5,7 +5,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 # The digitstudy package these rules were written with; the one installed where snakemake runs must be
-# it (tests/test_module.py checks that the two agree).
+# it (tests/test_rules.py checks that the two agree).
 WORKFLOW_VERSION = "5.0.0"
 INSTALL_HINT = "pip install -r requirements.txt in a clone of this workflow, docs/usage.md"
 
