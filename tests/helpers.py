@@ -215,7 +215,7 @@ def copy_workflow(workdir):
     """The workflow's code and configs (not its data or results) in `workdir`."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    for folder in ("workflow", "config", "slurm", "scripts"):
+    for folder in ("workflow", "config", "slurm"):
         shutil.copytree(REPO / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return workdir
 
