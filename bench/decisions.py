@@ -24,6 +24,7 @@ import time
 
 import pandas as pd
 
+from arguments import positive_int  # bench/arguments.py, beside this script
 from digitstudy.simulation import NOISES, Case, Scenario, simulate
 from digitstudy.tables import table_markdown
 
@@ -65,13 +66,6 @@ def scenario_note(scenario, studies):
         f"rho {scenario.rho}, tau {scenario.tau}, sigma {scenario.sigma}, delta {scenario.delta}; "
         f"looks every {scenario.step} replicates from {scenario.first} to {scenario.maximum}, alpha {scenario.alpha}."
     )
-
-
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def parse_args(argv):

@@ -41,7 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from digitstudy.datasets import Split, make_pairs, pixel_stats
+from arguments import positive_int  # bench/arguments.py, beside this script
+from digitstudy.datasets import Split, draw_pairs, pixel_stats
 from digitstudy.errors import DigitstudyError
 from digitstudy.idx import read_images_and_labels
 from digitstudy.models import build_model
@@ -103,7 +104,7 @@ def build_datasets(samples):
     rng = np.random.default_rng(SEED)
     images, labels, source = load_digits(samples, rng)
     digits = Split(images[:, None], labels)
-    return {"mnist": digits, "two_digit": make_pairs(digits, samples, rng)}, source
+    return {"mnist": digits, "two_digit": draw_pairs(digits, samples, rng)}, source
 
 
 class ArrayDataset(Dataset):
@@ -254,13 +255,6 @@ def summary_line(rows):
 
 
 # --- entry point ---------------------------------------------------------------------------------
-
-
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
 
 
 def parse_args(argv):
