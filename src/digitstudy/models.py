@@ -10,13 +10,13 @@ config (`models:` a Python file of their project and the function in it that bui
 declared_spec registers it like the others, and declared_model_error checks it before any job.
 """
 
-import hashlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .errors import DigitstudyError
+from .files import sha256_file
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def declared_model_param(declarations, name):
     declaration = (declarations or {}).get(name)
     if declaration is None:
         return None
-    digest = hashlib.sha256(Path(declaration["file"]).read_bytes()).hexdigest()
+    digest = sha256_file(declaration["file"])
     return {"file": declaration["file"], "function": declaration["function"], "sha256": digest}
 
 

@@ -157,36 +157,37 @@ def replicate_runs(dataset, model, folder):
     return [run for run in plan_runs(path) if len(run) == 4] if path.is_file() else []
 
 
-def split_checksum(config, dataset, split_seed, folder, checksums):
-    """The SHA-256 of a replicate's data file (memoised in `checksums`), or why it is not the config's."""
+def split_data(config, dataset, split_seed, folder, checked):
+    """(the SHA-256 of a replicate's data file, None) or (None, why it is not the config's), memoised in
+    `checked` (several models' replicates share a split)."""
     key = (dataset, split_seed)
-    if key not in checksums:
+    if key not in checked:
         problem = data_change(config, dataset, folder, split_seed)
-        path = Path(folder) / dataset_file(dataset, split_seed)
-        checksums[key] = ValueError(problem) if problem else sha256_file(path)
-    return checksums[key]
+        checked[key] = (
+            (None, problem) if problem else (sha256_file(Path(folder) / dataset_file(dataset, split_seed)), None)
+        )
+    return checked[key]
 
 
-def experiment_runs(config, dataset, model, folder, checksums):
-    """(run, the SHA-256 of the data it must have trained on, or why that data is not the config's) of
-    every run of an experiment that the upgrade checks: its seed study and grid, and its replicates."""
-    runs = [(run, checksums[dataset]) for run in all_runs(config)]
+def experiment_runs(config, dataset, model, folder, checksums, checked):
+    """(run, the SHA-256 of the data it must have trained on, why that data is not the config's or None)
+    of every run of an experiment that the upgrade checks: its seed study and grid, and its replicates."""
+    runs = [(run, checksums[dataset], None) for run in all_runs(config)]
     for run in replicate_runs(dataset, model, folder):
         if (Path(folder) / run_path(RUN_DIR, dataset, model, run) / "metrics.json").is_file():
-            runs.append((run, split_checksum(config, dataset, run[3], folder, checksums)))
+            runs.append((run, *split_data(config, dataset, run[3], folder, checked)))
     return runs
 
 
 def upgrade_plan(layout, config, folder="."):
     """The Plan that brings the study in `folder`, of layout `layout`, over to this layout."""
     plan = Plan(moves=file_moves(layout, folder), removals=obsolete_files(layout, config, folder))
-    checksums = data_checksums(config, folder, plan.changed)
+    checksums, checked = data_checksums(config, folder, plan.changed), {}
     for dataset, model in experiments(config):
         if dataset not in checksums:
             continue
-        for run, data_sha256 in experiment_runs(config, dataset, model, folder, checksums):
-            problem = data_sha256 if isinstance(data_sha256, ValueError) else None
-            problem = problem or run_change(config, dataset, model, run, data_sha256, folder)
+        for run, data_sha256, data_problem in experiment_runs(config, dataset, model, folder, checksums, checked):
+            problem = data_problem or run_change(config, dataset, model, run, data_sha256, folder)
             if problem:
                 plan.changed.append(f"{dataset}/{model}/{run_name(*run)}: {problem}")
             else:
