@@ -56,7 +56,28 @@ def quick_study(request, tmp_path_factory, mnist_dir):
 SLOWEST_FIRST = ("test_slurm.py", "test_interruptions.py", "test_rerun.py", "test_add_model.py")
 
 
+# A test that uses one of these fixtures needs what the marker names (pytest.ini): it is marked so here,
+# so that `-m "not slurm"` and `-m "not browser"` leave out exactly the tests that need them.
+MARKED_BY_FIXTURE = {"slurm_cpus": "slurm", "chromium": "browser"}
+
+
+def mark_by_fixture(item):
+    for fixture, marker in MARKED_BY_FIXTURE.items():
+        if fixture in item.fixturenames:
+            item.add_marker(marker)
+
+
+def check_workflow_marker(item):
+    """A test that runs a study must say so: `-m "not workflow"` may never start one."""
+    if "quick_study" in item.fixturenames and item.get_closest_marker("workflow") is None:
+        raise pytest.UsageError(f"{item.nodeid} uses the quick study but is not marked workflow")
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        mark_by_fixture(item)
+        check_workflow_marker(item)
+
     def rank(item):
         name = item.path.name
         return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)

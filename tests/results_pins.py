@@ -805,7 +805,7 @@ def variance_frame(runs, images=2000):
         row = {"dataset": group["dataset"].iloc[0], "model": model, "lr": group["lr"].iloc[0], "momentum": 0.9, "n": n}
         row.update(test_error_mean=mean, test_error_sd=sd, test_error_se=se, test_error_se_images=se_images)
         row.update(test_error_low=max(mean - 2 * se, 0), test_error_high=min(mean + 2 * se, 1))
-        row.update(valid_error_mean=group["valid_error"].mean(), learned=f"{int(group['learned'].sum())} of {n}")
+        row.update(valid_error_mean=group["valid_error"].mean(), learned=int(group["learned"].sum()))
         rows.append(
             {
                 **row,

@@ -9,13 +9,18 @@ from digitstudy.aggregate import (
     choice_record,
     choose,
     far_worse,
-    grid_markdown,
     grid_table,
+    grid_view,
+    runs_table,
     seed_summary_rows,
     seed_table,
     seed_view,
+    write_runs_table,
 )
+from digitstudy.errors import DigitstudyError
+from digitstudy.scripting import ERROR_PREFIX, logged
 from digitstudy.summary import ranked_models
+from digitstudy.tables import markdown_table
 
 
 def run(lr, momentum, valid_error, test_error, valid_loss=0.1, status="ok", seed=1, train_error=0.01):
@@ -103,7 +108,7 @@ def test_far_worse_flags_healthy_runs_far_above_the_chosen_one():
     assert grid_table(runs, choose(runs))["far_worse"].sum() == 1
 
 
-def test_grid_markdown_marks_diverged_cells_and_the_chosen_one():
+def test_grid_view_marks_diverged_cells_and_the_chosen_one():
     runs = pd.DataFrame(
         [
             run(0.01, 0.0, 0.03, 0.03),
@@ -112,7 +117,10 @@ def test_grid_markdown_marks_diverged_cells_and_the_chosen_one():
             run(0.5, 0.9, math.nan, math.nan, status="diverged"),
         ]
     )
-    text = grid_markdown(grid_table(runs, choose(runs)))
+    view = grid_view(grid_table(runs, choose(runs))).set_index("lr")
+    assert list(view.columns) == ["momentum 0", "momentum 0.9"]
+    assert (view.loc[0.01, "momentum 0.9"], view.loc[0.5, "momentum 0.9"]) == ("2.00 **chosen**", "diverged (epoch 3)")
+    text = markdown_table(grid_view(grid_table(runs, choose(runs))))
     assert "diverged (epoch 3)" in text
     assert "2.00 **chosen**" in text
     assert text.count("**chosen**") == 1
@@ -142,3 +150,19 @@ def test_best_model_of_a_task_is_the_lowest_mean_validation_error_over_its_repli
         }
     )
     assert list(ranked_models(variance)["model"]) == ["cnn", "ann"]  # the test error never ranks
+
+
+@pytest.mark.parametrize("text", ['{"run": "seed1_lr0.1_mom0.9", "final": {"train_lo', ""])
+def test_a_damaged_run_record_ends_the_job_with_one_line_naming_it_and_how_to_train_it_again(tmp_path, text):
+    """A metrics.json cut short (by hand, or empty from a full disk): one line in the job's log, no traceback."""
+    damaged = tmp_path / "results/runs/mnist/ann/seed1_lr0.1_mom0.9/metrics.json"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_text(text)
+    with pytest.raises(DigitstudyError, match="damaged"):
+        runs_table([damaged])
+    log = tmp_path / "collect_runs.log"
+    with pytest.raises(SystemExit), logged(log):
+        write_runs_table([damaged], tmp_path / "runs.csv", tmp_path / "runs.html")
+    (line,) = log.read_text().splitlines()
+    assert line.startswith(f"{ERROR_PREFIX}{damaged}: damaged, not a run's record (")
+    assert line.endswith(f"train its run again with `snakemake --forcerun {damaged}` (and your usual options)")

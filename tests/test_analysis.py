@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from digitstudy.aggregate import choose, learned, seed_table, seed_test_errors
-from digitstudy.compare import chosen_models_table, pairwise_table
-from digitstudy.confirm import decisions_record, variance_table
-from digitstudy.costs import cost_table, problem_runs_table, read_benchmark, run_costs
+from digitstudy.compare import CHOSEN_UNITS, PAIRWISE_UNITS, chosen_models_table, pairwise_table
+from digitstudy.confirm import VARIANCE_UNITS, decisions_record, variance_table, variance_view
+from digitstudy.costs import COST_UNITS, cost_table, problem_runs_table, read_benchmark, run_costs
 from digitstudy.datasets import read_splits, write_splits
 from digitstudy.error_analysis import class_error_table, confusion, digit_pair_table, worst_predictions
 from digitstudy.links import linked_files
@@ -20,8 +20,8 @@ from digitstudy.models import build_model
 from digitstudy.paths import TRAIN_BENCHMARK, named_run_path
 from digitstudy.predictions import chosen_model_path, predict_test
 from digitstudy.reportpage import without_links
-from digitstudy.summary import findings
-from digitstudy.tables import shown_table, table_html
+from digitstudy.summary import findings, not_learned_note
+from digitstudy.tables import number_text, shown_table
 from digitstudy.training import evaluate, on_device, to_tensor_split
 from helpers import learnable_split, predictions
 
@@ -102,6 +102,8 @@ def test_chosen_models_table_gives_test_errors_with_exact_intervals():
     assert table.loc["ann", "low"] < 0.05 < table.loc["ann", "high"]
     assert table.loc["cnn", "seed_test_mean"] == pytest.approx(0.02)
     assert table.loc["cnn", "experiment"] == "mnist / cnn"
+    shown = shown_table(table.reset_index(), CHOSEN_UNITS).set_index("model")
+    assert shown.loc["ann", ["test errors", "test error (%)", "seed test mean (%)"]].tolist() == ["100", "5.00", "5.03"]
 
 
 IMAGES = 2000
@@ -170,6 +172,11 @@ def test_a_clear_difference_is_decided_with_the_winner_named_and_the_same_pairs_
     assert "which holds jointly over the rounds and the task's one comparison" in row["verdict"]
     assert row["description"].startswith("cnn was better in 5 of 5")
     assert "the two chosen grid runs alone (two trained networks, not part of the verdict)" in row["description"]
+    # Markdown and HTML: fractions in percent, differences in points, counts whole, p-values in words.
+    shown = shown_table(table, PAIRWISE_UNITS).iloc[0]
+    assert shown["replicate mean a (%)"] == f"{100 * wrong['ann'].mean():.2f}"
+    assert (shown["p a beats b (%)"], shown["difference (points)"], shown["b wins"]) == ("0.00", "3.00", "5")
+    assert shown["mcnemar p value"].startswith("p ")
 
 
 def test_an_open_pair_asks_for_another_round_and_at_the_budget_is_not_decided_with_its_floor():
@@ -208,7 +215,10 @@ def test_the_variance_table_sets_the_replicates_spread_beside_the_seeds():
     assert table.loc["cnn", "test_error_sd"] == 0 and math.isnan(table.loc["cnn", "sd_ratio"])
     assert table.loc["cnn", "test_error_low"] < 0.02 < table.loc["cnn", "test_error_high"]
     assert table.loc["cnn", "test_error_se_images"] > 0
-    assert 0 <= table.loc["ann", "test_error_low"] and table.loc["ann", "learned"] == "3 of 3"
+    assert 0 <= table.loc["ann", "test_error_low"] and (table.loc["ann", "learned"], table.loc["ann", "n"]) == (3, 3)
+    shown = shown_table(variance_view(table.reset_index()), VARIANCE_UNITS).set_index("model")
+    assert shown.loc["ann", ["n", "learned", "test error mean (%)"]].tolist() == ["3", "3 of 3", "5.50"]
+    assert shown.loc["ann", "sd ratio"] == number_text(ratio, 2) and shown.loc["cnn", "sd ratio"] == "-"
 
 
 def test_a_run_within_the_margin_of_chance_did_not_learn():
@@ -276,6 +286,9 @@ def test_costs_add_up_per_experiment_and_count_what_early_stopping_saved(tmp_pat
     assert table.loc["mnist / ann", "cpu_hours"] == pytest.approx(3 * 440 / 3600)
     assert table.loc["whole study", "cpu_hours"] == pytest.approx((3 * 440 + 36) / 3600)
     assert table.loc["whole study", "saved_hours"] == pytest.approx(300 / 3600)
+    assert table["runs"].tolist() == [3, 0, 3] and table["diverged"].dtype == int  # counts stay whole
+    shown = shown_table(table.reset_index(), COST_UNITS).set_index("part")
+    assert shown.loc["whole study"].tolist() == ["3", "1", "0.39", "0.38", "0.083"]  # hours: two digits
     path = named_run_path(TRAIN_BENCHMARK, "mnist", "ann", "seed1_lr0.01_mom0.9")
     assert path == "benchmarks/train/mnist/ann/seed1_lr0.01_mom0.9.tsv"
     assert read_benchmark(path) == {"seconds": 450.0, "cpu_seconds": 440.0}
@@ -288,31 +301,6 @@ def test_problem_runs_list_diverged_and_far_worse_runs(tmp_path, monkeypatch):
     table = problem_runs_table(run_costs(runs), {("mnist", "ann"): 0.02})
     assert list(table["problem"]) == ["far worse", "diverged: chance level"]
     assert list(table["lr"]) == [0.1, 0.5]
-
-
-def test_tables_show_percent_and_p_values_for_readers():
-    frame = pd.DataFrame(
-        {
-            "model": ["ann"],
-            "test_error": [0.0123],
-            "p_value": [0.0001],
-            "test_errors": [123],
-            "difference_low": [-0.002],
-            "sd_ratio_low": [0.80653],
-        }
-    )
-    shown = shown_table(frame)
-    assert list(shown.columns) == [
-        "model",
-        "test error (%)",
-        "p value",
-        "test errors",
-        "difference low (points)",
-        "sd ratio low",
-    ]
-    assert list(shown.iloc[0]) == ["ann", "1.23", "p < 0.001", "123", "-0.20", "0.81"]
-    page = table_html(frame, "A title", "what it shows")
-    assert '<th onclick="sortBy(this)">test error (%)</th>' in page and "filterRows" in page
 
 
 def test_predictions_from_saved_weights_reproduce_the_evaluated_test_error(tmp_path):
@@ -408,10 +396,12 @@ def test_findings_rest_on_the_replicates_and_name_what_did_not_learn(tmp_path, m
     assert items[1].startswith("**What the split adds** (test-error sd over the replicates, which vary seed and")
     ann, cnn = (variance["mnist"].set_index("model").loc[model] for model in ("ann", "cnn"))
     assert ann["sd_ratio_low"] < 1 < ann["sd_ratio_high"] and cnn["sd_ratio_high"] < 1  # replicates 5, seeds 2
+    ratios = [
+        number_text(row[column], 2) for row in (ann, cnn) for column in ("sd_ratio", "sd_ratio_low", "sd_ratio_high")
+    ]
     assert items[1].endswith(
-        f"mnist / ann {ann['sd_ratio']:.2f} ({ann['sd_ratio_low']:.2f} to {ann['sd_ratio_high']:.2f}); mnist / cnn "
-        f"{cnn['sd_ratio']:.2f} ({cnn['sd_ratio_low']:.2f} to {cnn['sd_ratio_high']:.2f}): the spread over the "
-        "replicates is smaller for mnist / cnn; the other intervals hold 1."
+        "mnist / ann {} ({} to {}); mnist / cnn {} ({} to {}): the spread over the replicates is smaller for mnist / "
+        "cnn; the other intervals hold 1.".format(*ratios)
     )
     assert items[2].startswith("**Runs that did not learn** (final validation error within 10 points of chance")
     assert "1 of 3 runs; mnist / ann: 1 of 3 (seed1_lr0.5_mom0.9)" in items[2]
@@ -448,3 +438,9 @@ def test_a_task_of_one_model_has_an_empty_pairwise_table_with_its_columns():
     _, frames, _ = task()
     table = compared({"ann": [0.05, 0.06]}, frames)[0]
     assert table.empty and "verdict" in table.columns and "mcnemar_p_value" in table.columns
+
+
+def test_a_model_none_of_whose_replicates_learned_is_named_untrustworthy():
+    variance = pd.DataFrame([{"model": "ann", "n": 5, "learned": 0}, {"model": "cnn", "n": 5, "learned": 2}])
+    notes = [not_learned_note(row) for _, row in variance.iterrows()]
+    assert notes[0].startswith(" None of its 5 replicates learned") and notes[1] == ""

@@ -46,15 +46,33 @@ def test_only_cuda_asks_for_a_gpu():
     assert training_gpus("cuda") == 1 and training_gpus("cpu") == 0
 
 
-def test_profile_is_the_documented_slurm_profile():
-    assert PROFILE["executor"] == "slurm"
-    for key in ("jobs", "latency-wait", "cores"):
-        assert isinstance(PROFILE[key], int) and PROFILE[key] > 0
-    assert PROFILE["rerun-incomplete"] and PROFILE["keep-going"] and PROFILE["printshellcmds"]
-    assert PROFILE["slurm-status-command"] == "squeue"
+def workflow_rules():
+    """The names of the workflow's rules and checkpoints."""
+    files = [REPO / "workflow" / "Snakefile", *(REPO / "workflow" / "rules").glob("*.smk")]
+    pattern = re.compile(r"^(?:rule|checkpoint) (\w+):", re.MULTILINE)
+    return {name for path in files for name in pattern.findall(path.read_text())}
+
+
+def test_the_profile_groups_rules_of_the_workflow_and_keeps_the_choices_readers_apart():
+    """A renamed rule would leave its group unnoticed (a Slurm job of its own again). The jobs that read
+    every run or replicate wait for the choices (a checkpoint) and must stay out of the aggregate group
+    (snakemake/snakemake#823); each group that group-components sizes is one the profile forms."""
+    groups = PROFILE["groups"]
+    assert set(groups) <= workflow_rules(), f"no such rule: {set(groups) - workflow_rules()}"
+    assert {"collect_runs", "tabulate_costs", "tabulate_replicates"} <= workflow_rules() - set(groups)
+    assert set(PROFILE["group-components"]) <= set(groups.values())
     assert "gpu" not in PROFILE["default-resources"], "only training jobs may ask for a GPU"
-    assert PROFILE["groups"]["train_run"] in PROFILE["group-components"]
-    assert "## On a cluster" in (REPO / "README.md").read_text()
+
+
+def test_snakemake_finds_this_profile_by_the_name_the_readme_gives(monkeypatch):
+    """`snakemake --profile slurm` in the repository root reads slurm/config.yaml, and no other file of
+    the folder (a profile.v9+.yaml beside it would win)."""
+    from snakemake.cli import get_profile_dir
+
+    name = re.search(r"snakemake --profile (\S+)", (REPO / "README.md").read_text()).group(1)
+    monkeypatch.chdir(REPO)
+    _, found = get_profile_dir(name)
+    assert found.resolve() == (REPO / "slurm" / "config.yaml").resolve()
 
 
 def pins(lines):

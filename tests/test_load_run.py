@@ -1,5 +1,6 @@
-"""load_run's model (docs/output.md, "Use a trained model"): one image or a batch, one line for any
-other input, and weights that stay those of the registry's model."""
+"""load_run's model (docs/output.md, "Use a trained model"): the registry's model as model.pt holds it,
+behaving as that model does; image_logits takes one image or a batch and refuses any other input in
+one line."""
 
 import pytest
 import torch
@@ -7,7 +8,7 @@ import torch
 from digitstudy import predictions
 from digitstudy.datasets import SPLITS, read_splits, write_splits
 from digitstudy.models import build_model
-from digitstudy.predictions import load_run
+from digitstudy.predictions import image_logits, load_run
 from helpers import learnable_split, run_settings, train_into
 
 
@@ -41,11 +42,11 @@ def images(data_file):
 def test_one_image_gives_its_logits_as_a_vector(run, data_file, images):
     model, preprocess = load_run(run[0], data_file=data_file)
     batch = preprocess(images)
-    logits = model(preprocess(images[0]))
+    logits = image_logits(model, preprocess(images[0]), IMAGE_SHAPE)
     assert logits.shape == (N_CLASSES,)
     assert torch.equal(logits, model(batch[:1])[0])  # the same computation as a batch of one
     torch.testing.assert_close(logits, predictions.test_logits(model, batch)[0])
-    assert model(batch).shape == (len(images), N_CLASSES)
+    assert torch.equal(image_logits(model, batch, IMAGE_SHAPE), model(batch))
 
 
 SHAPES = "one image of shape 1 x 12 x 10 or a batch N x 1 x 12 x 10"
@@ -68,9 +69,34 @@ SHAPES = "one image of shape 1 x 12 x 10 or a batch N x 1 x 12 x 10"
 def test_any_other_input_is_refused_in_one_line_naming_the_shape_expected(run, data_file, given, message):
     model, _ = load_run(run[0], data_file=data_file)
     with pytest.raises(ValueError) as refused:
-        model(given)
+        image_logits(model, given, IMAGE_SHAPE)
     assert str(refused.value) == message
-    assert model(torch.zeros(2, *IMAGE_SHAPE)).shape == (2, N_CLASSES)  # a refused call changed nothing
+    assert image_logits(model, torch.zeros(2, *IMAGE_SHAPE), IMAGE_SHAPE).shape == (2, N_CLASSES)
+
+
+def outcome(model, given):
+    """What `model` makes of `given`: its output, or the type and message of the error it raises."""
+    try:
+        return model(given)
+    except (RuntimeError, ValueError) as error:
+        return type(error), str(error)
+
+
+def test_the_model_behaves_as_the_registry_model_with_the_saved_weights(run, data_file, images):
+    """On any input, even one it cannot take (one image without its batch dimension, raw pixels), before
+    and after image_logits used it: load_run adds nothing to the model, hooks included."""
+    run_dir, name = run
+    model, preprocess = load_run(run_dir, data_file=data_file)
+    plain = build_model(name, IMAGE_SHAPE, N_CLASSES).eval()
+    plain.load_state_dict(torch.load(run_dir / "model.pt", weights_only=True))
+    inputs = [preprocess(images), preprocess(images[0]), torch.as_tensor(images)]
+    image_logits(model, preprocess(images[0]), IMAGE_SHAPE)
+    for given in inputs:
+        got, expected = outcome(model, given), outcome(plain, given)
+        if isinstance(expected, torch.Tensor):  # close, not equal: a cnn computes in channels-last order
+            torch.testing.assert_close(got, expected)
+        else:
+            assert got == expected
 
 
 def test_the_model_keeps_the_registry_models_weights_and_keys(run, data_file, tmp_path):

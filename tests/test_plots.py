@@ -2,6 +2,7 @@
 grid says, labelled axes; every figure also saved once (dpi 80) to be looked at."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -18,6 +19,7 @@ from digitstudy import figures
 from digitstudy.figures import plot_comparison, plot_replicates
 from digitstudy.models import MODELS
 from digitstudy.plots import (
+    ReadableLogTicks,
     class_errors,
     comparison,
     confusion_matrix,
@@ -25,13 +27,14 @@ from digitstudy.plots import (
     learning_curves,
     model_colour,
     pair_samples,
+    plain_number,
+    prediction_tiles,
     replicate_counts,
     replicates,
     save,
     tile_grid,
     tile_mosaic,
     weights_figure,
-    worst_predictions,
 )
 
 
@@ -212,7 +215,7 @@ def variance_of(runs, images=10_000):
                 "test_error_low": np.clip(mean - 1.96 * se, 0, 1),
                 "test_error_high": np.clip(mean + 1.96 * se, 0, 1),
                 "valid_error_mean": group["valid_error"].mean(),
-                "learned": f"{int(group['learned'].sum())} of {n}",
+                "learned": int(group["learned"].sum()),
                 "seed_n": 5,
                 "seed_test_error_sd": 0.0005,
                 "sd_ratio": sd / 0.0005,
@@ -258,8 +261,8 @@ FIGURES = {
     "class_errors_fashion": lambda: class_errors(
         class_table(10), "fashion / cnn: test error per class", "cnn", FASHION
     ),
-    "worst": lambda: worst_predictions(*worst()),
-    "worst_fashion": lambda: worst_predictions(*worst_named()),
+    "worst": lambda: prediction_tiles(*worst()),
+    "worst_fashion": lambda: prediction_tiles(*worst_named()),
     "replicates": lambda: replicates(*replicate_tables(), REPLICATES_TITLE),
     "replicates_twodigit": lambda: replicates(*replicate_tables("twodigit", DIVERGED), "twodigit: replicates"),
     "pairs": lambda: pair_samples(*pairs(), "two_digit"),
@@ -381,6 +384,54 @@ def test_a_narrow_log_axis_still_shows_numbers():
     assert sum(low <= float(text) <= high for text in shown) >= 2
 
 
+def labelled_ticks(axis):
+    """The numbers written at an axis's ticks that lie in its view."""
+    low, high = sorted(axis.get_view_interval())
+    texts = [label.get_text() for label in axis.get_ticklabels(which="both") if label.get_text()]
+    return [text for text in texts if low <= float(text) <= high]
+
+
+def test_curves_say_their_log_scale_and_label_it_in_plain_numbers(pictures):
+    """Two epochs of a quick study, loss 0.27 to 1.05, gave one or two labels before; every panel of
+    one epoch range or twenty now has at least three, written as plain numbers (0.05, not 5x10^-2)."""
+    quick = pd.DataFrame(
+        {"epoch": [1, 2], "train_loss": [1.05, 0.35], "train_error": [0.3, 0.11], "valid_loss": [0.4, 0.27]}
+    ).assign(valid_error=[0.12, 0.1])
+    for figure in (pictures["curves"], learning_curves({0: quick}, "toy", "cnn")):
+        figure.canvas.draw()
+        loss, error = figure.axes
+        assert (loss.get_ylabel(), error.get_ylabel()) == (
+            "cross-entropy loss, log scale",
+            "misclassification (%), log scale",
+        )
+        for axes in (loss, error):
+            assert axes.get_yscale() == "log"
+            shown = labelled_ticks(axes.yaxis)
+            assert len(shown) >= 3 and all(re.fullmatch(r"\d+(\.\d+)?", text) for text in shown), shown
+
+
+@pytest.mark.parametrize("low, high", [(0.27, 1.05), (0.013, 0.017), (1.2, 1.7), (0.002, 2.5), (1, 126), (1e-5, 3)])
+def test_a_log_axis_gets_enough_ticks_and_not_too_many(low, high):
+    ticks = ReadableLogTicks().tick_values(low, high)
+    assert 3 <= len(ticks) <= 8 and all(low <= tick <= high for tick in ticks), ticks
+    assert all("e" not in plain_number(tick) for tick in ticks)
+
+
+def test_confusion_counts_are_readable_at_the_reports_width(pictures):
+    """The report shows a figure about 800 pixels wide (the full study's 120 dpi): every count of a
+    19-class matrix, the diagonal's thousands too, is at least 10 pixels high there, and fits its cell."""
+    for name in ("confusion_19", "confusion_10", "confusion_fashion"):
+        figure = pictures[name]
+        figure.set_dpi(120)
+        figure.canvas.draw()
+        axes = figure.axes[0]
+        shrink = min(1.0, 800 / figure.bbox.width)
+        cell = axes.get_window_extent().width / len(axes.get_xticks())
+        counts = axes.texts
+        assert counts and all(text.get_fontsize() / 72 * 120 * shrink >= 10 for text in counts), name
+        assert all(text.get_window_extent().width < cell for text in counts), name
+
+
 def test_curves_legend_explains_styles_not_seeds(pictures):
     labels = [text.get_text() for legend in pictures["curves"].legends for text in legend.get_texts()]
     assert labels == ["train, mean over the epoch's batches", "validation", "3 seeds, thin", "mean, thick"]
@@ -450,7 +501,7 @@ def test_confusion_matrix_ticks_every_class_and_leaves_zero_cells_blank(pictures
     figure = pictures["confusion_3"]
     axes, bar = figure.axes
     assert [label.get_text() for label in axes.get_xticklabels()] == ["zero", "one", "two"]
-    assert len(axes.get_yticks()) == 3 and bar.get_ylabel() == "test images"
+    assert len(axes.get_yticks()) == 3 and bar.get_ylabel() == "test images, log scale"
     assert axes.images[0].get_array().mask.sum() == 3
     assert len(pictures["confusion_19"].axes[0].get_xticks()) == 19
 
@@ -516,7 +567,7 @@ def test_every_axis_is_labelled(pictures, name):
 
 
 def test_a_model_without_a_wrong_test_image_gets_a_picture_saying_so(tmp_path):
-    figure = worst_predictions(np.zeros((0, 1, 28, 28), np.uint8), [], [], [], "mnist / ann: the 0 test images")
+    figure = prediction_tiles(np.zeros((0, 1, 28, 28), np.uint8), [], [], [], "mnist / ann: the 0 test images")
     texts = [text.get_text() for axis in figure.axes for text in axis.texts]
     assert texts == ["no test image is misclassified"]
     save(figure, tmp_path / "worst.png", dpi=60)

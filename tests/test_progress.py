@@ -12,10 +12,26 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 import digitstudy.commands.progress
 from digitstudy.models import model_spec
-from digitstudy.progress import Run, planned_runs, read_study, report, run_log, run_state, time_left
+from digitstudy.paths import CHECKPOINT_NAME
+from digitstudy.progress import (
+    AtOnce,
+    Run,
+    planned_runs,
+    read_run,
+    read_study,
+    report,
+    run_dir,
+    run_log,
+    run_state,
+    runs_at_once,
+    study_at_once,
+    time_left,
+)
+from digitstudy.snakemake_internals import LOCKS
 from helpers import (
     REPO,
     copy_study,
@@ -205,22 +221,84 @@ def test_the_docs_example_has_the_shape_of_the_commands_real_output(in_progress)
     assert shape(estimate) == shape(real_estimate)
 
 
+ONE_AT_ONCE = AtOnce(1, "assumed: one, as no snakemake runs now")
+
+
+def stopped_run(folder, seed, checkpoint_epochs):
+    """A run whose job Ctrl-C stopped in `folder`, its log's last line as the job writes it, and a
+    checkpoint of `checkpoint_epochs` epochs (2 s each) where it had finished one."""
+    run = Run(f"mnist/cnn/seed{seed}_lr0.1_mom0.9", ("mnist", "cnn"), (seed, 0.1, 0.9), 4, 1.0)
+    log = run_log(folder, run)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    if checkpoint_epochs:
+        resumes = f"the next run resumes from the checkpoint of epoch {checkpoint_epochs}"
+        run_dir(folder, run).mkdir(parents=True)
+        history = [{"epoch": epoch, "seconds": 2.0} for epoch in range(1, checkpoint_epochs + 1)]
+        torch.save({"history": history}, run_dir(folder, run) / CHECKPOINT_NAME)
+    else:
+        resumes = "no checkpoint yet, the next run starts afresh"
+    log.write_text(f"interrupted by SIGINT in epoch {checkpoint_epochs + 1} of 4: {resumes}\n")
+    return run
+
+
 def test_a_run_whose_job_was_stopped_is_interrupted_until_a_later_snakemake_takes_it_up(tmp_path):
-    run = Run("mnist/cnn/seed1_lr0.1_mom0.9", ("mnist", "cnn"), (1, 0.1, 0.9), 4, 1.0)
+    run = stopped_run(tmp_path, 1, checkpoint_epochs=1)
     log = run_log(tmp_path, run)
-    log.parent.mkdir(parents=True)
-    log.write_text(
-        "epoch   1 ...\ninterrupted by SIGINT in epoch 2 of 4: the next run resumes from the checkpoint of epoch 1\n"
-    )
     assert run_state(tmp_path, run, started=None) == "interrupted"  # no Snakemake now
     assert run_state(tmp_path, run, started=log.stat().st_mtime + 1) == "waiting"  # a later one will take it up
-    run.state, run.epoch_seconds, run.last_change = "interrupted", [2.0], time.time()
+    run = read_run(tmp_path, run, started=None)
     waiting = Run("mnist/cnn/seed2_lr0.1_mom0.9", ("mnist", "cnn"), (2, 0.1, 0.9), 4, 1.0)
-    lines = report([run, waiting])
+    lines = report([run, waiting], ONE_AT_ONCE)
     assert lines[0] == (
-        "runs: 2, done 0, running 0, waiting 1, interrupted 1 (the next snakemake resumes them from their checkpoints)"
+        "runs: 2, done 0, running 0, waiting 1, interrupted 1 (the next snakemake resumes it from its checkpoint)"
     )
-    assert lines[1].startswith(f"  {run.name}  1/4 epochs, 2.0 s per epoch, last change ") and lines[1].endswith(
-        ", interrupted"
+    assert lines[1].startswith(f"  {run.name}  1/4 epochs, 2.0 s per epoch, last change ")
+    assert lines[1].endswith(", interrupted: resumes after epoch 1")
+    assert lines[2].startswith("training time left: about 14 s at 1 run at once")  # its 3 epochs and the other's 4
+
+
+def test_interrupted_runs_are_told_apart_by_their_checkpoints(tmp_path):
+    """A run stopped in its first epoch has no checkpoint: the next snakemake starts it afresh."""
+    resumed, afresh = (
+        read_run(tmp_path, stopped_run(tmp_path, seed, epochs), None) for seed, epochs in [(1, 2), (2, 0)]
     )
-    assert lines[2].startswith("training time left: about 14 s")  # its 3 epochs and the other run's 4
+    lines = report([resumed, afresh], ONE_AT_ONCE)
+    assert lines[0].endswith(
+        "interrupted 2 (the next snakemake resumes 1 from its checkpoint and starts 1 afresh, with no checkpoint yet)"
+    )
+    assert lines[1].endswith(", interrupted: resumes after epoch 2") and lines[1].startswith(f"  {resumed.name}  2/4")
+    assert lines[2].endswith(", interrupted: no checkpoint yet, starts afresh") and "  0/4 epochs" in lines[2]
+    assert report([afresh], ONE_AT_ONCE)[0].endswith(
+        "interrupted 1 (no checkpoint yet: the next snakemake starts it afresh)"
+    )
+    assert time_left([resumed, afresh], slots=1) == 2.0 * (2 + 4)  # the fresh start trains all 4 epochs
+
+
+def test_the_runs_at_once_are_assumed_and_said_to_be(tmp_path):
+    """No file of the folder holds Snakemake's --cores: while a Snakemake works here (its lock), as many
+    as train now; one otherwise, as after a Ctrl-C. Either is said to be assumed, not passed off as known."""
+    assert runs_at_once(running=2, snakemake_now=True) == AtOnce(2, "assumed: as many as train now")
+    assert runs_at_once(running=0, snakemake_now=True) == AtOnce(1, "assumed: one, as none trains now")
+    assert runs_at_once(running=0, snakemake_now=False) == AtOnce(1, "assumed: one, as no snakemake runs now")
+    training = [
+        Run(f"mnist/cnn/{seed}", ("mnist", "cnn"), (seed, 0.1, 0.9), 4, 1.0, state="running") for seed in (1, 2)
+    ]
+    assert study_at_once(tmp_path, training) == AtOnce(1, "assumed: one, as no snakemake runs now")
+    lock = tmp_path / LOCKS / "0.input.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("")
+    assert study_at_once(tmp_path, training) == AtOnce(2, "assumed: as many as train now")
+
+
+def test_the_estimate_says_the_runs_at_once_and_what_they_rest_on():
+    timed = Run("mnist/cnn/a", ("mnist", "cnn"), (1, 0.1, 0.9), 10, 1.0, state="running", epoch_seconds=[2.0] * 4)
+    waiting = [Run(f"mnist/cnn/{seed}", ("mnist", "cnn"), (seed, 0.1, 0.9), 10, 1.0) for seed in (2, 3)]
+    lines = report([timed, *waiting], AtOnce(2, "assumed: as many as train now"))
+    assert lines[-1] == (
+        "training time left: about 26 s at 2 runs at once (assumed: as many as train now; from 4 timed epochs)"
+    )
+    # No more at once than there are runs to go
+    assert (
+        report([timed], AtOnce(2, "two"))[-1]
+        == "training time left: about 12 s at 1 run at once (two; from 4 timed epochs)"
+    )

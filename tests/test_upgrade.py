@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from digitstudy.record import LAYOUT
+from digitstudy.record import LAYOUT, RECORD
+from digitstudy.snakemake_internals import LOCKS, lock_time
 from helpers import REPO, copy_study, copy_workflow, quick_config, snakemake, snakemake_environment, workflow_error
 from test_rerun import planned_jobs
 
@@ -103,9 +104,28 @@ def upgraded(old_study, tmp_path_factory, mnist_dir):
         f"this one writes layout {LAYOUT}): bring it over without training anything again with: "
         "digitstudy-upgrade --configfile config/quick.yaml config/two.yaml"
     )
-    done = run_printed_command(line, study, mnist_dir)
+    leave_killed_snakemakes_lock(study)
+    unlock = snakemake(study, "--unlock", mnist_dir=mnist_dir, configfile=SMALLER)
+    assert unlock.returncode == 1 and workflow_error(unlock) == [line]  # the layout stops it like any command
+    locked = run_printed_command(line, study, mnist_dir)
+    assert locked.returncode == 1 and locked.stderr.splitlines() == [
+        "upgrade error: a snakemake holds this folder's lock (.snakemake/locks): wait until it ends; if none is "
+        "running (one was killed), remove its lock and upgrade with: "
+        "digitstudy-upgrade --configfile config/quick.yaml config/two.yaml --unlock"
+    ], locked.stderr[-3000:]
+    assert trained_files(study) == before and not (study / RECORD).exists()  # layout 1 kept no record
+    done = run_printed_command(locked.stderr, study, mnist_dir)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert lock_time(study) is None
     return study, before, done.stdout
+
+
+def leave_killed_snakemakes_lock(study):
+    """The lock files a snakemake killed in `study` leaves (where lock_time finds a running one's): the
+    snakemake that a user then runs to unlock stops on the layout, as every command does."""
+    (study / LOCKS).mkdir(parents=True, exist_ok=True)
+    for name in ("0.input.lock", "0.output.lock"):
+        (study / LOCKS / name).write_text("results/runs/mnist/cnn/seed1_lr0.1_mom0.9/metrics.json\n")
 
 
 def test_the_upgrade_retrains_nothing_and_rebuilds_no_data(upgraded, mnist_dir):

@@ -3,12 +3,14 @@ whether it had uncommitted changes, else the package version alone."""
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from digitstudy import __version__
 from digitstudy.version import PROJECT, workflow_version
 from digitstudy.versions import RESULTS_VERSIONS
+from helpers import REPO
 
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -63,5 +65,11 @@ def test_a_copy_or_a_folder_inside_another_repository_has_the_package_version_al
     assert workflow_version(inside) == alone  # the user's own repository is not the workflow's version
 
 
-def test_the_project_is_found_from_the_library():
-    assert (PROJECT / "workflow" / "Snakefile").is_file()
+def test_a_run_records_the_commit_of_the_clone_its_library_lies_in():
+    """The library finds the project from its own place: run from this clone, the record names this
+    clone's commit (a wrong PROJECT would name none, or another repository's)."""
+    top = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    if top.returncode or Path(top.stdout.strip()).resolve() != REPO.resolve():
+        pytest.skip(f"{REPO} is not the top of a git checkout (an unpacked copy)")
+    assert PROJECT.resolve() == REPO.resolve()
+    assert workflow_version()["git_commit"] == git(REPO, "rev-parse", "HEAD")

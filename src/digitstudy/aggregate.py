@@ -4,8 +4,9 @@ import math
 
 import pandas as pd
 
-from .files import read_json, write_json_atomic, write_text_atomic
-from .tables import table_html
+from .errors import DigitstudyError
+from .files import read_json, write_json_atomic
+from .tables import Units, percent_text, write_table
 
 
 RUN_COLUMNS = (
@@ -61,10 +62,22 @@ def flatten_record(record):
     return {key: computed[key] if key in computed else record[key] for key in RUN_COLUMNS}
 
 
+def read_record(metrics_path):
+    """A run's metrics.json; one line naming it where it is damaged (cut short by hand, or by a full disk)."""
+    try:
+        return read_json(metrics_path)
+    except ValueError as error:  # not JSON text, or not text at all
+        raise DigitstudyError(
+            f"{metrics_path}: damaged, not a run's record ({error}); train its run again with "
+            f"`snakemake --forcerun {metrics_path}` (and your usual options)"
+        ) from None
+
+
 def runs_table(metric_paths):
-    """Every run as one row, in the order of the paths."""
-    rows = [flatten_record(read_json(path)) for path in metric_paths]
-    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+    """Every run as one row, in the order of the paths (an epoch that is not there, as a diverged run's
+    diverged_epoch, stays empty in an integer column)."""
+    rows = [flatten_record(read_record(path)) for path in metric_paths]
+    return pd.DataFrame(rows, columns=list(RUN_COLUMNS)).astype({"diverged_epoch": "Int64"})
 
 
 def choose(runs):
@@ -130,55 +143,23 @@ def grid_table(runs, chosen):
     return table.sort_values(["lr", "momentum"]).reset_index(drop=True)
 
 
-def percent(value):
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.2f}"
-
-
 def grid_cell(row):
     if row["status"] != "ok":
         return f"diverged (epoch {int(row['diverged_epoch'])})"
     return (
-        percent(row["valid_error"])
+        percent_text(row["valid_error"])
         + (" **chosen**" if row["chosen"] else "")
         + (" (far worse)" if row["far_worse"] else "")
     )
 
 
-def grid_markdown(grid):
-    """Validation error (%) with lr as rows and momentum as columns; diverged cells named."""
+def grid_view(grid):
+    """The grid as a reader scans it: validation error (%) with lr as rows and momentum as columns,
+    diverged, chosen and far-worse cells named."""
     cells = grid.assign(cell=grid.apply(grid_cell, axis=1))
     pivot = cells.pivot(index="lr", columns="momentum", values="cell")
     pivot.columns = [f"momentum {column:g}" for column in pivot.columns]
-    pivot.index = [f"lr {index:g}" for index in pivot.index]
-    return (
-        "Validation error (%) after the last epoch. Far worse: did not diverge, yet ended more than "
-        f"{100 * FAR_WORSE_MARGIN:g} points above the chosen run.\n\n" + pivot.to_markdown() + "\n"
-    )
-
-
-def seed_markdown(seeds):
-    """The seed table and its summary rows, with errors in percent and the columns named for a reader."""
-    shown = seed_view(seeds)
-    for column in SEED_COLUMNS:
-        if column in ("best_epoch", "epochs_completed"):
-            shown[column] = [
-                f"{value:.1f}" if row in ("mean", "sd") else f"{value:.0f}"
-                for row, value in zip(shown["seed"], shown[column])
-            ]
-        elif "loss" in column:
-            shown[column] = [f"{value:.4f}" for value in shown[column]]
-        else:
-            shown[column] = [percent(value) for value in shown[column]]
-    shown = shown.rename(
-        columns={
-            "gap": "gap: valid - train (points)",
-            "best_epoch": "best valid epoch",
-            "best_valid_error": "best valid error (%)",
-            "epochs_completed": "last epoch",
-        }
-    )
-    shown.columns = [column.replace("_error", " error (%)").replace("_", " ") for column in shown.columns]
-    return shown.to_markdown(index=False, disable_numparse=True) + "\n"
+    return pivot.reset_index()
 
 
 def seed_summary(seeds):
@@ -231,22 +212,25 @@ RUNS_NOTE = (
     "One row per run: hyperparameters, status, final train and validation values, best validation "
     "epoch, test values, wall seconds."
 )
+RUN_UNITS = Units(percent=("train_error", "valid_error", "best_valid_error", "test_error", "chance_error"))
 SEED_NOTE = (
     "Final train, validation and test error of each seed, the generalisation gap (final validation "
     "minus final train error), and the epoch of the best validation error beside the last epoch; "
     "mean, sd, min and max over the seeds that did not diverge."
 )
+SEED_UNITS = Units(percent=("train_error", "valid_error", "test_error", "best_valid_error"), points=("gap",))
 GRID_NOTE = (
     "Final validation error over learning rate x momentum (one seed); chosen: the lowest validation "
-    "error; far worse: did not diverge, yet ended far above the chosen run."
+    f"error; far worse: did not diverge, yet ended more than {100 * FAR_WORSE_MARGIN:g} points above the "
+    "chosen run. The Markdown form shows the validation error (%) with lr as rows and momentum as columns."
 )
+GRID_UNITS = Units(percent=("valid_error", "test_error"))
 
 
 def write_runs_table(metric_paths, csv_path, html_path):
     """results/runs.csv (one tidy row per run) and its HTML view; returns the table."""
     runs = runs_table(metric_paths)
-    write_text_atomic(csv_path, runs.to_csv(index=False))
-    write_text_atomic(html_path, table_html(runs, "Every training run", RUNS_NOTE))
+    write_table(runs, csv_path, None, html_path, "Every training run", RUNS_NOTE, units=RUN_UNITS)
     return runs
 
 
@@ -263,9 +247,23 @@ def write_experiment_tables(dataset, model, seed_metrics, grid_metrics, choice_p
     seeds = seed_table(runs_table(seed_metrics))
     grid = grid_table(runs_table(grid_metrics), read_json(choice_path)["chosen"])
     title = f"{dataset} / {model}"
-    write_text_atomic(outputs.seeds_csv, seeds.to_csv(index=False))
-    write_text_atomic(outputs.seeds_md, f"# {title}: seed study\n\n{SEED_NOTE}\n\n" + seed_markdown(seeds))
-    write_text_atomic(outputs.seeds_html, table_html(seed_view(seeds), f"{title}: seed study", SEED_NOTE))
-    write_text_atomic(outputs.grid_csv, grid.to_csv(index=False))
-    write_text_atomic(outputs.grid_md, f"# {title}: grid\n\n" + grid_markdown(grid))
-    write_text_atomic(outputs.grid_html, table_html(grid, f"{title}: grid", GRID_NOTE))
+    write_table(
+        seeds,
+        outputs.seeds_csv,
+        outputs.seeds_md,
+        outputs.seeds_html,
+        f"{title}: seed study",
+        SEED_NOTE,
+        units=SEED_UNITS,
+        view=seed_view(seeds),
+    )
+    write_table(
+        grid,
+        outputs.grid_csv,
+        outputs.grid_md,
+        outputs.grid_html,
+        f"{title}: grid",
+        GRID_NOTE,
+        units=GRID_UNITS,
+        markdown_view=grid_view(grid),
+    )

@@ -1,11 +1,10 @@
-"""What a training job asks a cluster scheduler for, and how the Slurm modules ask Slurm.
+"""What a training job asks a cluster scheduler for.
 
 The estimates are deliberately generous: a Slurm job that outlives its time limit is killed, one
 that asks for a little too much merely waits a little longer in the queue.
 """
 
 import math
-import subprocess
 
 from .models import model_spec
 
@@ -35,15 +34,3 @@ def training_mem_mb(pixels, n_train, n_valid, n_test, base_mb=1500, copies=6):
 def training_gpus(device):
     """GPUs a training job asks for: one on cuda, none on the CPU."""
     return 1 if device == "cuda" else 0
-
-
-# --- Slurm's commands (slurm_limits, slurm_plan, slurm_watch) -------------------------------------
-
-
-def run_command(command):
-    """stdout of `command`, or None when it is missing or fails (a site without accounting)."""
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None

@@ -6,10 +6,9 @@ the same test images (McNemar), stay beside the verdict as descriptions."""
 
 import pandas as pd
 
-from .aggregate import percent, seed_test_errors
+from .aggregate import seed_test_errors
 from .files import read_json
-from .stats import clopper_pearson, paired_comparison, spread
-from .tables import describe_p, write_table
+from .tables import Units, describe_p, percent_text, write_table
 
 
 BOOTSTRAP_SEED = 0  # the paired bootstrap's generator: the same study gives the same intervals
@@ -49,6 +48,8 @@ PAIRWISE_COLUMNS = [
 def chosen_row(choice, predictions, seed_errors):
     """One experiment's chosen run: validation error, test error with its exact 95% interval, and the
     seed study's test errors (mean, sd, min, max)."""
+    from .stats import clopper_pearson, spread  # scipy: only the jobs that compare load it
+
     n, errors = len(predictions), int((predictions["correct"] == 0).sum())
     low, high = clopper_pearson(errors, n) if n else (None, None)
     seeds = spread(seed_errors)
@@ -124,6 +125,8 @@ def replicate_comparison(replicates, pair):
 def image_comparison(predictions, model_a, model_b):
     """The two chosen grid runs on the same test images: the difference with a paired-bootstrap interval
     and McNemar's exact test (two trained networks, not two models: outside the verdict)."""
+    from .stats import paired_comparison  # scipy: only the jobs that compare load it
+
     test = paired_comparison(
         predictions[model_a]["correct"].to_numpy() == 0,
         predictions[model_b]["correct"].to_numpy() == 0,
@@ -155,11 +158,6 @@ def pairwise_table(dataset, decisions, predictions, replicates):
     return pd.DataFrame(rows, columns=PAIRWISE_COLUMNS)
 
 
-def points(fraction):
-    """A difference of two errors in percentage points, signed: '-0.35'."""
-    return f"{100 * fraction:.2f}"
-
-
 def pairs_count(decisions):
     count = len(decisions["pairs"])
     return f"the task's {count} comparisons" if count > 1 else "the task's one comparison"
@@ -169,9 +167,10 @@ def interval_words(row, decisions):
     """The decided difference with its interval, and over what it holds."""
     a, b = row["model_a"], row["model_b"]
     confidence = f"{100 * (1 - decisions['alpha']):g}%"
+    low, high = percent_text(row["difference_low"]), percent_text(row["difference_high"])
     return (
-        f"{a} - {b} = {points(row['difference'])} points over {row['replicates']} paired replicates, "
-        f"{confidence} interval {points(row['difference_low'])} to {points(row['difference_high'])} points, "
+        f"{a} - {b} = {percent_text(row['difference'])} points over {row['replicates']} paired replicates, "
+        f"{confidence} interval {low} to {high} points, "
         f"which holds jointly over the rounds and {pairs_count(decisions)}"
     )
 
@@ -187,14 +186,14 @@ def wins_words(row):
     ties = f", {row['ties']} tied" if row["ties"] else ""
     return (
         f"{first} was better in {wins} of {row['replicates']}{ties} (chance it beats the other, ties counted "
-        f"half: {percent(share)}%, exact 95% interval {percent(low)} to {percent(high)}%)"
+        f"half: {percent_text(share)}%, exact 95% interval {percent_text(low)} to {percent_text(high)}%)"
     )
 
 
 def chosen_words(row):
     return (
         f"the two chosen grid runs alone (two trained networks, not part of the verdict): "
-        f"{points(row['chosen_difference'])} points on {int(row['n']):,} test images (McNemar "
+        f"{percent_text(row['chosen_difference'])} points on {int(row['n']):,} test images (McNemar "
         f"{describe_p(row['mcnemar_p_value'])})"
     )
 
@@ -213,7 +212,7 @@ def verdict(row, decisions):
     else:
         head = (
             f"**not decided within the budget of {decisions['looks'][-1]} replicates** (the test set alone "
-            f"allows no interval narrower than ±{points(row['difference_floor'])} points)"
+            f"allows no interval narrower than ±{percent_text(row['difference_floor'])} points)"
         )
     return f"{head}: {interval_words(row, decisions)}"
 
@@ -221,6 +220,18 @@ def verdict(row, decisions):
 CHOSEN_NOTE = (
     "Chosen on validation; test error over the test images with its exact (Clopper-Pearson) 95% "
     "interval; the seed study's test errors (mean, sd, min, max over seeds that did not diverge)."
+)
+CHOSEN_UNITS = Units(
+    percent=(
+        "valid_error",
+        "test_error",
+        "low",
+        "high",
+        "seed_test_mean",
+        "seed_test_sd",
+        "seed_test_min",
+        "seed_test_max",
+    )
 )
 PAIRWISE_NOTE = (
     "Decision over the fresh replicates (replicate i of a against replicate i of b: same seed index, same"
@@ -235,6 +246,21 @@ PAIRWISE_NOTE = (
     "on the same test images (n images, only a / only b wrong, their difference with a paired-bootstrap "
     "95% interval, McNemar's exact test)."
 )
+PAIRWISE_UNITS = Units(
+    percent=("replicate_mean_a", "replicate_mean_b", "p_a_beats_b", "p_a_beats_b_low", "p_a_beats_b_high"),
+    points=(
+        "difference",
+        "difference_low",
+        "difference_high",
+        "difference_se",
+        "difference_se_images",
+        "difference_floor",
+        "chosen_difference",
+        "chosen_difference_low",
+        "chosen_difference_high",
+    ),
+    p_values=("mcnemar_p_value",),
+)
 
 
 def write_comparison(dataset, choice_paths, seed_paths, prediction_paths, replicates_path, decisions_path, outputs):
@@ -248,8 +274,18 @@ def write_comparison(dataset, choice_paths, seed_paths, prediction_paths, replic
     seed_errors = {model: seed_test_errors(pd.read_csv(path)) for model, path in zip(models, seed_paths)}
     chosen = chosen_models_table(choices, predictions, seed_errors)
     title = f"{dataset}: the chosen grid runs, test error with 95% interval"
-    write_table(chosen, outputs.chosen_csv, outputs.chosen_md, outputs.chosen_html, title, CHOSEN_NOTE)
+    write_table(
+        chosen, outputs.chosen_csv, outputs.chosen_md, outputs.chosen_html, title, CHOSEN_NOTE, units=CHOSEN_UNITS
+    )
     pairwise = pairwise_table(dataset, read_json(decisions_path), predictions, pd.read_csv(replicates_path))
     title = f"{dataset}: the models compared pairwise over the replicates"
-    write_table(pairwise, outputs.pairwise_csv, outputs.pairwise_md, outputs.pairwise_html, title, PAIRWISE_NOTE)
+    write_table(
+        pairwise,
+        outputs.pairwise_csv,
+        outputs.pairwise_md,
+        outputs.pairwise_html,
+        title,
+        PAIRWISE_NOTE,
+        units=PAIRWISE_UNITS,
+    )
     return pairwise

@@ -12,9 +12,8 @@ import pandas as pd
 from .aggregate import NOT_LEARNED_MARGIN, learned, runs_table
 from .files import read_json, write_json_atomic
 from .paths import ROUND_PREDICTIONS
-from .stats import sd_ratio, spread
 from .study import looks
-from .tables import write_table
+from .tables import Units, write_table
 
 
 REPLICATE_COLUMNS = [
@@ -76,6 +75,7 @@ def variance_row(dataset, model, rows, wrong, seed_errors):
     mean_error_interval, within 0-100%), beside the sd of the seed study's test errors (seeds only, one
     split), and their ratio with its 95% interval: how much the split adds to the spread."""
     from .sequential import mean_error_interval  # scipy: only the jobs that tabulate load it
+    from .stats import sd_ratio, spread
 
     interval = mean_error_interval(wrong)
     errors = spread(rows["test_error"].astype(float))
@@ -94,7 +94,7 @@ def variance_row(dataset, model, rows, wrong, seed_errors):
         "test_error_low": interval["low"],
         "test_error_high": interval["high"],
         "valid_error_mean": rows["valid_error"].astype(float).mean(),
-        "learned": f"{int(rows['learned'].sum())} of {len(rows)}",
+        "learned": int(rows["learned"].sum()),
         "seed_n": seeds["n"],
         "seed_test_error_sd": seeds["sd"],
         "sd_ratio": ratio["ratio"],
@@ -121,16 +121,36 @@ REPLICATES_NOTE = (
     "replicate's images without a finite output count as wrong). Learned: the final validation error "
     f"ended more than {100 * NOT_LEARNED_MARGIN:g} points below chance."
 )
+REPLICATES_UNITS = Units(percent=("train_error", "valid_error", "test_error"))
 VARIANCE_NOTE = (
     "Test error over the replicates (seed and train/validation split varied): mean, sd, and the 95% "
     "interval of the mean, whose standard error (se) holds both the spread over the replicates and the "
     "sampling of the test images (se images: that part alone, which no number of replicates removes); "
-    "within 0-100%. Valid error mean: the mean validation error over the replicates. Seed sd: the seed "
+    "within 0-100%. Valid error mean: the mean validation error over the replicates. Learned: how many of "
+    "the n replicates learned (as in the replicates table). Seed sd: the seed "
     "study's test-error sd (seeds only, one split, at the seed study's lr and momentum); sd ratio: "
     "replicate sd / seed sd, what varying the split adds, with its 95% interval (low, high; from the F "
     "distribution, errors assumed normal): where the interval holds 1, these runs cannot tell whether the "
     "split adds spread."
 )
+VARIANCE_UNITS = Units(
+    percent=(
+        "test_error_mean",
+        "test_error_sd",
+        "test_error_se",
+        "test_error_se_images",
+        "test_error_low",
+        "test_error_high",
+        "valid_error_mean",
+        "seed_test_error_sd",
+    ),
+    two_digits=("sd_ratio", "sd_ratio_low", "sd_ratio_high"),
+)
+
+
+def variance_view(variance):
+    """The variance table as a reader sees it: how many of its replicates learned, as 'k of n'."""
+    return variance.assign(learned=[f"{k} of {n}" for k, n in zip(variance["learned"], variance["n"])])
 
 
 def write_replicate_tables(dataset, metric_paths, seed_metric_paths, prediction_files, decisions_path, outputs):
@@ -154,9 +174,19 @@ def write_replicate_tables(dataset, metric_paths, seed_metric_paths, prediction_
         outputs.replicates_html,
         title,
         REPLICATES_NOTE,
+        units=REPLICATES_UNITS,
     )
     title = f"{dataset}: test error over the replicates, and its spread beside the seed study's"
-    write_table(variance, outputs.variance_csv, outputs.variance_md, outputs.variance_html, title, VARIANCE_NOTE)
+    write_table(
+        variance,
+        outputs.variance_csv,
+        outputs.variance_md,
+        outputs.variance_html,
+        title,
+        VARIANCE_NOTE,
+        units=VARIANCE_UNITS,
+        view=variance_view(variance),
+    )
     write_json_atomic(outputs.decisions, decisions)
     return variance
 

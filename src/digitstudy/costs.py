@@ -6,7 +6,7 @@ import pandas as pd
 from .aggregate import FAR_WORSE_MARGIN, far_worse
 from .files import read_json
 from .paths import TRAIN_BENCHMARK, named_run_path
-from .tables import write_table
+from .tables import Units, write_table
 
 
 HOUR = 3600.0
@@ -48,7 +48,8 @@ def cost_table(costs, data_benchmarks):
     rows.append({"part": "data preparation", "runs": 0, "diverged": 0, **hours(data)})
     table = pd.DataFrame(rows)
     total = table.drop(columns="part").sum()
-    return pd.concat([table, pd.DataFrame([{"part": "whole study", **total}])], ignore_index=True)
+    whole = pd.concat([table, pd.DataFrame([{"part": "whole study", **total}])], ignore_index=True)
+    return whole.astype({"runs": int, "diverged": int})
 
 
 def hours(frame):
@@ -100,8 +101,10 @@ def problem_runs_table(costs, chosen_valid_errors):
 
 COST_NOTE = (
     "Wall-clock and CPU hours from Snakemake's benchmark file of every job (a GPU's time shows in the "
-    "wall hours only); saved: the epochs that diverged runs did not train, at their own epoch time."
+    "wall hours only); saved: the epochs that diverged runs did not train, at their own epoch time. Hours "
+    "to two significant digits (the CSV form holds them exactly)."
 )
+COST_UNITS = Units(two_digits=("wall_hours", "cpu_hours", "saved_hours"))
 RUN_COSTS_NOTE = (
     "Wall-clock and CPU seconds of each training job (Snakemake's benchmark file); saved: the seconds "
     "a diverged run did not train."
@@ -112,6 +115,7 @@ PROBLEMS_NOTE = (
     f"final validation error is more than {100 * FAR_WORSE_MARGIN:g} points above its experiment's "
     "chosen run."
 )
+PROBLEMS_UNITS = Units(percent=("valid_error", "chosen_valid_error"))
 RUN_COST_COLUMNS = ["dataset", "model", "run", "status", "epochs_completed", "seconds", "cpu_seconds", "saved_seconds"]
 
 
@@ -122,10 +126,19 @@ def write_cost_tables(runs_path, choice_paths, data_benchmarks, outputs):
     choices = [read_json(path) for path in choice_paths]
     chosen = {(c["dataset"], c["model"]): c["chosen"]["valid_error"] for c in choices if c["chosen"]}
     table = cost_table(costs, data_benchmarks)
-    write_table(table, outputs.cost_csv, outputs.cost_md, outputs.cost_html, "What the study cost", COST_NOTE)
+    title = "What the study cost"
+    write_table(table, outputs.cost_csv, outputs.cost_md, outputs.cost_html, title, COST_NOTE, units=COST_UNITS)
     title = "What each training run cost"
     write_table(costs[RUN_COST_COLUMNS], outputs.runs_csv, outputs.runs_md, outputs.runs_html, title, RUN_COSTS_NOTE)
     problems = problem_runs_table(costs, chosen)
     title = "Runs that diverged or ended far worse"
-    write_table(problems, outputs.problems_csv, outputs.problems_md, outputs.problems_html, title, PROBLEMS_NOTE)
+    write_table(
+        problems,
+        outputs.problems_csv,
+        outputs.problems_md,
+        outputs.problems_html,
+        title,
+        PROBLEMS_NOTE,
+        units=PROBLEMS_UNITS,
+    )
     return table, problems

@@ -3,32 +3,17 @@
 import numpy as np
 import pandas as pd
 
+from .classes import check_class_names, class_name
 from .datasets import open_h5, read_attributes
-from .errors import DigitstudyError
 from .files import write_text_atomic
-from .stats import clopper_pearson
-from .tables import write_table
-
-
-def check_class_names(class_names, n_classes, dataset):
-    """Stop on a `classes` list that does not name each of the data's classes once. The class count
-    is known only from the data, so the first job that reads both checks them."""
-    if class_names is not None and len(class_names) != n_classes:
-        raise DigitstudyError(
-            f"datasets.{dataset}.classes: {len(class_names)} names given, but the data of '{dataset}' "
-            f"have {n_classes} classes (labels 0 to {n_classes - 1}): give one name per class, in label order"
-        )
-    return class_names
-
-
-def class_name(label, class_names=None):
-    """How a class is shown: its declared name, or else the label itself (a digit, a sum)."""
-    return str(int(label)) if class_names is None else class_names[int(label)]
+from .tables import Units, write_table
 
 
 def class_error_table(predictions, n_classes, class_names=None):
     """Test error of each true class with its 95% interval; a class without test images has none.
     With class_names, a column `class_name` beside the label."""
+    from .stats import clopper_pearson  # scipy: only the job that tabulates errors loads it, no plot job
+
     rows = []
     for label in range(n_classes):
         of_class = predictions[predictions["label"] == label]
@@ -95,6 +80,8 @@ DIGIT_PAIRS_NOTE = (
     "Test images by their (left, right) digits, ranked by the chosen run's errors; the sum it "
     "predicted most often for the misclassified ones."
 )
+CLASS_ERRORS_UNITS = Units(percent=("error", "low", "high"))
+DIGIT_PAIRS_UNITS = Units(percent=("error",))
 
 
 def write_error_tables(experiment, dataset, predictions_path, data_path, outputs, class_names=None):
@@ -107,7 +94,7 @@ def write_error_tables(experiment, dataset, predictions_path, data_path, outputs
     check_class_names(class_names, n_classes, dataset)
     title = f"{experiment}: test error per class"
     table = class_error_table(predictions, n_classes, class_names)
-    write_table(table, outputs.class_csv, None, outputs.class_html, title, CLASS_ERRORS_NOTE)
+    write_table(table, outputs.class_csv, None, outputs.class_html, title, CLASS_ERRORS_NOTE, units=CLASS_ERRORS_UNITS)
     write_text_atomic(outputs.confusion_csv, confusion_frame(confusion(predictions, n_classes)).to_csv())
     return predictions
 
@@ -116,5 +103,5 @@ def write_digit_pairs_table(experiment, predictions_path, outputs):
     """The digit pairs whose images the chosen run gets wrong most (CSV, Markdown, HTML); returns it."""
     pairs = digit_pair_table(pd.read_csv(predictions_path))
     title = f"{experiment}: digit pairs most often wrong (test)"
-    write_table(pairs, outputs.csv, outputs.md, outputs.html, title, DIGIT_PAIRS_NOTE)
+    write_table(pairs, outputs.csv, outputs.md, outputs.html, title, DIGIT_PAIRS_NOTE, units=DIGIT_PAIRS_UNITS)
     return pairs

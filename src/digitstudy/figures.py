@@ -1,10 +1,10 @@
 """Each plotting rule's figure, from its input files to its PNG: what the rule script calls (the
-drawing itself is plots.py's)."""
+drawing itself is plots.py's). A plot job imports only what its figure needs: h5py, torch and the
+error analysis inside the functions that read images or weights."""
 
 import pandas as pd
 
-from .datasets import read_splits
-from .error_analysis import check_class_names, describe_image, describe_prediction, worst_predictions
+from .classes import check_class_names
 from .files import read_json
 from .plots import (
     class_errors,
@@ -13,12 +13,12 @@ from .plots import (
     grid_heatmap,
     learning_curves,
     pair_samples,
+    prediction_tiles,
     replicate_counts,
     replicates,
     save,
     weights_figure,
 )
-from .plots import worst_predictions as worst_figure
 
 
 def plot_curves(experiment, model, seeds, history_paths, out_path, dpi):
@@ -45,6 +45,8 @@ def plot_weights(choice_path, model_paths, runs, data_path, out_path, dpi):
 
 def plot_pair_samples(dataset, data_path, out_path, dpi):
     """A few training images of a pairs dataset, titled with their classes and label."""
+    from .datasets import read_splits  # h5py: only the figures of images read a data file
+
     splits, _ = read_splits(data_path, names=("train",))
     save(pair_samples(splits["train"].images, splits["train"].digits, dataset), out_path, dpi)
 
@@ -85,6 +87,9 @@ def plot_errors(dataset, model, inputs, outputs, dpi, class_names=None):
 
 def worst_images(experiment, inputs, class_names=None):
     """The figure of the test images to which the chosen run gave the least probability of their label."""
+    from .datasets import read_splits  # h5py: only the figures of images read a data file
+    from .error_analysis import describe_image, describe_prediction, worst_predictions
+
     worst = worst_predictions(pd.read_csv(inputs.predictions))
     splits, _ = read_splits(inputs.data, names=("test",))
     title = (
@@ -92,7 +97,7 @@ def worst_images(experiment, inputs, class_names=None):
         if len(worst)
         else f"{experiment}: the worst-predicted test images"
     )
-    return worst_figure(
+    return prediction_tiles(
         splits["test"].images[worst["index"].to_numpy()],
         [describe_image(row, class_names) for _, row in worst.iterrows()],
         [describe_prediction(prediction, class_names) for prediction in worst["prediction"]],

@@ -16,7 +16,7 @@ from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from .error_analysis import class_name  # noqa: E402
+from .classes import class_name  # noqa: E402
 from .files import atomic_path  # noqa: E402
 from .models import MODELS  # noqa: E402
 
@@ -30,6 +30,11 @@ COUNT_COLOURS = colors.LinearSegmentedColormap.from_list("counts", plt.cm.Blues(
 REPLICATE_LINE = {"color": "0.65", "linewidth": 0.8}
 DIVERGED_MARK = {"marker": "x", "color": "darkred"}
 MEAN_OFFSET = 0.24  # a model's mean and interval, right of its replicates (replicate_positions)
+# A confusion matrix and its tick labels fill this many inches at the most, whatever its class count (a
+# figure about 800 pixels wide at 120 dpi, as wide as the report shows it): a larger one the report
+# would shrink, and its counts with it.
+MATRIX_INCHES = 5.5
+DIGIT_EMS = 0.64  # a digit's width in ems in matplotlib's font (DejaVu Sans)
 INTERVAL_LABEL = "mean, 95% interval: replicates and test images"
 COMPARISON_TITLE = (
     "The tasks compared: test error of the chosen models over their fresh replicates, each task on its own scale"
@@ -64,8 +69,8 @@ def fitted_title(figure, title):
     return fit_text(figure, figure.suptitle(title))
 
 
-def finite(values):
-    """Values as floats with inf replaced by NaN, which every plot draws as a gap."""
+def infinite_as_nan(values):
+    """Values as floats, NaN kept and inf replaced by NaN: every plot draws both as a gap."""
     values = np.asarray(values, dtype=np.float64)
     return np.where(np.isfinite(values), values, np.nan)
 
@@ -74,7 +79,7 @@ def seed_mean(histories, column):
     """Per epoch, the mean over the seeds that reached it with a finite value (a Series by epoch).
     Not only the epochs every seed reached: one diverged seed would cut short the others' mean."""
     table = pd.concat({seed: history.set_index("epoch")[column] for seed, history in histories.items()}, axis=1)
-    return table.apply(finite).mean(axis=1)  # pandas skips the NaN of seeds that stopped early
+    return table.apply(infinite_as_nan).mean(axis=1)  # pandas skips the NaN of seeds that stopped early
 
 
 def curve_legend(figure, n_seeds, colour):
@@ -87,33 +92,58 @@ def curve_legend(figure, n_seeds, colour):
     return figure.legend(handles=handles, loc="outside lower center", ncol=4, fontsize="small")
 
 
-class PlainLogFormatter(ticker.Formatter):
-    """Plain numbers (0.05, not 5x10^-2) on a log axis: every tick when it spans less than a
-    factor 3 (else too few labels), otherwise 1, 2 and 5 of each decade (all nine crowd)."""
-
-    def __call__(self, value, position=None):
-        low, high = sorted(self.axis.get_view_interval())
-        if value <= 0 or not math.isfinite(value):
-            return ""
-        if low > 0 and high / low <= 3:
-            return f"{value:g}"
-        mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
-        return f"{value:g}" if any(math.isclose(mantissa, keep, rel_tol=1e-6) for keep in (1, 2, 5)) else ""
+def plain_number(value, position=None):
+    """A tick's number as written by hand: 0.05, 1.25, 20, 0.00001 (not 5x10^-2 or 1e-05)."""
+    return np.format_float_positional(float(f"{value:.6g}"), trim="-")
 
 
-def log_labels(axis):
-    """Label a log axis (of a plot or a colour bar) with PlainLogFormatter."""
-    axis.set_major_formatter(PlainLogFormatter())
-    axis.set_minor_formatter(PlainLogFormatter())
+def decade_ticks(low, high, mantissas):
+    """The numbers m x 10^k (m in `mantissas`) from `low` to `high`, each exact as written (0.3, not
+    0.30000000000000004)."""
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    return [value for k in decades for m in mantissas if low <= (value := float(f"{m}e{k}")) <= high]
+
+
+class ReadableLogTicks(ticker.Locator):
+    """Enough ticks to read a log axis by, `least` to `most` in view where it can: 1, 2 and 5 of each
+    decade; the decades alone where those crowd (an axis of several decades); every whole mantissa 1-9
+    where 1, 2 and 5 are too few; evenly spaced plain numbers where even those are (a narrow axis)."""
+
+    def __init__(self, least=3, most=8):
+        self.least, self.most = least, most
+
+    def __call__(self):
+        return self.tick_values(*self.axis.get_view_interval())
+
+    def tick_values(self, vmin, vmax):
+        low, high = sorted((vmin, vmax))
+        if not (low > 0 and math.isfinite(high)):
+            return []
+        ticks = decade_ticks(low, high, (1, 2, 5))
+        if len(ticks) > self.most:
+            return decade_ticks(low, high, (1,))
+        if len(ticks) < self.least:
+            ticks = decade_ticks(low, high, range(1, 10))
+        if len(ticks) < self.least:
+            even = ticker.MaxNLocator(nbins=self.most - 2, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+            ticks = [value for value in even if low <= value <= high]
+        return ticks
+
+
+def log_ticks(axis):
+    """A log axis (of a plot or a colour bar) ticked with ReadableLogTicks, in plain numbers; its minor
+    ticks unlabelled."""
+    axis.set_major_locator(ReadableLogTicks())
+    axis.set_major_formatter(ticker.FuncFormatter(plain_number))
+    axis.set_minor_formatter(ticker.NullFormatter())
     return axis
 
 
 def log_axes(axes, ylabel):
-    """A learning-curve panel: epochs on x (whole numbers), `ylabel` on a labelled log y."""
-    axes.set(xlabel="epoch", ylabel=ylabel, yscale="log")
-    log_labels(axes.yaxis)
+    """A learning-curve panel: epochs on x (whole numbers), `ylabel` on a log y that says so."""
+    axes.set(xlabel="epoch", ylabel=f"{ylabel}, log scale", yscale="log")
+    log_ticks(axes.yaxis)
     axes.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-    axes.tick_params(axis="y", which="minor", labelsize="small")
     return axes
 
 
@@ -126,7 +156,12 @@ def learning_curves(histories, title, model):
             column = f"{split}_{metric}"
             for history in histories.values():
                 axes.plot(
-                    history["epoch"], scale * finite(history[column]), style, color=colour, alpha=0.35, linewidth=1
+                    history["epoch"],
+                    scale * infinite_as_nan(history[column]),
+                    style,
+                    color=colour,
+                    alpha=0.35,
+                    linewidth=1,
                 )
             mean = seed_mean(histories, column)
             axes.plot(mean.index, scale * mean.to_numpy(), style, color=colour, linewidth=2.5)
@@ -218,9 +253,11 @@ def grid_heatmap(grid, title):
     for _, row in grid.iterrows():
         mark_cell(axes, row, lrs.index(row["lr"]), momenta.index(row["momentum"]), image)
     extend = "max" if far_worse.any() else "neither"  # the arrow: beyond it, far worse
-    bar = figure.colorbar(image, ax=axes, label="final validation error (%)", extend=extend)
-    if isinstance(image.norm, colors.LogNorm):
-        log_labels(bar.ax.yaxis)
+    logarithmic = isinstance(image.norm, colors.LogNorm)
+    label = "final validation error (%)" + (", log scale" if logarithmic else "")
+    bar = figure.colorbar(image, ax=axes, label=label, extend=extend)
+    if logarithmic:
+        log_ticks(bar.ax.yaxis)
     axes.set(
         xticks=range(len(momenta)),
         xticklabels=[f"{m:g}" for m in momenta],
@@ -288,9 +325,18 @@ def first_layer_tiles(weight, image_shape):
     return weight.mean(axis=1)  # over input channels (there is one here)
 
 
+def count_points(cell, count, fill=0.9, largest=10.0):
+    """The font size (points) of `count` written in a cell `cell` points wide: as large as its digits
+    (two at the least) fit in `fill` of the cell, up to `largest`. Each count on its own: the few
+    errors, which the matrix is read for, stay large beside the diagonal's thousands."""
+    return min(largest, fill * cell / (DIGIT_EMS * max(2, len(str(count)))))
+
+
 def confusion_cells(axes, matrix, image):
-    """Each non-zero count written in its cell, small enough for ~20 classes."""
-    size = 8 if len(matrix) <= 12 else 7
+    """Each non-zero count written in its cell (count_points). The layout is drawn first: the cells'
+    size is known only then."""
+    axes.figure.canvas.draw()
+    cell = axes.get_window_extent().width / axes.figure.dpi / len(matrix) * 72
     for (i, j), count in np.ndenumerate(matrix):
         if count:
             axes.text(
@@ -299,7 +345,7 @@ def confusion_cells(axes, matrix, image):
                 f"{count:d}",
                 ha="center",
                 va="center",
-                fontsize=size,
+                fontsize=count_points(cell, count),
                 color=text_colour(image.cmap(image.norm(count))),
             )
     return axes
@@ -342,13 +388,17 @@ def confusion_matrix(matrix, title, class_names=None):
     with its name (class_names) or label."""
     matrix = np.asarray(matrix).astype(np.int64)
     names = [class_name(label, class_names) for label in range(len(matrix))]
-    side, extra = max(4.5, 0.42 * len(matrix) + 2), names_inches(class_names)
-    figure, axes = plt.subplots(figsize=(side + 1.2 + extra, side + 0.75 * extra), layout="constrained")
+    side, extra = float(np.clip(0.42 * len(matrix) + 2, 4.5, MATRIX_INCHES)), names_inches(class_names)
+    # Taller than wide by the title's and the x label's height: the square matrix takes the width
+    figure, axes = plt.subplots(figsize=(side + 1.2 + extra, side + 0.6 + 0.75 * extra), layout="constrained")
     shown = np.ma.masked_equal(matrix, 0)
     norm = colors.LogNorm(1, max(int(matrix.max()), 2))
     image = axes.imshow(shown, cmap=COUNT_COLOURS, norm=norm)
-    confusion_cells(axes, matrix, image)
-    log_labels(figure.colorbar(image, ax=axes, label="test images", shrink=0.8).ax.yaxis)
+    # A slim bar close by: its width goes to the cells
+    bar = figure.colorbar(
+        image, ax=axes, label="test images, log scale", shrink=0.8, fraction=0.05, aspect=40, pad=0.02
+    )
+    log_ticks(bar.ax.yaxis)
     ticks = range(len(matrix))
     axes.set(
         xticks=ticks,
@@ -360,6 +410,7 @@ def confusion_matrix(matrix, title, class_names=None):
     )
     fitted_title(figure, title)
     tilt_if_crowded(figure, axes.get_xticklabels())
+    confusion_cells(axes, matrix, image)
     return grow_to_fit(figure)
 
 
@@ -399,7 +450,7 @@ def tile_titles(truths, predictions, confidences, most=30):
     return ["\n".join(textwrap.fill(line, most, break_on_hyphens=False) for line in pair) for pair in lines]
 
 
-def worst_predictions(images, truths, predictions, confidences, title, columns=6):
+def prediction_tiles(images, truths, predictions, confidences, title, columns=6):
     """The given test images (typically the most confidently wrong), each titled with the caller's
     two lines, e.g. 'true 11 (5+6)' and 'pred 2', and the prediction's probability."""
     if not len(images):
@@ -450,7 +501,7 @@ def pair_samples(images, classes, dataset, count=16):
     return figure
 
 
-def replicate_errors(runs, models):
+def errors_by_replicate(runs, models):
     """Test error (%) of each replicate (rows, by index: 1, 2, ...) of each of `models` (columns, in
     order), NaN where a model has fewer replicates than another; and a frame like it, True where a
     replicate diverged."""
@@ -595,7 +646,7 @@ def replicate_panel(axes, runs, summary, details, size=30):
     each model's name. Returns what a legend must explain: {'diverged', 'beyond', 'far'}: whether a
     diverged replicate is drawn, an interval goes on beyond the axis, a diverged replicate lies beyond it."""
     models = list(summary["model"])
-    errors, diverged = replicate_errors(runs, models)
+    errors, diverged = errors_by_replicate(runs, models)
     positions, place = replicate_positions(errors), np.arange(len(models))
     mean, low, high = mean_values(summary)
     axes.set_ylim(error_limits([errors.where(~diverged), mean], [low, high, errors.where(diverged)]))

@@ -2,7 +2,6 @@
 study trained before this analysis existed gains it without training anything again."""
 
 import functools
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -58,36 +57,16 @@ def input_problem(images, image_shape):
     return None
 
 
-def accept_one_image(model, image_shape):
-    """`model`, taking one image (C x H x W; its logits come as a vector of n_classes) as well as a
-    batch, and refusing any other input in one line that names the shape it expects. Done with hooks
-    rather than a wrapping module: the model stays the registry's, with the same state_dict keys, so
-    its weights load into a model of build_model() and back."""
-    one_image = threading.local()  # from the call's start to its end, per thread
-
-    def before(module, args):
-        problem = input_problem(args[0], image_shape)
-        if problem:
-            raise ValueError(problem)
-        one_image.now = args[0].dim() == 3
-        return (args[0].unsqueeze(0), *args[1:]) if one_image.now else None
-
-    def after(module, args, output):
-        return output[0] if one_image.now else None
-
-    model.register_forward_pre_hook(before)
-    model.register_forward_hook(after)
-    return model
-
-
 def load_run(run_dir, data_file=None, device="cpu"):
-    """A finished run's model, ready to use: (model in evaluation mode, preprocess).
+    """A finished run's model as its model.pt holds it, and the preprocessing it was trained with:
+    (model in evaluation mode, preprocess).
 
     run_dir: results/runs/{dataset}/{model}/seed{seed}_lr{lr}_mom{momentum} of a finished study.
     data_file: the run's HDF5 file; by default the one its metrics.json names, in the study folder.
-    preprocess(images): uint8 images N x 1 x H x W, or one image 1 x H x W (pixels 0-255, as in the
-    HDF5 file), to the float tensor the model takes, standardised exactly as in training:
-    (x / 255 - mean) / std. model(batch) gives N x n_classes logits, model(image) n_classes.
+    preprocess(images): uint8 images N x C x H x W (pixels 0-255, as in the HDF5 file) to the float
+    tensor the model takes, standardised exactly as in training: (x / 255 - mean) / std. The model is
+    the registry's (build_model) with the saved weights and nothing added: model(batch) gives
+    N x n_classes logits; image_logits() takes one image as well.
     """
     run_dir = Path(run_dir).resolve()
     metrics = read_json(run_dir / "metrics.json")
@@ -96,8 +75,17 @@ def load_run(run_dir, data_file=None, device="cpu"):
         attributes = read_attributes(handle, data_file)
     model = load_trained_model(metrics["model"], run_dir / "model.pt", attributes, device)
     mean, std = float(attributes["pixel_mean"]), float(attributes["pixel_std"])
-    image_shape = tuple(int(size) for size in attributes["image_shape"])
-    return accept_one_image(model, image_shape), functools.partial(standardise, mean=mean, std=std, device=device)
+    return model, functools.partial(standardise, mean=mean, std=std, device=device)
+
+
+def image_logits(model, images, image_shape):
+    """The logits of one preprocessed image (C x H x W: a vector of n_classes) or of a batch
+    (N x C x H x W: N x n_classes). The model is left as it is: one image goes in as a batch of one.
+    Any other input stops in one line naming the shapes a model for `image_shape` (C, H, W) takes."""
+    problem = input_problem(images, image_shape)
+    if problem:
+        raise ValueError(problem)
+    return model(images.unsqueeze(0))[0] if images.dim() == 3 else model(images)
 
 
 @torch.no_grad()

@@ -41,7 +41,9 @@ from .study import (
 )
 
 
-RESUME = "the next snakemake resumes them from their checkpoints"
+# The runs whose epochs the time left counts. A failed run waits for the next `snakemake` and may fail
+# again; an interrupted one goes on then.
+TO_GO = ("running", "waiting", "interrupted")
 
 
 @dataclass
@@ -205,6 +207,26 @@ def read_study(folder):
 # --- the estimate -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AtOnce:
+    runs: int  # training runs at once
+    basis: str  # what the number rests on, as the report says it
+
+
+def runs_at_once(running, snakemake_now):
+    """How many training runs go at once, as far as this folder's files tell. Snakemake's --cores are
+    in none of them, so: the `running` runs, while a Snakemake works here (`snakemake_now`: its lock);
+    one otherwise. Said to be assumed either way, never passed off as known."""
+    if snakemake_now and running:
+        return AtOnce(running, "assumed: as many as train now")
+    return AtOnce(1, "assumed: one, as " + ("none trains now" if snakemake_now else "no snakemake runs now"))
+
+
+def study_at_once(folder, runs):
+    """runs_at_once for the study in `folder`, whose runs (read_study) are `runs`."""
+    return runs_at_once(sum(run.state == "running" for run in runs), lock_time(folder) is not None)
+
+
 def seconds_per_epoch(runs):
     """{experiment: median seconds of its timed epochs}; an experiment with none timed yet gets its
     runs' cost figure (model and image size) scaled to this machine by the timed ones."""
@@ -224,8 +246,7 @@ def time_left(runs, slots):
     per_epoch = seconds_per_epoch(runs)
     if not per_epoch:
         return None
-    # A failed run waits for the next `snakemake` and may fail again; an interrupted one goes on then.
-    to_go = [run for run in runs if run.state in ("running", "waiting", "interrupted")]
+    to_go = [run for run in runs if run.state in TO_GO]
     left = [per_epoch[run.experiment] * (run.epochs - run.epochs_done) for run in to_go]
     return max(sum(left) / max(1, slots), max(left, default=0.0))
 
@@ -250,26 +271,58 @@ def run_line(run, now, width):
     return f"  {run.name:<{width}}  {run.epochs_done}/{run.epochs} epochs{pace}{since}"
 
 
-def report(runs, now=None):
-    """The lines the progress command prints."""
+def interrupted_note(runs):
+    """What the next snakemake does with the interrupted `runs`: resumes each whose checkpoint holds its
+    finished epochs (read_run), starts the others afresh."""
+    resumed = sum(bool(run.epochs_done) for run in runs)
+    afresh = len(runs) - resumed
+    if not afresh:
+        return "the next snakemake resumes " + (
+            "it from its checkpoint" if resumed == 1 else "them from their checkpoints"
+        )
+    if not resumed:
+        return "no checkpoint yet: the next snakemake starts " + ("it" if afresh == 1 else "them") + " afresh"
+    checkpoints = "its checkpoint" if resumed == 1 else "their checkpoints"
+    return f"the next snakemake resumes {resumed} from {checkpoints} and starts {afresh} afresh, with no checkpoint yet"
+
+
+def started_line(run, now, width):
+    """A running or interrupted run's line; an interrupted one says whether it resumes."""
+    line = run_line(run, now, width)
+    if run.state != "interrupted":
+        return line
+    return line + (
+        f", interrupted: resumes after epoch {run.epochs_done}"
+        if run.epochs_done
+        else ", interrupted: no checkpoint yet, starts afresh"
+    )
+
+
+def estimate_line(runs, at_once):
+    """The training time left, with how many runs at once and what that number rests on."""
+    if all(run.state == "done" for run in runs):
+        return "training: finished"
+    to_go = sum(run.state in TO_GO for run in runs)
+    slots = max(1, min(at_once.runs, to_go))  # no more at once than there are runs to go
+    left = time_left(runs, slots)
+    if left is None:
+        return "training time left: not known until a first epoch is timed"
+    count = "1 run at once" if slots == 1 else f"{slots} runs at once"
+    timed = sum(run.epochs_done for run in runs)
+    return f"training time left: about {duration(left)} at {count} ({at_once.basis}; from {timed} timed epochs)"
+
+
+def report(runs, at_once, now=None):
+    """The lines the progress command prints; at_once: study_at_once()."""
     now = time.time() if now is None else now
     states = ("done", "running", "waiting", "failed", "interrupted")
     count = {state: sum(run.state == state for run in runs) for state in states}
+    interrupted = [run for run in runs if run.state == "interrupted"]
     lines = [
         f"runs: {len(runs)}, done {count['done']}, running {count['running']}, waiting {count['waiting']}"
         + (f", failed {count['failed']} (see {TRAIN_LOGS_ROOT}/)" if count["failed"] else "")
-        + (f", interrupted {count['interrupted']} ({RESUME})" if count["interrupted"] else "")
+        + (f", interrupted {len(interrupted)} ({interrupted_note(interrupted)})" if interrupted else "")
     ]
     started = [run for run in runs if run.state in ("running", "interrupted")]
     width = max((len(run.name) for run in started), default=0)
-    lines += [run_line(run, now, width) + (", interrupted" if run.state == "interrupted" else "") for run in started]
-    left = time_left(runs, count["running"])
-    timed = sum(run.epochs_done for run in runs)
-    if count["done"] == len(runs):
-        lines.append("training: finished")
-    elif left is None:
-        lines.append("training time left: not known until a first epoch is timed")
-    else:
-        at_once = {0: "one run at a time", 1: "1 run at once"}.get(count["running"], f"{count['running']} runs at once")
-        lines.append(f"training time left: about {duration(left)} at {at_once} (from {timed} timed epochs)")
-    return lines
+    return lines + [started_line(run, now, width) for run in started] + [estimate_line(runs, at_once)]

@@ -7,7 +7,7 @@ MaxTime, is accepted by sbatch and then pends for ever (reason PartitionConfig, 
 import re
 from dataclasses import dataclass
 
-from .cluster import run_command
+from .process import run_command
 from .snakemake_internals import scontrol_partitions
 
 

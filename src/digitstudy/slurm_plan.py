@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from snakemake_interface_common.exceptions import WorkflowError
 
-from .cluster import run_command
+from .process import run_command
 from .slurm_limits import misfit_message, misfits, partition_limits, slurm_partitions
 from .snakemake_internals import (
     slurm_account_guess,

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from .cluster import run_command
+from .process import run_command
 
 
 # Reasons that change only when someone changes the job, the partition or the accounts.

@@ -49,7 +49,10 @@ SURFACES = (
         "the report's start page (its width, links that open items)",
         ("REPORT_APP_GLOBALS", "REPORT_APP_CLASSES", "REPORT_OPEN_ITEM_SCRIPT", "REPORT_START_PAGE_STYLE"),
     ),
-    ("digitstudy-progress's running runs (Snakemake's lock files)", ("LOCKS", "lock_time")),
+    (
+        "digitstudy-progress's running runs and digitstudy-upgrade's unlock (Snakemake's lock files)",
+        ("LOCKS", "lock_time", "remove_locks"),
+    ),
 )
 WHAT_MAY_FAIL = (
     ", ".join(words for words, _ in SURFACES[:-1])
@@ -301,3 +304,10 @@ def lock_time(folder):
     warn_on_other_version()
     locks = list((Path(folder) / LOCKS).glob("*.lock"))
     return min(path.stat().st_mtime for path in locks) if locks else None
+
+
+def remove_locks(folder):
+    """Remove the lock files of a Snakemake that was killed in this folder, as `snakemake --unlock` does."""
+    warn_on_other_version()
+    for path in (Path(folder) / LOCKS).glob("*.lock"):
+        path.unlink()

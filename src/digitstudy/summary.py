@@ -4,10 +4,11 @@ then the best model per task, each experiment's choice, and links to every table
 import pandas as pd
 
 from . import paths
-from .aggregate import FAR_WORSE_MARGIN, NOT_LEARNED_MARGIN, learned, percent
+from .aggregate import FAR_WORSE_MARGIN, NOT_LEARNED_MARGIN, learned
 from .files import read_json, write_text_atomic
 from .links import STUDY_LINKS, TASK_LINKS, experiment_links, filled, sample_plot
 from .reportpage import landing_html, report_item_html
+from .tables import markdown_table, number_text, percent_text
 
 
 def ranked_models(variance):
@@ -19,12 +20,12 @@ def ranked_models(variance):
 def replicate_text(row):
     """'1.20% over 10 replicates (95% interval 1.01 to 1.41%, replicates and test images)' of a variance
     row."""
-    n = int(row["n"])
+    n, mean = int(row["n"]), percent_text(row["test_error_mean"])
     if n < 2:
-        return f"{percent(row['test_error_mean'])}% ({n} replicate: no interval)"
+        return f"{mean}% ({n} replicate: no interval)"
     return (
-        f"{percent(row['test_error_mean'])}% over {n} replicates (95% interval {percent(row['test_error_low'])} "
-        f"to {percent(row['test_error_high'])}%, for the replicates' spread and the test images' sampling)"
+        f"{mean}% over {n} replicates (95% interval {percent_text(row['test_error_low'])} "
+        f"to {percent_text(row['test_error_high'])}%, for the replicates' spread and the test images' sampling)"
     )
 
 
@@ -61,8 +62,8 @@ def configuration(row):
 
 def spread_text(seeds, column):
     """'2.27 ± 0.13 (2.10 to 2.41)' of a choice's seed study, in percent."""
-    get = lambda name: seeds.get(f"{column}_{name}")  # noqa: E731
-    return f"{percent(get('mean'))} \u00b1 {percent(get('sd'))} ({percent(get('min'))} to {percent(get('max'))})"
+    mean, sd, low, high = (percent_text(seeds.get(f"{column}_{name}")) for name in ("mean", "sd", "min", "max"))
+    return f"{mean} \u00b1 {sd} ({low} to {high})"
 
 
 # --- the findings ------------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def task_finding(dataset, variance, pairwise):
         head = (
             f"**{dataset}**: no single best model: none of {', '.join(f'**{model}**' for model in top)} is decided "
             f"better than the other{'s' if len(top) > 2 else ''}; of them {first['model']} ({configuration(first)}) "
-            f"ranks first by mean validation error over its replicates ({percent(first['valid_error_mean'])}%), "
+            f"ranks first by mean validation error over its replicates ({percent_text(first['valid_error_mean'])}%), "
             f"with test error {replicate_text(first)}.{not_learned_note(first)}"
         )
     shown = pair_rows(pairwise, best) if best else pairwise
@@ -117,6 +118,11 @@ def tasks_finding(variance_by_task, pairwise_by_task):
     return "**The tasks compared** (test error): " + "; ".join(parts) + "."
 
 
+def ratio_text(ratio):
+    """A ratio of two spreads as the variance table shows it: two significant digits."""
+    return number_text(ratio, 2)
+
+
 def split_finding(variance_by_task):
     """What varying the train/validation split adds to the spread of the test error: each experiment's
     sd over its replicates divided by its sd over the seed study, with the ratio's 95% interval, and
@@ -125,7 +131,8 @@ def split_finding(variance_by_task):
     if rows.empty:
         return None
     parts = [
-        f"{row.dataset} / {row.model} {row.sd_ratio:.2f} ({row.sd_ratio_low:.2f} to {row.sd_ratio_high:.2f})"
+        f"{row.dataset} / {row.model} {ratio_text(row.sd_ratio)} ({ratio_text(row.sd_ratio_low)} to "
+        f"{ratio_text(row.sd_ratio_high)})"
         for row in rows.itertuples()
     ]
     named = [
@@ -171,16 +178,24 @@ def overfitting_finding(choices):
     widest = max(measured, key=lambda c: c["seed_study"]["gap_mean"])
     seeds = widest["seed_study"]
     others = ", ".join(
-        f"{c['dataset']} / {c['model']} {percent(c['seed_study']['gap_mean'])}" for c in measured if c is not widest
+        f"{c['dataset']} / {c['model']} {percent_text(c['seed_study']['gap_mean'])}"
+        for c in measured
+        if c is not widest
     )
     return (
         f"**Over-fitting**: the largest generalisation gap (final validation minus final train error, seed "
         f"study) is {widest['dataset']} / {widest['model']}'s, {spread_text(seeds, 'gap')} points "
         f"(mean \u00b1 sd (min to max) over {seeds['n_ok']} seeds); its best validation epoch is "
         f"{seeds['best_epoch_mean']:.1f} on average, its last {seeds['epochs_completed_mean']:.0f}, and its final "
-        f"validation error {percent(seeds['valid_error_mean'])}% against {percent(seeds['best_valid_error_mean'])}% "
-        f"at the best epoch. Other positive gaps (points): {others or 'none'}."
+        f"validation error {percent_text(seeds['valid_error_mean'])}% against "
+        f"{percent_text(seeds['best_valid_error_mean'])}% at the best epoch. Other positive gaps (points): "
+        f"{others or 'none'}."
     )
+
+
+def hours_text(hours):
+    """Hours as the cost table shows them: two significant digits."""
+    return number_text(hours, 2)
 
 
 def problems_finding(problems, cost, total_runs):
@@ -198,12 +213,13 @@ def problems_finding(problems, cost, total_runs):
         worst = worse.sort_values("valid_error").iloc[-1]
         text += (
             f", the worst {worst['dataset']} / {worst['model']} at lr {worst['lr']:g}, momentum "
-            f"{worst['momentum']:g}: {percent(worst['valid_error'])}% validation error"
+            f"{worst['momentum']:g}: {percent_text(worst['valid_error'])}% validation error"
         )
     study = cost.iloc[-1]
     return (
-        text + f". The study used {study['cpu_hours']:.2f} CPU hours ({study['wall_hours']:.2f} hours of job "
-        f"wall time); stopping diverged runs early saved an estimated {study['saved_hours']:.2f} hours."
+        text + f". The study used {hours_text(study['cpu_hours'])} CPU hours ({hours_text(study['wall_hours'])} "
+        f"hours of job wall time); stopping diverged runs early saved an estimated {hours_text(study['saved_hours'])} "
+        "hours."
     )
 
 
@@ -273,24 +289,32 @@ METHOD = (
     "negative (validation below train). docs/methods.md has the details and the simulations that prove "
     "the error rates."
 )
-EXPERIMENT_HEADER = (
-    "| experiment | chosen configuration | replicates valid error (%), ranks | replicates test error (%) | seed "
-    "study test error (%) | gap valid - train (points) | seeds ok | grid diverged / far worse |"
-)
 
 
 def experiment_row(choice, grid, variance):
-    """An experiment's line of its task's table: the chosen run, its replicates, its seed study, its grid."""
+    """An experiment's row of its task's table, in words: the chosen run, its replicates, its seed study,
+    its grid."""
     chosen, seeds = choice["chosen"], choice["seed_study"]
-    setting = configuration(chosen) if chosen else "every grid run diverged"
     rows = variance[variance["model"] == choice["model"]]
     replicated = len(rows) and rows.iloc[0]["n"] > 0
-    valid = percent(rows.iloc[0]["valid_error_mean"]) if replicated else "-"
-    replicates = replicate_text(rows.iloc[0]) if replicated else "-"
-    return (
-        f"| {choice['dataset']} / {choice['model']} | {setting} | {valid} | {replicates} "
-        f"| {spread_text(seeds, 'test_error')} | {spread_text(seeds, 'gap')} | {seeds['n_ok']} "
-        f"| {int((grid['status'] != 'ok').sum())} / {int(grid['far_worse'].sum())} of {len(grid)} |"
+    return {
+        "experiment": f"{choice['dataset']} / {choice['model']}",
+        "chosen configuration": configuration(chosen) if chosen else "every grid run diverged",
+        "replicates valid error (%), ranks": percent_text(rows.iloc[0]["valid_error_mean"]) if replicated else "-",
+        "replicates test error (%)": replicate_text(rows.iloc[0]) if replicated else "-",
+        "seed study test error (%)": spread_text(seeds, "test_error"),
+        "gap valid - train (points)": spread_text(seeds, "gap"),
+        "seeds ok": seeds["n_ok"],
+        "grid diverged / far worse": (
+            f"{int((grid['status'] != 'ok').sum())} / {int(grid['far_worse'].sum())} of {len(grid)}"
+        ),
+    }
+
+
+def experiments_table(choices, grids, variance):
+    """A task's experiments side by side, a row each in config order, every cell in words."""
+    return pd.DataFrame(
+        [experiment_row(choice, grids[(choice["dataset"], choice["model"])], variance) for choice in choices]
     )
 
 
@@ -315,11 +339,10 @@ def best_line(variance, pairwise):
 
 def not_learned_note(row):
     """' None of its 5 replicates learned ...' of a variance row whose replicates all failed to learn."""
-    learned_count, total = (int(word) for word in str(row["learned"]).split(" of "))
-    if learned_count:
+    if row["learned"]:
         return ""
     return (
-        f" None of its {total} replicates learned (final validation error within {100 * NOT_LEARNED_MARGIN:g} "
+        f" None of its {int(row['n'])} replicates learned (final validation error within {100 * NOT_LEARNED_MARGIN:g} "
         "points of chance): there is no model of this task to trust."
     )
 
@@ -332,12 +355,7 @@ def task_section(dataset, choices, grids, variance, pairwise, of_pairs):
     lines += [
         "Models: " + "; ".join(f"[{name}]({path})" for name, path in links.items()) + ".",
         "",
-        EXPERIMENT_HEADER,
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    lines += [experiment_row(choice, grids[(dataset, choice["model"])], variance) for choice in choices]
-    lines += [
-        "",
+        markdown_table(experiments_table(choices, grids, variance)),
         "Chosen configuration: the grid run with the lowest final validation error. Replicates: their mean "
         "validation error, which ranks the models where none is decided best, and their mean test error "
         "with its 95% interval. Seed-study columns: mean \u00b1 sd (min to max) over the seeds that did not "

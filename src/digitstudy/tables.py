@@ -1,21 +1,56 @@
 """Every table of the study in three forms: CSV (exact numbers), Markdown (the summary links it) and
-HTML (an item of `snakemake --report`, sortable by a click on a column and filtered by a text box)."""
+HTML (an item of `snakemake --report`, sortable by a click on a column and filtered by a text box).
+Each table says how its columns read (Units); nothing is guessed from a column's name."""
 
 import html
 import math
+from dataclasses import dataclass
 
-import markdown
 import pandas as pd
 
 from .files import write_text_atomic
 
 
-# Columns holding fractions that a reader wants in percent (errors, intervals, differences of errors);
-# differences of two errors (and their intervals) are headed in percentage points. Counts of errors and
-# ratios (with their intervals) stay as they are.
-PERCENT_WORDS = ("error", "low", "high", "difference", "gap", "seed_test_", "seed_mean")
-POINTS_WORDS = ("difference", "gap")
-NOT_PERCENT_WORDS = ("errors", "ratio")
+@dataclass(frozen=True)
+class Units:
+    """How a table's columns read in Markdown and HTML, each column named by the table's writer: a
+    column not named shows its value as it is (an integer whole, any other number to four significant
+    digits)."""
+
+    percent: tuple[str, ...] = ()  # fractions (errors, their intervals and spreads, chances): in percent
+    points: tuple[str, ...] = ()  # differences of two fractions, signed: in percentage points
+    p_values: tuple[str, ...] = ()  # in words: 'p < 0.001', 'p = 0.03'
+    two_digits: tuple[str, ...] = ()  # rough quantities (hours, ratios of spreads): two significant digits
+
+    def __post_init__(self):
+        if any(isinstance(columns, str) for columns in vars(self).values()):  # ("error") would match "test_error"
+            raise TypeError(f"Units name columns in a tuple, as ('error',): got {self}")
+
+    def kind(self, column):
+        """'percent', 'points', 'p_values', 'two_digits', or None for a column shown as it is."""
+        return next((name for name, columns in vars(self).items() if column in columns), None)
+
+    def header(self, column):
+        """A column's header: its name in words, with its unit where it has one."""
+        unit = {"percent": " (%)", "points": " (points)"}.get(self.kind(column), "")
+        return column.replace("_", " ") + unit
+
+
+def percent_text(fraction) -> str:
+    """A fraction (or a difference of two) in percent (or percentage points) for a reader: '1.23',
+    '-0.35'; '-' where there is none."""
+    return "-" if fraction is None or pd.isna(fraction) else f"{100 * fraction:.2f}"
+
+
+def number_text(value, digits=4) -> str:
+    """A number to `digits` significant digits as format's 'g' gives it, but never in exponent form:
+    0.00048, 3.5, 1200."""
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g}"
+    rounded = float(f"{value:.{digits}g}")
+    decimals = max(digits - 1 - math.floor(math.log10(abs(rounded))), 0)
+    text = f"{rounded:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def describe_p(p_value) -> str:
@@ -25,40 +60,37 @@ def describe_p(p_value) -> str:
     return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
 
 
-def is_percent(column):
-    return any(word in column for word in PERCENT_WORDS) and not any(word in column for word in NOT_PERCENT_WORDS)
+SHOWN_AS = {
+    "percent": percent_text,
+    "points": percent_text,
+    "p_values": describe_p,
+    "two_digits": lambda v: number_text(v, 2),
+}
 
 
-def unit(column):
-    """What a column's header says its numbers are in: ' (points)', ' (%)' or nothing."""
-    if not is_percent(column):
-        return ""
-    return " (points)" if any(word in column for word in POINTS_WORDS) else " (%)"
-
-
-def shown_value(column, value):
-    """A cell as a reader sees it: fractions in percent, p-values in words, ratios to two decimals, other
-    floats rounded."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def shown_value(value, kind=None):
+    """A cell as a reader sees it, `kind` its column's (Units.kind)."""
+    if value is None or pd.isna(value):
         return "-"
-    if "p_value" in column:
-        return describe_p(value)
-    if isinstance(value, float) and is_percent(column):
-        return f"{100 * value:.2f}"
-    if isinstance(value, float) and "ratio" in column:
-        return f"{value:.2f}"
+    if kind is not None:
+        return SHOWN_AS[kind](value)
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return number_text(value)
     return str(value)
 
 
-def shown_table(frame):
-    """The table with every cell formatted and percent columns named so."""
-    shown = pd.DataFrame(
-        {column: [shown_value(column, value) for value in frame[column].tolist()] for column in frame.columns}
+def shown_table(frame, units=Units()):
+    """The table with every cell as text and every column headed in words with its unit."""
+    named = {column for columns in vars(units).values() for column in columns}
+    if named - set(frame.columns):
+        raise ValueError(f"units name columns that the table lacks: {sorted(named - set(frame.columns))}")
+    return pd.DataFrame(
+        {
+            units.header(column): [shown_value(value, units.kind(column)) for value in frame[column].tolist()]
+            for column in frame.columns
+        },
+        columns=[units.header(column) for column in frame.columns],
     )
-    shown.columns = [column.replace("_", " ") + unit(column) for column in frame.columns]
-    return shown
 
 
 SORT_SCRIPT = """<script>
@@ -83,9 +115,9 @@ th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee;
 td:first-child,th:first-child{text-align:left}</style>"""
 
 
-def table_html(frame, title, note=""):
+def table_html(frame, title, note="", units=Units()):
     """A self-contained HTML page of the table: title, what it shows, a filter box, sortable columns."""
-    shown = shown_table(frame)
+    shown = shown_table(frame, units)
     head = "".join(f'<th onclick="sortBy(this)">{html.escape(column)}</th>' for column in shown.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
@@ -100,25 +132,33 @@ def table_html(frame, title, note=""):
     )
 
 
-def table_markdown(frame, title, note=""):
-    return (
-        f"# {title}\n\n"
-        + (f"{note}\n\n" if note else "")
-        + shown_table(frame).to_markdown(index=False, disable_numparse=True)
-        + "\n"
-    )
+def markdown_table(frame, units=Units()):
+    """The table alone in Markdown, to stand in a document (the summary) or under a title."""
+    return shown_table(frame, units).to_markdown(index=False, disable_numparse=True) + "\n"
 
 
-def write_table(frame, csv_path, md_path, html_path, title, note=""):
-    """The table as CSV (exact numbers), Markdown and HTML (formatted for reading)."""
-    write_text_atomic(csv_path, frame.to_csv(index=False))
+def table_markdown(frame, title, note="", units=Units()):
+    """A Markdown document of the table: title, what it shows, the table."""
+    return f"# {title}\n\n" + (f"{note}\n\n" if note else "") + markdown_table(frame, units)
+
+
+def write_table(table, csv_path, md_path, html_path, title, note="", *, units=Units(), view=None, markdown_view=None):
+    """The table as CSV (its exact numbers) and, formatted for reading, as Markdown (where md_path is
+    given) and HTML. `view`: the rows a reader sees, the table's own by default (the seed study adds its
+    summary rows), its columns read as `units` says; `markdown_view`: the Markdown's where they differ
+    (the grid as lr x momentum), cells of text shown as they are."""
+    view = table if view is None else view
+    write_text_atomic(csv_path, table.to_csv(index=False))
     if md_path:
-        write_text_atomic(md_path, table_markdown(frame, title, note))
-    write_text_atomic(html_path, table_html(frame, title, note))
+        shown, shown_units = (view, units) if markdown_view is None else (markdown_view, Units())
+        write_text_atomic(md_path, table_markdown(shown, title, note, shown_units))
+    write_text_atomic(html_path, table_html(view, title, note, units))
 
 
 def markdown_fragment(text):
     """A Markdown document (the summary) as HTML to place inside a page."""
+    import markdown  # only the summary's job converts Markdown
+
     return markdown.markdown(text, extensions=["tables"]) + "\n"
 
 

@@ -5,7 +5,7 @@ release), the package version alone."""
 from pathlib import Path
 
 from . import __version__
-from .cluster import run_command
+from .process import run_command
 from .versions import RESULTS_VERSIONS
 
 

@@ -13,8 +13,8 @@ RESULTS_VERSIONS = {
     "data": 1,  # the verified IDX files, the HDF5 splits and pairs datasets
     "training": 1,  # a run's history, record (metrics.json) and weights
     "predictions": 1,  # predictions of the test images from saved weights
-    "tables": 1,  # tables, choices, replicate plans, decisions, the summary
-    "figures": 1,  # every figure
+    "tables": 2,  # tables, choices, replicate plans, decisions, the summary
+    "figures": 2,  # every figure
 }
 RULE_STAGES = {
     "fetch_idx": "data",

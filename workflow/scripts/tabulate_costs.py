@@ -9,6 +9,7 @@ job_started(snakemake)
 
 from digitstudy.costs import write_cost_tables
 from digitstudy.scripting import logged
+from digitstudy.tables import number_text
 
 
 with logged(snakemake.log[0]) as log:
@@ -18,4 +19,4 @@ with logged(snakemake.log[0]) as log:
         data_benchmarks=list(snakemake.input.data_benchmarks),
         outputs=snakemake.output,
     )
-    log(f"{len(problems)} problem runs; study {cost.iloc[-1]['cpu_hours']:.2f} CPU hours")
+    log(f"{len(problems)} problem runs; study {number_text(cost.iloc[-1]['cpu_hours'], 2)} CPU hours")

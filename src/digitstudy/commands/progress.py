@@ -1,5 +1,6 @@
-"""Where the study in this folder stands: runs done, running and waiting, each running run's epoch, and
-the training time left. Run it in the study's folder (beside a running `snakemake`, or after it):
+"""Where the study in this folder stands: runs done, running and waiting, each running run's epoch, which
+interrupted runs resume from a checkpoint, and the training time left, with the runs at once it
+assumes. Run it in the study's folder (beside a running `snakemake`, or after it):
 
     digitstudy-progress              # once
     digitstudy-progress --watch 30   # again every 30 s, until Ctrl-C
@@ -10,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..progress import read_study, report
+from ..progress import read_study, report, study_at_once
 
 
 def arguments():
@@ -27,7 +28,8 @@ def stop(problem):
 
 def show(folder):
     try:
-        lines = report(read_study(folder))
+        runs = read_study(folder)
+        lines = report(runs, study_at_once(folder, runs))
     except (OSError, ValueError) as error:
         stop(error)
     print("\n".join([f"{time.strftime('%H:%M:%S')}  {Path(folder).resolve()}", *lines]), flush=True)

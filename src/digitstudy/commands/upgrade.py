@@ -9,6 +9,7 @@ the config, marks the unchanged ones done with `snakemake --touch`, and records 
 """
 
 import argparse
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..record import (
     selection_options,
     write_record,
 )
+from ..snakemake_internals import LOCKS, lock_time, remove_locks
 from ..upgrade import apply_moves, complete_records, plan_lines, touch_command, upgrade_plan
 
 
@@ -37,7 +39,21 @@ def arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--configfile", nargs="+", default=[], action="extend", help="as given to snakemake")
     parser.add_argument("--replace-workflow-config", action="store_true", help="as given to snakemake")
+    parser.add_argument(
+        "--unlock", action="store_true", help="first remove the lock of a snakemake that was killed here"
+    )
     return parser.parse_args()
+
+
+def locked_error(unlock_command):
+    """One line when a snakemake holds this folder's lock, else None. `snakemake --unlock` cannot remove the
+    lock of a killed run here: it stops, like every snakemake command, on the study's older layout."""
+    if lock_time(".") is None:
+        return None
+    return (
+        f"a snakemake holds this folder's lock ({LOCKS}): wait until it ends; if none is running (one was "
+        f"killed), remove its lock and upgrade with: {unlock_command}"
+    )
 
 
 def touch(plan, options, old_record):
@@ -64,6 +80,12 @@ def main():
     if layout in (None, LAYOUT):
         print(f"nothing to upgrade: {'no study here' if layout is None else f'this study is of layout {LAYOUT}'}")
         return
+    if given.unlock:
+        remove_locks(".")
+    options = selection_options(configfiles, given.replace_workflow_config)
+    locked = locked_error(shlex.join(["digitstudy-upgrade", *options, "--unlock"]))
+    if locked:
+        stop(locked)
     stop_if_other = other_study_error(record, config["study"], configfiles, given.replace_workflow_config)
     if stop_if_other:
         stop(stop_if_other)
@@ -73,7 +95,7 @@ def main():
     old_record = Path(RECORD).read_text() if Path(RECORD).exists() else None
     write_record(RECORD, config["study"], configfiles, given.replace_workflow_config, config)
     if plan.targets:
-        touch(plan, selection_options(configfiles, given.replace_workflow_config), old_record)
+        touch(plan, options, old_record)
     print("\n".join([f"upgraded the study '{config['study']}' from layout {layout} to {LAYOUT}:", *plan_lines(plan)]))
 
 
