@@ -286,6 +286,17 @@ def is_blank(png_path, share=0.99):
     return np.unique(colours, return_counts=True)[1].max() > share * len(colours)
 
 
+def text_lines(png_path, dark=0.45):
+    """Where a picture shows lines of dark text on a light page: the top of each band of pixel rows that
+    hold a pixel darker than `dark` (luminance 0-1) in the light columns (a dark side bar is no text),
+    as a fraction of the picture's height, from the top."""
+    luminance = image.imread(png_path)[..., :3].mean(axis=2)
+    light = np.median(luminance, axis=0) > 0.8
+    inked = (luminance[:, light] < dark).any(axis=1)
+    starts = np.flatnonzero(inked & ~np.concatenate([[False], inked[:-1]]))
+    return [start / len(inked) for start in starts]
+
+
 class _ScriptParser(HTMLParser):
     """The text of the <script> element with a given id."""
 

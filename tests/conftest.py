@@ -38,7 +38,7 @@ def finished_quick_study(folder, mnist_dir):
 def quick_study(request, tmp_path_factory, mnist_dir):
     """A workflow folder in which the quick study has run to the end. Never changed: tests work on
     a copy (helpers.copy_study), so one run of a few minutes serves every test module. The test
-    processes of pytest-xdist (pytest.ini runs two) share it: the first to need it makes it in their
+    processes of pytest-xdist (pytest.ini runs three) share it: the first to need it makes it in their
     common temporary folder while the other waits for it."""
     if not hasattr(request.config, "workerinput"):  # one process (-n 0)
         return finished_quick_study(tmp_path_factory.mktemp("quick"), mnist_dir)
@@ -50,10 +50,19 @@ def quick_study(request, tmp_path_factory, mnist_dir):
     return shared / "study"
 
 
-# The slowest files first, so that two test processes end together instead of one waiting on a long
+# The slowest files first, so that the test processes end together instead of one waiting on a long
 # file that came last (the live Slurm study polls for minutes; the interruption test runs a study).
-# pytest-xdist hands the first two to its two processes, one each (pytest.ini keeps this order).
-SLOWEST_FIRST = ("test_slurm.py", "test_interruptions.py", "test_rerun.py", "test_add_model.py")
+# pytest-xdist hands the first ones to its processes, one each (pytest.ini keeps this order).
+SLOWEST_FIRST = (
+    "test_slurm.py",
+    "test_interruptions.py",
+    "test_upgrade_from_4.py",
+    "test_rerun.py",
+    "test_upgrade.py",
+    "test_add_dataset.py",
+    "test_module.py",
+    "test_add_model.py",
+)
 
 
 # A test that uses one of these fixtures needs what the marker names (pytest.ini): it is marked so here,

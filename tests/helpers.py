@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import tomllib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -324,3 +325,42 @@ def predictions(labels, predicted, digits=None):
     if digits is not None:
         frame["digit_left"], frame["digit_right"] = np.asarray(digits).T
     return frame
+
+
+def markdown_table(text):
+    """The first Markdown table in `text` as rows {header: cell}, the cells as written (stripped)."""
+    lines = text[text.index("\n|") + 1 :].splitlines() if not text.startswith("|") else text.splitlines()
+    table = lines[: next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))]
+    header, _, *rows = ([cell.strip() for cell in line.strip().strip("|").split("|")] for line in table)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+class _TableParser(HTMLParser):
+    """The cells of an HTML page's tables, a list per <tr>."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append(self.cell.strip())
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def html_table(text):
+    """The HTML page's table (tables.table_html) as rows {header: cell}, the cells as a reader sees them."""
+    parser = _TableParser()
+    parser.feed(text)
+    header, *rows = parser.rows
+    return [dict(zip(header, row, strict=True)) for row in rows]

@@ -15,7 +15,7 @@ from digitstudy.idx import IDX_FILES
 from helpers import REPO, copy_workflow, snakemake, write_idx_dataset
 
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 README = (REPO / "docs" / "usage.md").read_text()
 EXAMPLE_FOLDER = "~/data/fashion"
 # The example's study made small: the generated dataset has 300 train and 80 test images.

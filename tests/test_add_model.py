@@ -30,6 +30,7 @@ def declare_tiny_mlp(config):
     config["experiments"]["mnist"]["tiny_mlp"] = {"batch_size": 32}
 
 
+@pytest.mark.slow
 def test_a_model_of_the_users_own_is_planned_estimated_and_trained(quick_study, mnist_dir, tmp_path):
     study = copy_study(quick_study, tmp_path / "study")
     (study / "mymodels").mkdir()

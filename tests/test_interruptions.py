@@ -19,7 +19,7 @@ from helpers import QUICK_STUDY_LOG, copy_workflow
 from interruptions import REPORT, InterruptedStudy, differences, draw_moments, finished_jobs, partial_files
 
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 MOMENTS = int(os.environ.get("INTERRUPTIONS", "8"))
 SEED = int(os.environ.get("INTERRUPTION_SEED") or random.SystemRandom().randrange(10**6))
 # Snakemake's benchmark files hold only timings; the uninterrupted study made no report.

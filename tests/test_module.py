@@ -93,6 +93,7 @@ def test_the_module_plans_the_quick_study_with_a_model_of_the_users_own(module_u
     assert not list(folder.glob("**/digitstudy/**/*.py"))  # no code of the workflow's beside the study
 
 
+@pytest.mark.slow
 def test_the_module_runs_the_quick_study_and_trains_the_users_model(module_url, mnist_dir, tmp_path):
     """The quick study (smaller: mnist's ann and the model of the user's own) run to its summary
     through the module: the user's model trains its runs and replicates and meets ann in the task's

@@ -1,6 +1,7 @@
 """`snakemake --report` on a copy of the finished quick study, read as Snakemake wrote it and as a
 real headless Chromium renders it."""
 
+import base64
 import html
 import json
 import re
@@ -18,6 +19,7 @@ from browser import (
     report_results,
     screenshot,
     start_page_layout,
+    text_lines,
     visible_text,
     with_item_script,
 )
@@ -76,10 +78,16 @@ def experiment_of(path):
     return None, None
 
 
-def test_report_is_written(report):
-    study, finished = report
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    assert (study / REPORT).stat().st_size > 100_000  # the React app and the embedded figures
+def test_report_embeds_every_figure_of_the_study_as_it_is_on_disk(report_file, items):
+    study = report_file.parents[1]
+    figures = sorted(str(path.relative_to(study)) for path in (study / "results" / "plots").rglob("*.png"))
+    assert len(figures) >= 4 * len(EXPERIMENTS), f"the study made too few figures: {figures}"
+    missing = [path for path in figures if path not in items]
+    assert not missing, f"{len(missing)} figures are not report items: {missing}"
+    for path in figures:
+        header, data = items[path]["data_uri"].split(",", 1)
+        assert header.startswith("data:image/png;") and header.endswith(";base64"), f"{path}: {header}"
+        assert base64.b64decode(data) == (study / path).read_bytes(), f"{path}: the report holds another picture"
 
 
 def test_every_figure_and_table_of_the_summary_is_in_the_report(report_file, items):
@@ -140,9 +148,14 @@ def test_report_opens_at_its_title_and_findings(report_file, chromium):
         assert letters(expected) in letters(text), f"the first screen lacks {expected!r}; it shows only: {text[:1500]}"
 
 
-def test_screenshot_of_the_report_is_not_blank(report_file, chromium, tmp_path):
+def test_screenshot_of_the_report_shows_lines_of_text_from_its_top(report_file, chromium, tmp_path):
+    """What a reader sees, painted: a page that failed to render is a white sheet (or a bare frame);
+    the report opens on its title and findings, dark lines of text from the top of the window down."""
     picture = screenshot(report_file, tmp_path / "report.png", chromium=chromium)
     assert not is_blank(picture), f"{picture} is one colour"
+    lines = text_lines(picture)
+    assert len(lines) >= 10, f"{picture} shows {len(lines)} lines of text"
+    assert lines[0] < 0.2, f"{picture}: its first line of text is {lines[0]:.0%} down the window"
 
 
 def test_the_start_page_tables_use_the_page_width(report_file, chromium):

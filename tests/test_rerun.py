@@ -172,6 +172,7 @@ def test_nothing_changed_reruns_nothing(quick_study, tmp_path, mnist_dir):
     assert jobs == [] and written == set()
 
 
+@pytest.mark.slow
 def test_added_learning_rate_trains_only_its_runs(quick_study, tmp_path, mnist_dir):
     """Its grid runs, and the replicates of each choice it changes (and of any round that reopens)."""
     jobs, _ = rerun(quick_study, tmp_path, mnist_dir, lambda config: config["grid"]["lr"].append(0.2))
@@ -212,6 +213,7 @@ def retrains_only_mnist_ann(jobs, replicate_runs=()):
     assert without_rounds(jobs) == expected
 
 
+@pytest.mark.slow
 def test_one_experiments_batch_size_retrains_only_that_experiment(quick_study, tmp_path, mnist_dir):
     jobs, _ = rerun(
         quick_study, tmp_path, mnist_dir, lambda config: config["experiments"]["mnist"]["ann"].update(batch_size=64)
@@ -228,6 +230,7 @@ def test_one_experiments_epochs_plan_only_that_experiment(quick_study, tmp_path,
     retrains_only_mnist_ann(jobs)
 
 
+@pytest.mark.slow
 def test_a_grid_result_that_changes_the_choice_trains_only_the_new_replicates(quick_study, tmp_path, mnist_dir):
     """A grid run that did better than recorded (its metrics.json rewritten): the choice moves to it,
     its replicate trains, and nothing else does; the old choice's replicate stays on disk, unused."""
@@ -272,6 +275,7 @@ def test_plot_resolution_redraws_only_plots(quick_study, tmp_path, mnist_dir):
     assert len(drawn) == 5 + 5 + 5 + 5 * 3 + 2 + 1 + 1 and all(path.endswith(".png") for path in drawn)
 
 
+@pytest.mark.slow
 def test_pair_seed_rebuilds_only_the_two_digit_dataset_and_its_runs(quick_study, tmp_path, mnist_dir):
     jobs, written = rerun(
         quick_study, tmp_path, mnist_dir, lambda config: config["datasets"]["twodigit"].update(seed=7)

@@ -28,7 +28,7 @@ from helpers import (
 )
 
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 SLURM_TOOLS = ("sbatch", "sinfo", "squeue", "scontrol", "scancel")
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: .*/(rule|group)_([^/]+)/")
 PROFILE = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())

@@ -10,7 +10,7 @@ from test_rerun import planned_jobs
 from test_upgrade import OLD_LIBRARY, extract_commit, lay_over, run_printed_command, trained_files
 
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 # The last main of 4.0.0: replicates in rounds, the library in workflow/scripts.
 VERSION_4 = "fa85fec"
 # The quick study less three experiments (both datasets stay): mnist / ann and twodigit / lenet5.

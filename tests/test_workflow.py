@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from helpers import copy_study, quick_config, snakemake
+from helpers import copy_study, html_table, markdown_table, quick_config, snakemake
 
 
 pytestmark = pytest.mark.workflow
@@ -131,10 +131,13 @@ def test_seed_table_has_a_row_per_seed_and_its_views_the_mean_and_sd(study):
     folder = study / "results" / "tables" / "mnist" / "cnn"
     seeds = pd.read_csv(folder / "seeds.csv")
     assert list(seeds["seed"]) == QUICK["seed_study"]["seeds"]  # tidy: nothing but the seeds
-    errors = [f"{100 * value:.2f}" for value in (seeds["valid_error"].mean(), seeds["valid_error"].std(ddof=1))]
-    rows = {line.split("|")[1].strip(): line for line in (folder / "seeds.md").read_text().splitlines() if "|" in line}
-    assert f" {errors[0]} " in rows["mean"] and f" {errors[1]} " in rows["sd"]
-    assert [name in (folder / "seeds.html").read_text() for name in ("mean", "sd", "min", "max")] == [True] * 4
+    mean, sd = seeds["valid_error"].mean(), seeds["valid_error"].std(ddof=1)
+    for rows in (markdown_table((folder / "seeds.md").read_text()), html_table((folder / "seeds.html").read_text())):
+        by_seed = {row["seed"]: row for row in rows}
+        assert list(by_seed) == [*map(str, QUICK["seed_study"]["seeds"]), "mean", "sd", "min", "max"]
+        assert float(by_seed["mean"]["valid error (%)"]) == pytest.approx(100 * mean, abs=0.005)
+        assert float(by_seed["sd"]["valid error (%)"]) == pytest.approx(100 * sd, abs=0.005)
+        assert by_seed["mean"]["status"] == f"{len(seeds)}/{len(seeds)} ok"
 
 
 def test_replicates_share_the_test_images_and_each_split_is_built_once(study):
@@ -255,7 +258,9 @@ def test_summary_states_findings_with_numbers_and_uncertainty(study):
     assert 4 <= len(findings) <= 7
     assert all(re.search(r"\d+\.\d\d", finding) for finding in findings[:2])
     split = next(finding for finding in findings if "**What the split adds**" in finding)
-    assert re.search(r"mnist / ann \d+\.\d\d \(\d+\.\d\d to \d+\.\d\d\)", split), split
+    ratios = re.findall(r"(\w+ / \w+) ([\d.]+) \(([\d.]+) to ([\d.]+)\)", split)  # ratio (low to high)
+    assert [name for name, *_ in ratios] == [f"{d} / {m}" for d, m in EXPERIMENTS], split
+    assert all(float(low) <= float(ratio) <= float(high) for _, ratio, low, high in ratios), split
     assert re.search(r"over [23] replicates \(95% interval", findings[0])
     assert "which holds jointly over the rounds and the task's 3 comparisons" in findings[0]
     stuck = next(finding for finding in findings if "**Runs that did not learn**" in finding)
