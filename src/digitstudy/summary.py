@@ -8,7 +8,7 @@ from .aggregate import FAR_WORSE_MARGIN, NOT_LEARNED_MARGIN, learned
 from .files import read_json, write_text_atomic
 from .links import STUDY_LINKS, TASK_LINKS, experiment_links, filled, sample_plot
 from .reportpage import landing_html, report_item_html
-from .tables import markdown_table, number_text, percent_text
+from .tables import markdown_table, percent_text, two_digits_text
 
 
 def ranked_models(variance):
@@ -118,11 +118,6 @@ def tasks_finding(variance_by_task, pairwise_by_task):
     return "**The tasks compared** (test error): " + "; ".join(parts) + "."
 
 
-def ratio_text(ratio):
-    """A ratio of two spreads as the variance table shows it: two significant digits."""
-    return number_text(ratio, 2)
-
-
 def split_finding(variance_by_task):
     """What varying the train/validation split adds to the spread of the test error: each experiment's
     sd over its replicates divided by its sd over the seed study, with the ratio's 95% interval, and
@@ -131,8 +126,8 @@ def split_finding(variance_by_task):
     if rows.empty:
         return None
     parts = [
-        f"{row.dataset} / {row.model} {ratio_text(row.sd_ratio)} ({ratio_text(row.sd_ratio_low)} to "
-        f"{ratio_text(row.sd_ratio_high)})"
+        f"{row.dataset} / {row.model} {two_digits_text(row.sd_ratio)} ({two_digits_text(row.sd_ratio_low)} to "
+        f"{two_digits_text(row.sd_ratio_high)})"
         for row in rows.itertuples()
     ]
     named = [
@@ -193,11 +188,6 @@ def overfitting_finding(choices):
     )
 
 
-def hours_text(hours):
-    """Hours as the cost table shows them: two significant digits."""
-    return number_text(hours, 2)
-
-
 def problems_finding(problems, cost, total_runs):
     """Diverged and far-worse runs, and what the study cost."""
     diverged = problems[problems["problem"].str.startswith("diverged")]
@@ -216,10 +206,10 @@ def problems_finding(problems, cost, total_runs):
             f"{worst['momentum']:g}: {percent_text(worst['valid_error'])}% validation error"
         )
     study = cost.iloc[-1]
+    cpu, wall, saved = (two_digits_text(study[f"{kind}_hours"]) for kind in ("cpu", "wall", "saved"))
     return (
-        text + f". The study used {hours_text(study['cpu_hours'])} CPU hours ({hours_text(study['wall_hours'])} "
-        f"hours of job wall time); stopping diverged runs early saved an estimated {hours_text(study['saved_hours'])} "
-        "hours."
+        text + f". The study used {cpu} CPU hours ({wall} hours of job wall time); stopping diverged runs early "
+        f"saved an estimated {saved} hours."
     )
 
 

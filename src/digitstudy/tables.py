@@ -53,6 +53,11 @@ def number_text(value, digits=4) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def two_digits_text(value) -> str:
+    """A rough quantity (hours, a ratio of spreads) for a reader: two significant digits, 0.00048, 13."""
+    return number_text(value, 2)
+
+
 def describe_p(p_value) -> str:
     """A p-value for prose: 'p < 0.001', 'p = 0.03' (two significant digits), or 'not testable'."""
     if p_value is None or math.isnan(p_value):
@@ -64,7 +69,7 @@ SHOWN_AS = {
     "percent": percent_text,
     "points": percent_text,
     "p_values": describe_p,
-    "two_digits": lambda v: number_text(v, 2),
+    "two_digits": two_digits_text,
 }
 
 
