@@ -1,6 +1,7 @@
 """Plots: one colour per model in every figure, titles inside the figure, cells marked as the
 grid says, labelled axes; every figure also saved once (dpi 80) to be looked at."""
 
+import math
 import os
 import re
 import subprocess
@@ -535,6 +536,19 @@ def test_weight_tiles_are_one_image_each_tile_on_its_own_symmetric_scale():
     (axes,) = figure.axes
     image = axes.images[0]
     assert not axes.axison and image.get_cmap().name == "RdBu_r" and image.get_clim() == (-1, 1)
+
+
+@pytest.mark.parametrize("count, columns", [(1, 4), (3, 2), (8, 4), (7, 3), (100, 10)])
+def test_weight_tiles_are_laid_out_as_torchvisions_make_grid(count, columns):
+    """The layout of make_grid (2 pixels of gap, one tile alone without it), which it replaced."""
+    import torch
+    from torchvision.utils import make_grid
+
+    tiles = np.random.default_rng(count).normal(size=(count, 5, 5))
+    scaled = tiles / np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    blocks = torch.from_numpy(scaled.repeat(6, axis=1).repeat(6, axis=2))[:, None]  # ceil(28 / 5) = 6
+    reference = make_grid(blocks, nrow=columns, padding=2, pad_value=math.nan)[0].numpy()
+    np.testing.assert_array_equal(tile_mosaic(tiles, columns), reference)
 
 
 def test_weights_figure_shows_one_tile_per_unit(pictures):

@@ -290,20 +290,26 @@ def tile_grid(tiles, title, columns=None):
     return figure
 
 
-def tile_mosaic(tiles, columns):
+def tile_mosaic(tiles, columns, gap=2):
     """The tiles (n x h x w) as one image, `columns` to a row, each divided by its own largest |value|
-    (so -1 to 1), with NaN (left blank by imshow) between them."""
-    import torch  # here, not above: torch and torchvision add seconds to the start of every plot job
-    from torchvision.utils import make_grid
-
+    (so -1 to 1), with NaN (left blank by imshow) `gap` pixels wide between them (torchvision's
+    make_grid, written out: importing torchvision would add seconds to the plot job's start)."""
     tiles = np.asarray(tiles, dtype=np.float64)
-    # Scaled here: make_grid's scale_each maps each tile's min..max to 0..1, which moves 0 off white
     limits = np.abs(tiles).max(axis=(1, 2), keepdims=True)
-    scaled = torch.from_numpy(tiles / np.where(limits > 0, limits, 1.0))
+    scaled = tiles / np.where(limits > 0, limits, 1.0)  # not each tile's min..max to 0..1: 0 stays white
     # Each pixel of a small kernel becomes a block, so the 2-pixel gap is a thin line, not a third of a tile
     block = math.ceil(28 / min(tiles.shape[1:]))
-    scaled = scaled.repeat_interleave(block, dim=1).repeat_interleave(block, dim=2)
-    return make_grid(scaled[:, None], nrow=columns, padding=2, pad_value=math.nan)[0].numpy()
+    scaled = scaled.repeat(block, axis=1).repeat(block, axis=2)
+    count, height, width = scaled.shape
+    if count == 1:
+        return scaled[0]  # one tile: no gap around it
+    across = min(columns, count)
+    mosaic = np.full((math.ceil(count / across) * (height + gap) + gap, across * (width + gap) + gap), np.nan)
+    for index, tile in enumerate(scaled):
+        row, column = divmod(index, across)
+        top, left = gap + row * (height + gap), gap + column * (width + gap)
+        mosaic[top : top + height, left : left + width] = tile
+    return mosaic
 
 
 def weights_figure(choice, weights):

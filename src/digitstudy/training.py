@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from .errors import DigitstudyError
 from .models import build_model, has_convolutions
+from .sgd import MomentumSGD
 
 
 EVAL_BATCH = 1000
@@ -49,12 +50,15 @@ def standardise(images, mean, std, device):
     """uint8 images (N x C x H x W, pixels 0-255) as the models see them: float32 on the device,
     (x / 255 - mean) / std with the train split's pixel mean and std (on [0, 1]). Training and a
     finished run's preprocessing (predictions.load_run) both come here."""
-    from torchvision.transforms import v2  # here: only jobs that standardise images load torchvision (seconds)
-
     # On 0-255 pixels, by 255 x mean and std: float32 operations that give the same tensor on every
-    # call (dividing to [0, 1] first would round differently).
-    normalize = v2.Normalize([255.0 * mean], [255.0 * std], inplace=True)
-    return normalize(torch.as_tensor(np.ascontiguousarray(images)).to(device).float())
+    # call (dividing to [0, 1] first would round differently). The operations of torchvision's
+    # Normalize, written out: importing torchvision would add seconds to every training job's start.
+    pixels = torch.as_tensor(np.ascontiguousarray(images)).to(device).float()
+    return pixels.sub_(float32_scalar(255.0 * mean, device)).div_(float32_scalar(255.0 * std, device))
+
+
+def float32_scalar(value, device):
+    return torch.tensor([value], dtype=torch.float32, device=device).view(-1, 1, 1)
 
 
 def to_tensor_split(split, mean, std, device):
@@ -166,7 +170,7 @@ def train(settings, data, n_classes, log=lambda message: None, resume=None, save
     `resume`: a training_state to continue from; save(training_state) is called after each epoch
     of a run that goes on (a diverged run ends at once, it needs no checkpoint)."""
     model = make_model(settings, data["train"].images.shape[1:], n_classes)
-    optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum)
+    optimizer = MomentumSGD(model.parameters(), lr=settings.lr, momentum=settings.momentum)
     generator = torch.Generator().manual_seed(settings.seed)
     chance = chance_error(data["train"].labels, n_classes)
     history, reason = [], None
