@@ -11,7 +11,13 @@ a Markdown table of medians:
   start-up s        median wall seconds of the fresh Python with the script's imports
   x bare python     that, as a ratio to `python -c pass` (the reference, measured the same way)
   loads             which of the heavy libraries the imports load (torch, scipy, pandas, matplotlib,
-                    h5py)
+                    h5py; torch._dynamo and torchvision, which no job should load)
+
+Some libraries load on first use, not at import: torch.optim imports torch._dynamo (the compiler) on
+an optimizer's first step, seconds of start-up that the study's own SGD (digitstudy.sgd) avoids. Two
+more rows time a training job's start-up through its first step, with each optimizer; and
+tests/test_sgd.py checks that training, prediction and weight-picture jobs load neither
+torch._dynamo nor torchvision.
 
 With `--study FOLDER` (a finished study) it also counts that study's jobs per rule from its logs and
 gives the start-up seconds they cost in all. Run from the repository root with the project's
@@ -37,7 +43,22 @@ from digitstudy.tables import table_markdown
 SCRIPTS = Path(__file__).resolve().parent.parent / "workflow" / "scripts"
 # What Snakemake's preamble imports in every script job (snakemake/script/__init__.py, 9.27).
 PREAMBLE = "import pickle, snakemake.iocontainers, snakemake.logging, snakemake.shell"
-HEAVY = ("torch", "scipy", "pandas", "matplotlib", "h5py")
+HEAVY = ("torch", "scipy", "pandas", "matplotlib", "h5py", "torch._dynamo", "torchvision")
+# Imports made on first use, not at the top of a script: a training job's first SGD step, and that step
+# through torch.optim.SGD (which imports torch._dynamo, the compiler, on its first step; the study
+# trained with it before version 5.2.0), for the ratio between them.
+FIRST_STEP = """
+import torch, torch.nn.functional as F
+from digitstudy.models import build_model
+model = build_model("cnn", (1, 28, 28), 10)
+optimizer = {optimizer}(model.parameters(), lr=0.01, momentum=0.9)
+F.cross_entropy(model(torch.zeros(32, 1, 28, 28)), torch.zeros(32, dtype=torch.int64)).backward()
+optimizer.step()
+"""
+FIRST_USE = {
+    "train_run to its first step": ("from digitstudy.sgd import MomentumSGD", "MomentumSGD"),
+    "the same, through torch.optim.SGD": ("import torch.optim", "torch.optim.SGD"),
+}
 REFERENCE = "bare python"
 # How Snakemake's log announces a job: "rule train_run:", "localcheckpoint decide_round:", ...
 JOB_WORDS = ("rule", "localrule", "checkpoint", "localcheckpoint")
@@ -50,9 +71,11 @@ def script_imports(path):
     return [ast.unparse(node) for node in statements]
 
 
-def probe_code(imports):
-    """A program that runs the preamble and `imports`, then prints which heavy libraries they loaded."""
-    return "\n".join([PREAMBLE, *imports, "import sys", f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"])
+def probe_code(imports, work=""):
+    """A program that runs the preamble, `imports` and `work`, then prints which heavy libraries they
+    loaded."""
+    loaded = f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    return "\n".join([PREAMBLE, *imports, work, "import sys", loaded])
 
 
 def timed(code):
@@ -67,6 +90,9 @@ def job_kinds():
     kinds = {REFERENCE: "pass"}
     for path in sorted(SCRIPTS.glob("*.py")):
         kinds[path.stem] = probe_code(script_imports(path))
+    for kind, (optimizer_import, optimizer) in FIRST_USE.items():
+        imports = [*script_imports(SCRIPTS / "train_run.py"), optimizer_import]
+        kinds[kind] = probe_code(imports, FIRST_STEP.format(optimizer=optimizer))
     return kinds
 
 
@@ -102,7 +128,7 @@ def table(measured, jobs):
     for kind, (seconds, loads) in measured.items():
         row = {"job kind": kind, "start-up s": round(seconds, 2), "x bare python": round(seconds / reference, 1)}
         row["loads"] = loads or "-"
-        if jobs is not None and kind != REFERENCE:
+        if jobs is not None and kind != REFERENCE and kind not in FIRST_USE:
             row["jobs"] = jobs.get(kind, 0)
             row["start-up s in all"] = round(row["jobs"] * seconds, 1)
         rows.append(row)

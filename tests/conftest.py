@@ -57,9 +57,9 @@ SLOWEST_FIRST = (
     "test_slurm.py",
     "test_interruptions.py",
     "test_upgrade_from_4.py",
-    "test_rerun.py",
     "test_upgrade.py",
     "test_add_dataset.py",
+    "test_rerun.py",
     "test_module.py",
     "test_add_model.py",
 )

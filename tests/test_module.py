@@ -24,7 +24,7 @@ from test_rerun import planned_jobs
 
 
 pytestmark = pytest.mark.workflow
-GITHUB_SOURCE = 'github("<owner>/digitstudy", path="workflow/Snakefile", tag="v5.1.0")'
+GITHUB_SOURCE = 'github("<owner>/digitstudy", path="workflow/Snakefile", tag="v5.2.0")'
 # The quick study through the module, made smaller for the run: mnist's ann beside the model of the user's
 # own (a study made by a clone would not do: Snakemake records a rule's `script:` line where the
 # Snakefile is local and nothing where it is fetched, so each reruns the other's jobs).

@@ -2,4 +2,4 @@
 Importing it changes nothing in the process: a rule script installs its stop handler itself
 (scripting.job_started)."""
 
-__version__ = "5.1.0"  # CHANGELOG.md says what each version changed
+__version__ = "5.2.0"  # CHANGELOG.md says what each version changed

@@ -6,7 +6,7 @@ from snakemake.exceptions import WorkflowError
 
 # The digitstudy package these rules were written with; the one installed where snakemake runs must be
 # it (tests/test_rules.py checks that the two agree).
-WORKFLOW_VERSION = "5.1.0"
+WORKFLOW_VERSION = "5.2.0"
 INSTALL_HINT = "pip install -r requirements.txt in a clone of this workflow, docs/usage.md"
 
 try:
