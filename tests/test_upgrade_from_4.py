@@ -13,8 +13,14 @@ from test_upgrade import OLD_LIBRARY, extract_commit, lay_over, run_printed_comm
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 # The last main of 4.0.0: replicates in rounds, the library in workflow/scripts.
 VERSION_4 = "fa85fec"
-# The quick study less three experiments (both datasets stay): mnist / ann and twodigit / lenet5.
+# The quick study less three experiments (both datasets stay: mnist / ann and twodigit / lenet5), with
+# one seed-study and grid run each: three runs an experiment with its two replicates.
 SMALLER = ("config/quick.yaml", "config/two.yaml")
+SMALLER_CONFIG = """\
+experiments: {mnist: {cnn: null, cnn_dropout: null}, twodigit: {cnn_dropout: null}}
+seed_study: {seeds: [1]}
+grid: {lr: [0.01]}
+"""
 TRAINING_AND_DATA = {"train_run", "prepare_idx", "make_pairs", "fetch_idx"}
 
 
@@ -24,9 +30,7 @@ def upgraded(tmp_path_factory, mnist_dir):
     first command, the jobs the next run ran)."""
     study = tmp_path_factory.mktemp("old") / "study"
     tracked = extract_commit(VERSION_4, study, ("workflow", "config", "slurm", "scripts"))
-    (study / SMALLER[1]).write_text(
-        "experiments: {mnist: {cnn: null, cnn_dropout: null}, twodigit: {cnn_dropout: null}}\n"
-    )
+    (study / SMALLER[1]).write_text(SMALLER_CONFIG)
     finished = snakemake(study, mnist_dir=mnist_dir, configfile=SMALLER, library=study / OLD_LIBRARY)
     assert finished.returncode == 0, finished.stderr[-3000:]
     before = trained_files(study)
