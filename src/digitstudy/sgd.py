@@ -1,6 +1,6 @@
 """SGD with momentum as torch.optim.SGD computes it on the CPU, without its start-up cost.
 
-torch.optim imports torch._dynamo (the compiler) on an optimizer's first step: 1.5 to 2.5 s, more than
+torch.optim imports torch._dynamo (the compiler) on an optimizer's first step: about 1.5 s, more than
 a quick-study run trains. This optimizer does the same tensor operations, in the same order, as
 torch.optim.SGD's single-tensor path (the one it takes on the CPU; dampening 0, no weight decay, no
 Nesterov), so a run gives bit for bit the numbers it gave; its state_dict has torch.optim.SGD's layout,
