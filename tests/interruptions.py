@@ -20,6 +20,7 @@ from PIL import Image
 
 from digitstudy.idx import parse_idx
 from digitstudy.progress import read_study
+from digitstudy.record import RECORD
 from helpers import as_in_a_terminal, snakemake_command, snakemake_environment
 
 
@@ -82,6 +83,14 @@ def tracebacks(folder):
     """The job logs that hold a traceback (a stop signal must leave one line, not a traceback)."""
     logs = Path(folder, "logs").rglob("*.log")
     return [str(path) for path in logs if "Traceback" in path.read_text(errors="replace")]
+
+
+def shown_interrupted(folder):
+    """The runs the progress command shows as interrupted. None before Snakemake writes the study's
+    record: stopped while it plans, the command says in one line that no study has started."""
+    if not (Path(folder) / RECORD).exists():
+        return 0
+    return sum(run.state == "interrupted" for run in read_study(folder))
 
 
 @dataclass
@@ -187,7 +196,7 @@ class InterruptedStudy:
         if signum == signal.SIGINT:
             found = tracebacks(self.folder)
             assert not found, f"Ctrl-C left a traceback in {found}"
-            self.shown_interrupted += sum(run.state == "interrupted" for run in read_study(self.folder))
+            self.shown_interrupted += shown_interrupted(self.folder)
         self.seen_checkpoints.update(checkpoints(self.folder))
 
     def read_attempt(self, log_path):
