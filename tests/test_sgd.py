@@ -112,6 +112,7 @@ def test_a_state_for_another_model_is_refused():
 # its first-layer weights for their picture. Prints the heavy modules it loaded.
 JOBS = """
 import sys, tempfile
+import numpy as np
 from pathlib import Path
 from types import SimpleNamespace
 from digitstudy import paths
@@ -127,7 +128,7 @@ outputs = SimpleNamespace(**{name.split(".")[0]: run_dir / name for name in path
 settings = {"batch_size": 16, "epochs": 2, "chance_patience": 5, "device": "cpu"}
 train_run(wildcards, settings, 1, data_file, outputs, None, lambda message: None)
 model, preprocess = load_run(run_dir, data_file=data_file)
-test_logits(model, preprocess(__import__("numpy").zeros((2, 1, 16, 16), dtype="uint8")))
+test_logits(model, preprocess(np.zeros((2, 1, 16, 16), dtype=np.uint8)))
 tile_mosaic(model.state_dict()["0.weight"][:, 0].numpy(), columns=4)
 print(sorted(name for name in sys.modules if name.split(".")[:2] in (["torch", "_dynamo"], ["torchvision"])))
 """
