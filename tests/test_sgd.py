@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from digitstudy.models import build_model
+from digitstudy.runs import tensors_bytes
 from digitstudy.sgd import MomentumSGD
 from helpers import REPO, learnable_tensor_data
 
@@ -38,7 +39,7 @@ def steps(model, optimizer, batches, seed):
     model.train()
     after = []
     for images, labels in batches:
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         F.cross_entropy(model(images), labels % 10).backward()
         optimizer.step()
         after.append([parameter.detach().clone() for parameter in model.parameters()])
@@ -87,17 +88,10 @@ def test_a_state_saved_by_either_optimizer_goes_on_in_the_other(batches, saved_b
     steps(ours, mine, first, 1)
     steps(theirs, reference, first, 1)
     saver, loader = (reference, mine) if saved_by == "torch.optim.SGD" else (mine, reference)
-    saved = torch.load(save_to_bytes(saver.state_dict()), weights_only=True)  # as a checkpoint goes to disk
+    saved = torch.load(io.BytesIO(tensors_bytes(saver.state_dict())), weights_only=True)  # as in a checkpoint
     loader.load_state_dict(saved)
     assert_same_tensors(steps(ours, mine, second, 2)[-1], steps(theirs, reference, second, 2)[-1])
     assert_same_state(mine.state_dict(), reference.state_dict())
-
-
-def save_to_bytes(state):
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    buffer.seek(0)
-    return buffer
 
 
 def test_a_state_for_another_model_is_refused():

@@ -18,13 +18,10 @@ class MomentumSGD:
         self.lr, self.momentum = float(lr), float(momentum)
         self.buffers = [None] * len(self.params)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self):
+        """Gradients to None, as torch.optim does by default: the next backward writes them afresh."""
         for param in self.params:
-            if param.grad is not None:
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad.detach_().zero_()
+            param.grad = None
 
     @torch.no_grad()
     def step(self):

@@ -53,6 +53,8 @@ def standardise(images, mean, std, device):
     # On 0-255 pixels, by 255 x mean and std: float32 operations that give the same tensor on every
     # call (dividing to [0, 1] first would round differently). The operations of torchvision's
     # Normalize, written out: importing torchvision would add seconds to every training job's start.
+    # Mean and std as float32 tensors, not Python numbers, as Normalize has them: on a GPU a division
+    # by a number may run as a multiplication by its reciprocal, which rounds differently.
     pixels = torch.as_tensor(np.ascontiguousarray(images)).to(device).float()
     return pixels.sub_(float32_scalar(255.0 * mean, device)).div_(float32_scalar(255.0 * std, device))
 
@@ -85,7 +87,7 @@ def train_one_epoch(model, optimizer, data, batch_size, generator):
         images, labels = data.images[index], data.labels[index]
         logits = model(images)
         loss = F.cross_entropy(logits, labels)
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         total_loss += loss.detach() * len(index)
